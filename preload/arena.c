@@ -1,0 +1,100 @@
+/* Arenas: 256 KiB slices of the region, 16 pools each.
+ *
+ * As in pymalloc, a pool is taken from the most used arena that has one free, so allocation
+ * concentrates in few arenas and the others can drain. Arenas sit in buckets by their number of
+ * free pools (pymalloc's nfp2lasta idea), so choosing one costs at most 16 steps. An arena whose
+ * pools are all free goes back to the OS (madvise), except one spare, so a program that
+ * allocates and frees in a loop does not map and unmap an arena every time.
+ * Everything here runs under the global lock. */
+#include "internal.h"
+
+static struct atoll_arena *bucket[ATOLL_POOLS_PER_ARENA + 1]; /* by free pool count */
+static struct atoll_arena *released;                          /* given back to the OS */
+static size_t next_untouched;                                 /* arena index */
+static struct atoll_arena_stats stats;
+
+static size_t arena_index(const struct atoll_arena *a)
+{
+    return (size_t)(a - atoll_g.arenas);
+}
+
+static void bucket_unlink(struct atoll_arena *a)
+{
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        bucket[a->nfree] = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    a->next = a->prev = NULL;
+}
+
+static void bucket_push(struct atoll_arena *a)
+{
+    a->prev = NULL;
+    a->next = bucket[a->nfree];
+    if (a->next)
+        a->next->prev = a;
+    bucket[a->nfree] = a;
+}
+
+static struct atoll_arena *arena_new(void)
+{
+    struct atoll_arena *a = released;
+    if (a) {
+        released = a->next;
+    } else {
+        if (next_untouched >= atoll_g.size >> ATOLL_ARENA_SHIFT)
+            return NULL;
+        a = &atoll_g.arenas[next_untouched++];
+    }
+    a->state = ATOLL_ARENA_ACTIVE;
+    a->nfree = ATOLL_POOLS_PER_ARENA;
+    a->freemask = (uint16_t)((1u << ATOLL_POOLS_PER_ARENA) - 1);
+    bucket_push(a);
+    if (++stats.active > stats.peak)
+        stats.peak = stats.active;
+    return a;
+}
+
+struct atoll_pool *atoll_arena_take_pool(void)
+{
+    struct atoll_arena *a = NULL;
+    for (unsigned nf = 1; nf <= ATOLL_POOLS_PER_ARENA && !a; nf++)
+        a = bucket[nf];
+    if (!a && !(a = arena_new()))
+        return NULL;
+    unsigned i = (unsigned)__builtin_ctz(a->freemask);
+    bucket_unlink(a);
+    a->freemask &= (uint16_t)~(1u << i);
+    a->nfree--;
+    bucket_push(a);
+    return &atoll_g.pools[arena_index(a) * ATOLL_POOLS_PER_ARENA + i];
+}
+
+void atoll_arena_give_pool(struct atoll_pool *p)
+{
+    size_t pi = (size_t)(p - atoll_g.pools);
+    struct atoll_arena *a = &atoll_g.arenas[pi / ATOLL_POOLS_PER_ARENA];
+    bucket_unlink(a);
+    a->freemask |= (uint16_t)(1u << (pi % ATOLL_POOLS_PER_ARENA));
+    a->nfree++;
+    if (a->nfree == ATOLL_POOLS_PER_ARENA && bucket[ATOLL_POOLS_PER_ARENA]) {
+        atoll_os_release((void *)(atoll_g.base + (arena_index(a) << ATOLL_ARENA_SHIFT)),
+                         ATOLL_ARENA_SIZE);
+        a->state = ATOLL_ARENA_RELEASED;
+        a->next = released;
+        released = a;
+        stats.active--;
+        stats.released++;
+        return;
+    }
+    bucket_push(a);
+}
+
+void atoll_arena_get_stats(struct atoll_arena_stats *s)
+{
+    atoll_lock();
+    *s = stats;
+    atoll_unlock();
+}

@@ -1,0 +1,211 @@
+/* Per-thread heaps: the slow paths of malloc and free, and a heap's life across threads.
+ *
+ * A heap keeps, per size class, a list of its pools that have room; the head is where malloc
+ * pops from. A pool leaves the list when it is full and comes back on its first free. An empty
+ * pool goes back to its arena unless it is the last pool of its class in this heap, so a loop
+ * that allocates and frees one block does not take and return a pool each time.
+ *
+ * Heaps outlive threads: when a thread exits its heap is abandoned with all its pools, other
+ * threads keep freeing into them (as remote frees), and the next new thread adopts the heap
+ * whole. Heap structs are never unmapped. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct atoll_pool atoll_empty_pool;
+struct atoll_heap atoll_empty_heap = {
+    .cur = { [0 ... ATOLL_NCLASSES - 1] = &atoll_empty_pool },
+};
+__thread struct atoll_tls atoll_tls __attribute__((tls_model("initial-exec"))) = {
+    .heap = &atoll_empty_heap,
+    .state = ATOLL_THREAD_RUNNING,
+};
+
+/* Guarded by the global lock. */
+static struct atoll_heap *all_heaps;
+static struct atoll_heap *abandoned_heaps;
+static struct atoll_heap *heap_slab;
+static size_t heap_slab_left;
+
+static void list_push(struct atoll_heap *h, struct atoll_pool *p)
+{
+    struct atoll_pool *head = h->cur[p->cls];
+    p->prev = NULL;
+    p->next = head == &atoll_empty_pool ? NULL : head;
+    if (p->next)
+        p->next->prev = p;
+    h->cur[p->cls] = p;
+    p->listed = 1;
+}
+
+static void list_unlink(struct atoll_heap *h, struct atoll_pool *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        h->cur[p->cls] = p->next ? p->next : &atoll_empty_pool;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->next = p->prev = NULL;
+    p->listed = 0;
+}
+
+static struct atoll_heap *heap_new_locked(void)
+{
+    struct atoll_heap *h = abandoned_heaps;
+    if (h) {
+        abandoned_heaps = h->next_abandoned;
+        h->next_abandoned = NULL;
+        return h;
+    }
+    if (heap_slab_left == 0) {
+        size_t bytes = 64 * sizeof(struct atoll_heap);
+        heap_slab = atoll_os_alloc(bytes);
+        if (!heap_slab)
+            return NULL;
+        heap_slab_left = bytes / sizeof(struct atoll_heap);
+    }
+    h = heap_slab++;
+    heap_slab_left--;
+    for (unsigned c = 0; c < ATOLL_NCLASSES; c++)
+        h->cur[c] = &atoll_empty_pool;
+    h->next_all = all_heaps;
+    all_heaps = h;
+    return h;
+}
+
+/* The calling thread's heap, made or adopted on its first small allocation. NULL when the
+ * thread can have none (it is exiting, or we are out of memory): the caller uses the C library. */
+static struct atoll_heap *thread_heap(void)
+{
+    if (atoll_tls.state == ATOLL_THREAD_DEAD)
+        return NULL;
+    if (!atoll_initialized)
+        atoll_global_init();
+    if (atoll_g.size == 0)
+        return NULL;
+    atoll_lock();
+    struct atoll_heap *h = heap_new_locked();
+    atoll_unlock();
+    if (!h)
+        return NULL;
+    atoll_tls.heap = h;
+    atoll_register_thread_exit(h);
+    return h;
+}
+
+static void *libc_fallback(size_t n, size_t align)
+{
+    return align <= ATOLL_ALIGN ? __libc_malloc(n) : __libc_memalign(align, n);
+}
+
+void *atoll_heap_alloc_slow(struct atoll_heap *h, unsigned cls, size_t n, size_t align)
+{
+    /* Re-entry (pthread_setspecific or the loader allocating while we set up) and threads
+     * without a heap are served by the C library; free() routes those blocks back to it. */
+    if (atoll_tls.state != ATOLL_THREAD_RUNNING)
+        return libc_fallback(n, align);
+    int saved_errno = errno;
+    atoll_tls.state = ATOLL_THREAD_BUSY;
+    void *b = NULL;
+    if (h == &atoll_empty_heap)
+        h = thread_heap();
+    if (h) {
+        atoll_heap_collect_remote(h);
+        for (;;) {
+            struct atoll_pool *p = h->cur[cls];
+            if (p == &atoll_empty_pool) {
+                atoll_lock();
+                p = atoll_arena_take_pool();
+                if (p)
+                    atoll_pool_init(p, h, cls);
+                atoll_unlock();
+                if (!p)
+                    break;
+                list_push(h, p);
+            }
+            if (!p->free)
+                atoll_pool_drain(p);
+            if (p->free || atoll_pool_carve(p)) {
+                b = atoll_pool_pop(h, p, p->free);
+                break;
+            }
+            list_unlink(h, p);
+        }
+    }
+    atoll_tls.state = ATOLL_THREAD_RUNNING;
+    if (!b) {
+        b = libc_fallback(n, align);
+        if (b)
+            errno = saved_errno;
+    } else {
+        errno = saved_errno;
+    }
+    return b;
+}
+
+static void pool_release(struct atoll_heap *h, struct atoll_pool *p)
+{
+    list_unlink(h, p);
+    atoll_lock();
+    atoll_pool_reset(p);
+    atoll_arena_give_pool(p);
+    atoll_unlock();
+}
+
+/* A pool that just became empty goes back to its arena, unless it is the only pool of its class
+ * in this heap, or it sits on the remote queue (a thread pushed it and the owner will look at it
+ * again: releasing it now would leave a reused pool on this heap's queue). */
+static int pool_releasable(struct atoll_pool *p)
+{
+    return p->used == 0 && (p->next || p->prev) &&
+           !__atomic_load_n(&p->queued, __ATOMIC_SEQ_CST);
+}
+
+/* After a free or a drain: a pool with room goes back on the list; an empty one may go back to
+ * its arena. */
+void atoll_heap_free_slow(struct atoll_heap *h, struct atoll_pool *p)
+{
+    int saved_errno = errno;
+    if (!p->listed)
+        list_push(h, p);
+    if (pool_releasable(p))
+        pool_release(h, p);
+    errno = saved_errno;
+}
+
+void atoll_heap_abandon(struct atoll_heap *h)
+{
+    atoll_lock();
+    h->next_abandoned = abandoned_heaps;
+    abandoned_heaps = h;
+    atoll_unlock();
+}
+
+/* In the child of fork only the forking thread exists: every other heap is abandoned, ready to
+ * be adopted by the child's new threads. The lock was taken in the prepare handler. */
+void atoll_heap_after_fork_child(void)
+{
+    atoll_lock_reset();
+    abandoned_heaps = NULL;
+    for (struct atoll_heap *h = all_heaps; h; h = h->next_all) {
+        if (h == atoll_tls.heap)
+            continue;
+        h->next_abandoned = abandoned_heaps;
+        abandoned_heaps = h;
+    }
+}
+
+void atoll_heap_sum_stats(struct atoll_heap_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    atoll_lock();
+    for (struct atoll_heap *h = all_heaps; h; h = h->next_all) {
+        out->small_mallocs += h->stats.small_mallocs;
+        out->small_frees += h->stats.small_frees;
+        out->remote_frees += h->stats.remote_frees;
+        out->large_mallocs += h->stats.large_mallocs;
+    }
+    atoll_unlock();
+}

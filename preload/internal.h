@@ -1,0 +1,123 @@
+/* Declarations shared inside libatoll.so, and the inline helpers of the fast paths. */
+#ifndef ATOLL_INTERNAL_H
+#define ATOLL_INTERNAL_H
+
+#include "types.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ATOLL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ATOLL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ATOLL_HIDDEN __attribute__((visibility("hidden")))
+#define ATOLL_EXPORT __attribute__((visibility("default")))
+
+/* glibc's own allocator, exported under these names (never through dlsym on a hot path). */
+void *__libc_malloc(size_t n);
+void *__libc_calloc(size_t n, size_t m);
+void *__libc_realloc(void *p, size_t n);
+void __libc_free(void *p);
+void *__libc_memalign(size_t align, size_t n);
+void *__libc_valloc(size_t n);
+void *__libc_pvalloc(size_t n);
+
+extern struct atoll_global atoll_g ATOLL_HIDDEN;
+extern struct atoll_heap atoll_empty_heap ATOLL_HIDDEN;
+extern struct atoll_pool atoll_empty_pool ATOLL_HIDDEN;
+extern __thread struct atoll_tls atoll_tls ATOLL_HIDDEN __attribute__((tls_model("initial-exec")));
+
+static inline unsigned atoll_size_class(size_t n)
+{
+    return n ? (unsigned)((n - 1) >> ATOLL_ALIGN_SHIFT) : 0;
+}
+
+/* The pool that holds ptr, or NULL when ptr is not in our region. */
+static inline struct atoll_pool *atoll_pool_of(const void *ptr)
+{
+    uintptr_t off = (uintptr_t)ptr - atoll_g.base;
+    if (off >= atoll_g.size)
+        return NULL;
+    return &atoll_g.pools[off >> ATOLL_POOL_SHIFT];
+}
+
+static inline uintptr_t atoll_pool_base(const struct atoll_pool *p)
+{
+    return atoll_g.base + ((uintptr_t)(p - atoll_g.pools) << ATOLL_POOL_SHIFT);
+}
+
+/* Exact for offsets below 16 KiB and block sizes up to 512 (error < 2^23 / 2^32). */
+static inline unsigned atoll_block_index(const struct atoll_pool *p, const void *ptr)
+{
+    uint32_t off = (uint32_t)((uintptr_t)ptr & ATOLL_POOL_MASK);
+    return (unsigned)(((uint64_t)off * p->inv) >> 32);
+}
+
+static inline void *atoll_pool_pop(struct atoll_heap *h, struct atoll_pool *p, void *b)
+{
+    p->free = *(void **)b;
+    p->used++;
+    unsigned i = atoll_block_index(p, b);
+    p->live[i >> 6] |= (uint64_t)1 << (i & 63);
+    h->stats.small_mallocs++;
+    return b;
+}
+
+/* init.c */
+void atoll_global_init(void) ATOLL_HIDDEN;
+void atoll_register_thread_exit(struct atoll_heap *h) ATOLL_HIDDEN;
+extern int atoll_initialized ATOLL_HIDDEN;
+
+/* lock.c: the one global lock (arenas, heap lists); never held on a fast path */
+void atoll_lock(void) ATOLL_HIDDEN;
+void atoll_unlock(void) ATOLL_HIDDEN;
+void atoll_lock_reset(void) ATOLL_HIDDEN;
+
+/* os.c */
+void *atoll_os_reserve(size_t size) ATOLL_HIDDEN;
+void atoll_os_release(void *p, size_t size) ATOLL_HIDDEN;
+void *atoll_os_alloc(size_t size) ATOLL_HIDDEN;
+
+/* arena.c (caller holds the lock) */
+struct atoll_pool *atoll_arena_take_pool(void) ATOLL_HIDDEN;
+void atoll_arena_give_pool(struct atoll_pool *p) ATOLL_HIDDEN;
+struct atoll_arena_stats {
+    size_t active, peak, released;
+};
+void atoll_arena_get_stats(struct atoll_arena_stats *s) ATOLL_HIDDEN;
+
+/* pool.c (owner thread) */
+void atoll_pool_init(struct atoll_pool *p, struct atoll_heap *owner, unsigned cls) ATOLL_HIDDEN;
+bool atoll_pool_carve(struct atoll_pool *p) ATOLL_HIDDEN;
+void atoll_pool_drain(struct atoll_pool *p) ATOLL_HIDDEN;
+void atoll_pool_reset(struct atoll_pool *p) ATOLL_HIDDEN;
+
+/* heap.c */
+void *atoll_heap_alloc_slow(struct atoll_heap *h, unsigned cls, size_t n, size_t align) ATOLL_HIDDEN;
+void atoll_heap_free_slow(struct atoll_heap *h, struct atoll_pool *p) ATOLL_HIDDEN;
+void atoll_heap_abandon(struct atoll_heap *h) ATOLL_HIDDEN;
+void atoll_heap_after_fork_child(void) ATOLL_HIDDEN;
+void atoll_heap_sum_stats(struct atoll_heap_stats *out) ATOLL_HIDDEN;
+
+/* remote.c: frees of blocks that belong to another thread's heap */
+void atoll_remote_free(struct atoll_pool *p, void *ptr) ATOLL_HIDDEN;
+void atoll_heap_collect_remote(struct atoll_heap *h) ATOLL_HIDDEN;
+
+/* check.c: validation of a pointer handed to free or realloc */
+enum atoll_block_fault { ATOLL_BLOCK_OK, ATOLL_BLOCK_UNUSED_POOL, ATOLL_BLOCK_INTERIOR,
+                         ATOLL_BLOCK_NOT_LIVE };
+enum atoll_block_fault atoll_block_check(const struct atoll_pool *p, const void *ptr) ATOLL_HIDDEN;
+void atoll_report_bad_pointer(const char *func, const void *ptr, const struct atoll_pool *p,
+                              enum atoll_block_fault fault) ATOLL_HIDDEN;
+
+/* options.c */
+void atoll_options_load(void) ATOLL_HIDDEN;
+
+/* stats.c */
+void atoll_stats_print(void) ATOLL_HIDDEN;
+
+/* fmt.c: async-signal-safe formatting; no stdio anywhere in the preload */
+size_t atoll_fmt(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4))) ATOLL_HIDDEN;
+void atoll_log(const char *fmt, ...) __attribute__((format(printf, 1, 2))) ATOLL_HIDDEN;
+
+#endif

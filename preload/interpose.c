@@ -1,0 +1,211 @@
+/* The malloc family as the program sees it. Small requests are served from the calling thread's
+ * heap; larger ones and large alignments go to glibc's own allocator through its exported
+ * __libc_* entry points. free and realloc route by ownership: a pointer outside our region
+ * (a large block, a block from before we started, from a library that called __libc_malloc)
+ * goes back to the C library. Semantics follow glibc 2.36 exactly (see docs/allocator.md). */
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+static inline void *small_alloc(unsigned cls, size_t n, size_t align)
+{
+    struct atoll_heap *h = atoll_tls.heap;
+    struct atoll_pool *p = h->cur[cls];
+    void *b = p->free;
+    if (ATOLL_LIKELY(b != NULL))
+        return atoll_pool_pop(h, p, b);
+    return atoll_heap_alloc_slow(h, cls, n, align);
+}
+
+static void *large_alloc(size_t n)
+{
+    struct atoll_heap *h = atoll_tls.heap;
+    if (h != &atoll_empty_heap)
+        h->stats.large_mallocs++;
+    return __libc_malloc(n);
+}
+
+ATOLL_EXPORT void *malloc(size_t n)
+{
+    if (ATOLL_LIKELY(n < atoll_g.small_limit))
+        return small_alloc(atoll_size_class(n), n, ATOLL_ALIGN);
+    return large_alloc(n);
+}
+
+ATOLL_EXPORT void free(void *ptr)
+{
+    uintptr_t off = (uintptr_t)ptr - atoll_g.base;
+    if (ATOLL_UNLIKELY(off >= atoll_g.size)) {
+        if (ptr)
+            __libc_free(ptr);
+        return;
+    }
+    struct atoll_pool *p = &atoll_g.pools[off >> ATOLL_POOL_SHIFT];
+    struct atoll_heap *h = atoll_tls.heap;
+    if (ATOLL_UNLIKELY(p->owner != h)) {
+        atoll_remote_free(p, ptr);
+        return;
+    }
+    unsigned i = atoll_block_index(p, ptr);
+    uint64_t bit = (uint64_t)1 << (i & 63);
+    if (ATOLL_UNLIKELY((uint32_t)(off & ATOLL_POOL_MASK) != i * p->bsize ||
+                       !(p->live[i >> 6] & bit))) {
+        atoll_report_bad_pointer("free", ptr, p, atoll_block_check(p, ptr));
+        return;
+    }
+    p->live[i >> 6] &= ~bit;
+    *(void **)ptr = p->free;
+    p->free = ptr;
+    h->stats.small_frees++;
+    if (ATOLL_UNLIKELY(--p->used == 0 || !p->listed))
+        atoll_heap_free_slow(h, p);
+}
+
+static int mul_overflows(size_t n, size_t m, size_t *total)
+{
+    return __builtin_mul_overflow(n, m, total) || *total > PTRDIFF_MAX;
+}
+
+ATOLL_EXPORT void *calloc(size_t n, size_t m)
+{
+    size_t total;
+    if (mul_overflows(n, m, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (total >= atoll_g.small_limit)
+        return __libc_calloc(n, m);
+    void *b = small_alloc(atoll_size_class(total), total, ATOLL_ALIGN);
+    if (b)
+        memset(b, 0, total);
+    return b;
+}
+
+/* Whether a block of block size bsize is kept for a new size n, as pymalloc does: when n still
+ * fits and would not waste more than half of it. */
+static int realloc_keeps(size_t bsize, size_t n)
+{
+    return n <= bsize && (n > bsize / 2 || bsize == ATOLL_ALIGN) && n < atoll_g.small_limit;
+}
+
+ATOLL_EXPORT void *realloc(void *ptr, size_t n)
+{
+    if (!ptr)
+        return malloc(n);
+    if (n == 0) {
+        free(ptr);
+        return NULL;
+    }
+    struct atoll_pool *p = atoll_pool_of(ptr);
+    if (!p)
+        return __libc_realloc(ptr, n);
+    enum atoll_block_fault fault = atoll_block_check(p, ptr);
+    if (fault != ATOLL_BLOCK_OK) {
+        atoll_report_bad_pointer("realloc", ptr, p, fault);
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t bsize = p->bsize;
+    if (realloc_keeps(bsize, n))
+        return ptr;
+    void *fresh = malloc(n);
+    if (!fresh)
+        return NULL;
+    memcpy(fresh, ptr, n < bsize ? n : bsize);
+    free(ptr);
+    return fresh;
+}
+
+ATOLL_EXPORT void *reallocarray(void *ptr, size_t n, size_t m)
+{
+    size_t total;
+    if (mul_overflows(n, m, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(ptr, total);
+}
+
+/* Power-of-two alignments up to the small limit come from a class whose block size is a
+ * multiple of the alignment: pools are 16 KiB aligned, so every block of it is aligned. */
+static void *aligned_alloc_pow2(size_t align, size_t n)
+{
+    if (align <= ATOLL_ALIGN)
+        return malloc(n);
+    if (n > PTRDIFF_MAX) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t rounded = n ? (n + align - 1) & ~(align - 1) : align;
+    if (rounded < atoll_g.small_limit)
+        return small_alloc(atoll_size_class(rounded), n, align);
+    return __libc_memalign(align, n);
+}
+
+/* glibc 2.36: memalign and aligned_alloc round a non-power-of-two alignment up. */
+ATOLL_EXPORT void *memalign(size_t align, size_t n)
+{
+    if (align > SIZE_MAX / 2 + 1) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (align & (align - 1)) {
+        size_t a = ATOLL_ALIGN;
+        while (a < align)
+            a <<= 1;
+        align = a;
+    }
+    return aligned_alloc_pow2(align, n);
+}
+
+ATOLL_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    return memalign(align, n);
+}
+
+ATOLL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (align % sizeof(void *) != 0 || (align & (align - 1)) != 0 || align == 0)
+        return EINVAL;
+    int saved = errno;
+    void *b = aligned_alloc_pow2(align, n);
+    errno = saved;
+    if (!b)
+        return ENOMEM;
+    *out = b;
+    return 0;
+}
+
+ATOLL_EXPORT void *valloc(size_t n)
+{
+    return __libc_valloc(n);
+}
+
+ATOLL_EXPORT void *pvalloc(size_t n)
+{
+    return __libc_pvalloc(n);
+}
+
+/* glibc exports its malloc_usable_size only under that name, which is ours now; look it up
+ * once, the first time a foreign block is asked about (a dlsym hit does not allocate). */
+ATOLL_EXPORT size_t malloc_usable_size(void *ptr)
+{
+    if (!ptr)
+        return 0;
+    struct atoll_pool *p = atoll_pool_of(ptr);
+    if (p)
+        return atoll_block_check(p, ptr) == ATOLL_BLOCK_OK ? p->bsize : 0;
+    static size_t (*libc_usable)(void *);
+    size_t (*fn)(void *) = __atomic_load_n(&libc_usable, __ATOMIC_ACQUIRE);
+    if (!fn) {
+        fn = (size_t(*)(void *))dlvsym(RTLD_NEXT, "malloc_usable_size", "GLIBC_2.2.5");
+        if (!fn)
+            return 0;
+        __atomic_store_n(&libc_usable, fn, __ATOMIC_RELEASE);
+    }
+    return fn(ptr);
+}

@@ -1,0 +1,104 @@
+/* The core types of libatoll.so: region, arenas, pools, per-thread heaps.
+ *
+ *   layer +2  interpose.c   malloc family: small requests here, the rest to the C library
+ *   layer +1  heap.c        per-thread heaps: a list of pools per size class, remote-free queue
+ *             pool.c        one pool = 16 KiB of blocks of one size class, out-of-band metadata
+ *   layer  0  arena.c       256 KiB arenas of 16 pools, most-used first, empty ones to the OS
+ *   layer -1  os.c          one reserved region, so "is this pointer ours" is a subtract+compare
+ *
+ * Metadata lives outside the blocks, in flat tables indexed by (pointer - region base) >> shift,
+ * so finding a block's pool and arena never touches memory that is not ours, and the pools
+ * themselves are 100% payload. */
+#ifndef ATOLL_TYPES_H
+#define ATOLL_TYPES_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ATOLL_ALIGN_SHIFT 4
+#define ATOLL_ALIGN ((size_t)1 << ATOLL_ALIGN_SHIFT)
+#define ATOLL_SMALL_LIMIT 512
+#define ATOLL_NCLASSES (ATOLL_SMALL_LIMIT / ATOLL_ALIGN)
+
+#define ATOLL_POOL_SHIFT 14
+#define ATOLL_POOL_SIZE ((size_t)1 << ATOLL_POOL_SHIFT)
+#define ATOLL_POOL_MASK (ATOLL_POOL_SIZE - 1)
+#define ATOLL_ARENA_SHIFT 18
+#define ATOLL_ARENA_SIZE ((size_t)1 << ATOLL_ARENA_SHIFT)
+#define ATOLL_POOLS_PER_ARENA (ATOLL_ARENA_SIZE / ATOLL_POOL_SIZE)
+#define ATOLL_MAX_BLOCKS (ATOLL_POOL_SIZE / ATOLL_ALIGN)
+#define ATOLL_BITMAP_WORDS (ATOLL_MAX_BLOCKS / 64)
+
+struct atoll_heap;
+
+/* One pool's metadata. The first cache line is what malloc and a local free touch; the live
+ * bitmap is what the profiler's scanner reads; the remote bitmap is the only part other threads
+ * write (one atomic OR per cross-thread free). */
+struct atoll_pool {
+    void *free;                       /* owner thread only: intrusive list of free blocks */
+    struct atoll_heap *owner;         /* written under the global lock; NULL when unused */
+    struct atoll_pool *next, *prev;   /* owner's list of pools with room, for this class */
+    struct atoll_pool *remote_next;   /* link in the owner's queue of pools with remote frees */
+    uint32_t used;                    /* live blocks, as the owner sees them */
+    uint32_t inv;                     /* ceil(2^32 / bsize): block index by multiplication */
+    uint16_t bsize;                   /* block size in bytes; 0 when the pool is unused */
+    uint16_t nblocks;
+    uint16_t carved;                  /* blocks ever put on the free list */
+    uint8_t cls;
+    uint8_t listed;                   /* on the owner's list of pools with room */
+    uint32_t queued;                  /* atomic: on the owner's remote queue */
+    uint64_t live[ATOLL_BITMAP_WORDS];
+    uint64_t remote[ATOLL_BITMAP_WORDS]; /* atomic: freed by another thread, not yet drained */
+} __attribute__((aligned(64)));
+
+struct atoll_heap_stats {
+    uint64_t small_mallocs;
+    uint64_t small_frees;
+    uint64_t remote_frees;            /* frees this thread made of other threads' blocks */
+    uint64_t large_mallocs;
+};
+
+/* A thread's heap. cur[c] is the head of the list of pools of class c with room, or the
+ * static empty pool, whose free list is always empty: a thread that has no heap yet runs the
+ * same fast path as every other and falls into the slow path, which sets it up. */
+struct atoll_heap {
+    struct atoll_pool *cur[ATOLL_NCLASSES];
+    struct atoll_heap_stats stats;
+    struct atoll_heap *next_all;      /* every heap ever made, for statistics and fork */
+    struct atoll_heap *next_abandoned;
+    /* Other threads write this line: keep it apart from the owner's hot fields. */
+    struct atoll_pool *remote __attribute__((aligned(64))); /* atomic: queue of pools */
+} __attribute__((aligned(64)));
+
+struct atoll_arena {
+    struct atoll_arena *next, *prev;  /* in the bucket of arenas with the same free count */
+    uint16_t freemask;                /* bit i set: pool i of this arena is unused */
+    uint8_t nfree;
+    uint8_t state;                    /* enum atoll_arena_state */
+};
+
+enum atoll_arena_state { ATOLL_ARENA_UNTOUCHED, ATOLL_ARENA_ACTIVE, ATOLL_ARENA_RELEASED };
+
+enum atoll_mode { ATOLL_MODE_PROFILE, ATOLL_MODE_ALLOC };
+
+/* Read on every call: one cache line, written only during initialisation. */
+struct atoll_global {
+    uintptr_t base;                   /* start of the reserved region (arena aligned) */
+    uintptr_t size;                   /* 0 until initialised: every pointer is foreign */
+    struct atoll_pool *pools;         /* one per pool of the region */
+    struct atoll_arena *arenas;       /* one per arena of the region */
+    size_t small_limit;               /* requests below this are ours; 0: none */
+    int on_error_abort;
+    int stats_at_exit;
+    enum atoll_mode mode;
+};
+
+enum atoll_thread_state { ATOLL_THREAD_RUNNING, ATOLL_THREAD_BUSY, ATOLL_THREAD_DEAD };
+
+struct atoll_tls {
+    struct atoll_heap *heap;
+    int state;                        /* enum atoll_thread_state */
+};
+
+#endif
