@@ -3,13 +3,16 @@
  * As in pymalloc, a pool is taken from the most used arena that has one free, so allocation
  * concentrates in few arenas and the others can drain. Arenas sit in buckets by their number of
  * free pools (pymalloc's nfp2lasta idea), so choosing one costs at most 16 steps. An arena whose
- * pools are all free goes back to the OS (madvise), except one spare, so a program that
- * allocates and frees in a loop does not map and unmap an arena every time.
+ * pools are all free goes back to the OS (madvise), except for a few spares (one, plus one for
+ * every eight arenas in use): a program whose heap swings up and down would otherwise pay a
+ * page fault for every page of every arena on each swing, and on virtual machines a page fault
+ * costs more than the allocations it serves.
  * Everything here runs under the global lock. */
 #include "internal.h"
 
 static struct atoll_arena *bucket[ATOLL_POOLS_PER_ARENA + 1]; /* by free pool count */
 static struct atoll_arena *released;                          /* given back to the OS */
+static size_t spares;                                         /* arenas with all pools free */
 static size_t next_untouched;                                 /* arena index */
 static struct atoll_arena_stats stats;
 
@@ -20,6 +23,8 @@ static size_t arena_index(const struct atoll_arena *a)
 
 static void bucket_unlink(struct atoll_arena *a)
 {
+    if (a->nfree == ATOLL_POOLS_PER_ARENA)
+        spares--;
     if (a->prev)
         a->prev->next = a->next;
     else
@@ -31,6 +36,8 @@ static void bucket_unlink(struct atoll_arena *a)
 
 static void bucket_push(struct atoll_arena *a)
 {
+    if (a->nfree == ATOLL_POOLS_PER_ARENA)
+        spares++;
     a->prev = NULL;
     a->next = bucket[a->nfree];
     if (a->next)
@@ -69,6 +76,7 @@ struct atoll_pool *atoll_arena_take_pool(void)
     a->freemask &= (uint16_t)~(1u << i);
     a->nfree--;
     bucket_push(a);
+    stats.pools_taken++;
     return &atoll_g.pools[arena_index(a) * ATOLL_POOLS_PER_ARENA + i];
 }
 
@@ -76,10 +84,11 @@ void atoll_arena_give_pool(struct atoll_pool *p)
 {
     size_t pi = (size_t)(p - atoll_g.pools);
     struct atoll_arena *a = &atoll_g.arenas[pi / ATOLL_POOLS_PER_ARENA];
+    stats.pools_given++;
     bucket_unlink(a);
     a->freemask |= (uint16_t)(1u << (pi % ATOLL_POOLS_PER_ARENA));
     a->nfree++;
-    if (a->nfree == ATOLL_POOLS_PER_ARENA && bucket[ATOLL_POOLS_PER_ARENA]) {
+    if (a->nfree == ATOLL_POOLS_PER_ARENA && spares >= 1 + stats.active / 8) {
         atoll_os_release((void *)(atoll_g.base + (arena_index(a) << ATOLL_ARENA_SHIFT)),
                          ATOLL_ARENA_SIZE);
         a->state = ATOLL_ARENA_RELEASED;

@@ -11,7 +11,7 @@ enum atoll_block_fault atoll_block_check(const struct atoll_pool *p, const void 
         return ATOLL_BLOCK_UNUSED_POOL;
     unsigned i = atoll_block_index(p, ptr);
     uint32_t off = (uint32_t)((uintptr_t)ptr & ATOLL_POOL_MASK);
-    if (i >= p->nblocks)
+    if (i >= __atomic_load_n(&p->carved, __ATOMIC_RELAXED))
         return ATOLL_BLOCK_UNUSED_POOL;
     if (off != i * bsize)
         return ATOLL_BLOCK_INTERIOR;

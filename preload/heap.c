@@ -30,25 +30,34 @@ static size_t heap_slab_left;
 
 static void list_push(struct atoll_heap *h, struct atoll_pool *p)
 {
-    struct atoll_pool *head = h->cur[p->cls];
     p->prev = NULL;
-    p->next = head == &atoll_empty_pool ? NULL : head;
+    p->next = h->head[p->cls];
     if (p->next)
         p->next->prev = p;
+    h->head[p->cls] = p;
     h->cur[p->cls] = p;
+    h->nlisted[p->cls]++;
     p->listed = 1;
+    p->relist_at = 0;
 }
 
+/* A full pool leaves the list. It comes back when an eighth of it is free again, not on its
+ * first free: otherwise a pool that the program frees into one block at a time would go back
+ * and forth between the list and the slow path on every malloc. */
 static void list_unlink(struct atoll_heap *h, struct atoll_pool *p)
 {
     if (p->prev)
         p->prev->next = p->next;
     else
-        h->cur[p->cls] = p->next ? p->next : &atoll_empty_pool;
+        h->head[p->cls] = p->next;
     if (p->next)
         p->next->prev = p->prev;
+    if (h->cur[p->cls] == p)
+        h->cur[p->cls] = h->head[p->cls] ? h->head[p->cls] : &atoll_empty_pool;
     p->next = p->prev = NULL;
+    h->nlisted[p->cls]--;
     p->listed = 0;
+    p->relist_at = (uint16_t)(p->nblocks - (p->nblocks >= 8 ? p->nblocks / 8 : 1));
 }
 
 static struct atoll_heap *heap_new_locked(void)
@@ -100,6 +109,31 @@ static void *libc_fallback(size_t n, size_t align)
     return align <= ATOLL_ALIGN ? __libc_malloc(n) : __libc_memalign(align, n);
 }
 
+/* A pool with a free block for class cls, or NULL. */
+static struct atoll_pool *pool_with_room(struct atoll_heap *h, unsigned cls)
+{
+    for (;;) {
+        struct atoll_pool *p = h->cur[cls];
+        if (p == &atoll_empty_pool) {
+            atoll_lock();
+            p = atoll_arena_take_pool();
+            if (p)
+                atoll_pool_init(p, h, cls);
+            atoll_unlock();
+            if (!p)
+                return NULL;
+            list_push(h, p);
+        }
+        /* A remote free that raced with the owner's last drain may have left its bit behind
+         * without queueing the pool: look before carving or moving on. */
+        if (!p->free && __atomic_load_n(&p->remote_seen, __ATOMIC_RELAXED))
+            atoll_pool_drain(p);
+        if (p->free || atoll_pool_carve(p))
+            return p;
+        list_unlink(h, p);
+    }
+}
+
 void *atoll_heap_alloc_slow(struct atoll_heap *h, unsigned cls, size_t n, size_t align)
 {
     /* Re-entry (pthread_setspecific or the loader allocating while we set up) and threads
@@ -108,41 +142,16 @@ void *atoll_heap_alloc_slow(struct atoll_heap *h, unsigned cls, size_t n, size_t
         return libc_fallback(n, align);
     int saved_errno = errno;
     atoll_tls.state = ATOLL_THREAD_BUSY;
-    void *b = NULL;
+    struct atoll_pool *p = NULL;
     if (h == &atoll_empty_heap)
         h = thread_heap();
     if (h) {
         atoll_heap_collect_remote(h);
-        for (;;) {
-            struct atoll_pool *p = h->cur[cls];
-            if (p == &atoll_empty_pool) {
-                atoll_lock();
-                p = atoll_arena_take_pool();
-                if (p)
-                    atoll_pool_init(p, h, cls);
-                atoll_unlock();
-                if (!p)
-                    break;
-                list_push(h, p);
-            }
-            if (!p->free)
-                atoll_pool_drain(p);
-            if (p->free || atoll_pool_carve(p)) {
-                b = atoll_pool_pop(h, p, p->free);
-                break;
-            }
-            list_unlink(h, p);
-        }
+        p = pool_with_room(h, cls);
     }
     atoll_tls.state = ATOLL_THREAD_RUNNING;
-    if (!b) {
-        b = libc_fallback(n, align);
-        if (b)
-            errno = saved_errno;
-    } else {
-        errno = saved_errno;
-    }
-    return b;
+    errno = saved_errno;
+    return p ? atoll_pool_pop(h, p, p->free) : libc_fallback(n, align);
 }
 
 static void pool_release(struct atoll_heap *h, struct atoll_pool *p)
@@ -154,29 +163,50 @@ static void pool_release(struct atoll_heap *h, struct atoll_pool *p)
     atoll_unlock();
 }
 
-/* A pool that just became empty goes back to its arena, unless it is the only pool of its class
- * in this heap, or it sits on the remote queue (a thread pushed it and the owner will look at it
- * again: releasing it now would leave a reused pool on this heap's queue). */
-static int pool_releasable(struct atoll_pool *p)
+/* A pool that just became empty goes back to its arena, unless its class has few pools here
+ * (a producer whose blocks another thread frees empties its pools as fast as it fills them:
+ * handing each back and taking a new one would cost a lock and a fresh carve per pool), or it
+ * sits on the remote queue (a thread pushed it and the owner will look at it again: releasing
+ * it now would leave a reused pool on this heap's queue). */
+#define KEEP_LISTED 4
+static int pool_releasable(struct atoll_heap *h, struct atoll_pool *p)
 {
-    return p->used == 0 && (p->next || p->prev) &&
+    return p->used == 0 && h->nlisted[p->cls] > KEEP_LISTED &&
            !__atomic_load_n(&p->queued, __ATOMIC_SEQ_CST);
 }
 
-/* After a free or a drain: a pool with room goes back on the list; an empty one may go back to
- * its arena. */
+/* After a local free that reached p->relist_at, or a drain: a pool with room goes back on the
+ * list; an empty one may go back to its arena. */
 void atoll_heap_free_slow(struct atoll_heap *h, struct atoll_pool *p)
 {
     int saved_errno = errno;
     if (!p->listed)
         list_push(h, p);
-    if (pool_releasable(p))
+    if (pool_releasable(h, p))
         pool_release(h, p);
     errno = saved_errno;
 }
 
+/* Owner thread only: the cached blocks go back to their pools. */
+void atoll_heap_flush_cache(struct atoll_heap *h)
+{
+    for (unsigned cls = 0; cls < ATOLL_NCLASSES; cls++) {
+        struct atoll_cache *c = &h->cache[cls];
+        while (c->head) {
+            void *b = c->head;
+            c->head = *(void **)b;
+            struct atoll_pool *p = atoll_pool_of(b);
+            atoll_pool_push(p, b);
+            if (--p->used <= p->relist_at)
+                atoll_heap_free_slow(h, p);
+        }
+        c->count = 0;
+    }
+}
+
 void atoll_heap_abandon(struct atoll_heap *h)
 {
+    atoll_heap_flush_cache(h);
     atoll_lock();
     h->next_abandoned = abandoned_heaps;
     abandoned_heaps = h;

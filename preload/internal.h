@@ -52,14 +52,25 @@ static inline unsigned atoll_block_index(const struct atoll_pool *p, const void 
     return (unsigned)(((uint64_t)off * p->inv) >> 32);
 }
 
-static inline void *atoll_pool_pop(struct atoll_heap *h, struct atoll_pool *p, void *b)
+static inline void *atoll_block_hand_out(struct atoll_heap *h, struct atoll_pool *p, void *b)
 {
-    p->free = *(void **)b;
-    p->used++;
     unsigned i = atoll_block_index(p, b);
     p->live[i >> 6] |= (uint64_t)1 << (i & 63);
     h->stats.small_mallocs++;
     return b;
+}
+
+static inline void *atoll_pool_pop(struct atoll_heap *h, struct atoll_pool *p, void *b)
+{
+    p->free = *(void **)b;
+    p->used++;
+    return atoll_block_hand_out(h, p, b);
+}
+
+static inline void atoll_pool_push(struct atoll_pool *p, void *b)
+{
+    *(void **)b = p->free;
+    p->free = b;
 }
 
 /* init.c */
@@ -82,6 +93,7 @@ struct atoll_pool *atoll_arena_take_pool(void) ATOLL_HIDDEN;
 void atoll_arena_give_pool(struct atoll_pool *p) ATOLL_HIDDEN;
 struct atoll_arena_stats {
     size_t active, peak, released;
+    size_t pools_taken, pools_given;
 };
 void atoll_arena_get_stats(struct atoll_arena_stats *s) ATOLL_HIDDEN;
 
@@ -95,6 +107,7 @@ void atoll_pool_reset(struct atoll_pool *p) ATOLL_HIDDEN;
 void *atoll_heap_alloc_slow(struct atoll_heap *h, unsigned cls, size_t n, size_t align) ATOLL_HIDDEN;
 void atoll_heap_free_slow(struct atoll_heap *h, struct atoll_pool *p) ATOLL_HIDDEN;
 void atoll_heap_abandon(struct atoll_heap *h) ATOLL_HIDDEN;
+void atoll_heap_flush_cache(struct atoll_heap *h) ATOLL_HIDDEN;
 void atoll_heap_after_fork_child(void) ATOLL_HIDDEN;
 void atoll_heap_sum_stats(struct atoll_heap_stats *out) ATOLL_HIDDEN;
 

@@ -14,8 +14,15 @@
 static inline void *small_alloc(unsigned cls, size_t n, size_t align)
 {
     struct atoll_heap *h = atoll_tls.heap;
+    struct atoll_cache *c = &h->cache[cls];
+    void *b = c->head;
+    if (ATOLL_LIKELY(b != NULL)) {
+        c->head = *(void **)b;
+        c->count--;
+        return atoll_block_hand_out(h, atoll_pool_of(b), b);
+    }
     struct atoll_pool *p = h->cur[cls];
-    void *b = p->free;
+    b = p->free;
     if (ATOLL_LIKELY(b != NULL))
         return atoll_pool_pop(h, p, b);
     return atoll_heap_alloc_slow(h, cls, n, align);
@@ -58,10 +65,16 @@ ATOLL_EXPORT void free(void *ptr)
         return;
     }
     p->live[i >> 6] &= ~bit;
-    *(void **)ptr = p->free;
-    p->free = ptr;
     h->stats.small_frees++;
-    if (ATOLL_UNLIKELY(--p->used == 0 || !p->listed))
+    struct atoll_cache *c = &h->cache[p->cls];
+    if (ATOLL_LIKELY(c->count < ATOLL_CACHE_MAX)) {
+        *(void **)ptr = c->head;
+        c->head = ptr;
+        c->count++;
+        return;
+    }
+    atoll_pool_push(p, ptr);
+    if (ATOLL_UNLIKELY(--p->used <= p->relist_at))
         atoll_heap_free_slow(h, p);
 }
 

@@ -2,9 +2,7 @@
  *
  * Blocks are carved lazily, a page's worth at a time, so a fresh pool touches only the memory
  * it hands out (pymalloc's rule). Free blocks form an intrusive singly linked list through
- * their first word; the live bitmap says which blocks the program holds, so a double free or
- * a free of a pointer into a block is caught, and the profiler can tell a live block from a
- * free one without reading it. */
+ * their first word. */
 #include "internal.h"
 
 #include <string.h>
@@ -17,12 +15,14 @@ void atoll_pool_init(struct atoll_pool *p, struct atoll_heap *owner, unsigned cl
     p->free = NULL;
     p->next = p->prev = p->remote_next = NULL;
     p->used = 0;
+    p->relist_at = 0;
     p->bsize = (uint16_t)bsize;
     p->inv = (uint32_t)((((uint64_t)1 << 32) + bsize - 1) / bsize);
     p->nblocks = (uint16_t)(ATOLL_POOL_SIZE / bsize);
     p->carved = 0;
     p->cls = (uint8_t)cls;
     p->listed = 0;
+    p->remote_seen = 0;
     __atomic_store_n(&p->owner, owner, __ATOMIC_RELEASE);
 }
 
@@ -37,14 +37,11 @@ bool atoll_pool_carve(struct atoll_pool *p)
     if (n > (unsigned)(p->nblocks - p->carved))
         n = p->nblocks - p->carved;
     char *first = (char *)atoll_pool_base(p) + (size_t)p->carved * p->bsize;
-    char *b = first + (size_t)(n - 1) * p->bsize;
-    *(void **)b = p->free;
-    while (b != first) {
-        char *prev = b - p->bsize;
-        *(void **)prev = b;
-        b = prev;
+    for (char *b = first + (size_t)(n - 1) * p->bsize;; b -= p->bsize) {
+        atoll_pool_push(p, b);
+        if (b == first)
+            break;
     }
-    p->free = first;
     p->carved = (uint16_t)(p->carved + n);
     return true;
 }
@@ -69,9 +66,10 @@ void atoll_pool_drain(struct atoll_pool *p)
                 continue;
             }
             __atomic_store_n(&p->live[w], p->live[w] & ~bit, __ATOMIC_RELAXED);
-            *(void **)block = p->free;
-            p->free = block;
+            atoll_pool_push(p, block);
             p->used--;
+            p->owner->stats.small_frees++;
+            p->owner->stats.remote_frees++;
         }
     }
 }

@@ -1,7 +1,7 @@
 /* Frees of blocks that another thread's heap owns (or an abandoned heap, or the heap of a thread
  * that has not finished starting).
  *
- * The freeing thread never touches the owner's free list or live bitmap. It queues the pool on
+ * The freeing thread never touches the owner's free list, live bitmap or the block. It queues the pool on
  * the owner's remote queue (only if the pool is not queued already), then sets the block's bit
  * in the pool's remote bitmap with one atomic OR. The owner drains the bitmap in its slow path.
  *
@@ -30,18 +30,13 @@ void atoll_remote_free(struct atoll_pool *p, void *ptr)
         atoll_report_bad_pointer("free", ptr, p, fault);
         return;
     }
+    if (!__atomic_load_n(&p->remote_seen, __ATOMIC_RELAXED))
+        __atomic_store_n(&p->remote_seen, 1, __ATOMIC_RELAXED);
     queue_pool(owner, p);
     unsigned i = atoll_block_index(p, ptr);
     uint64_t bit = (uint64_t)1 << (i & 63);
-    if (__atomic_fetch_or(&p->remote[i >> 6], bit, __ATOMIC_SEQ_CST) & bit) {
+    if (__atomic_fetch_or(&p->remote[i >> 6], bit, __ATOMIC_SEQ_CST) & bit)
         atoll_report_bad_pointer("free", ptr, p, ATOLL_BLOCK_NOT_LIVE);
-        return;
-    }
-    struct atoll_heap *me = atoll_tls.heap;
-    if (me != &atoll_empty_heap) {
-        me->stats.small_frees++;
-        me->stats.remote_frees++;
-    }
 }
 
 /* Owner side: take the whole queue at once (no ABA: only the owner pops, and it pops all). */

@@ -19,4 +19,5 @@ void atoll_stats_print(void)
     atoll_log("  arenas: %zu in use (%zu KiB), peak %zu (%zu KiB), %zu returned to the OS",
               a.active, a.active * (ATOLL_ARENA_SIZE >> 10), a.peak,
               a.peak * (ATOLL_ARENA_SIZE >> 10), a.released);
+    atoll_log("  pools: %zu taken from arenas, %zu given back", a.pools_taken, a.pools_given);
 }

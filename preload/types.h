@@ -32,38 +32,58 @@
 
 struct atoll_heap;
 
-/* One pool's metadata. The first cache line is what malloc and a local free touch; the live
- * bitmap is what the profiler's scanner reads; the remote bitmap is the only part other threads
- * write (one atomic OR per cross-thread free). */
+/* One pool's metadata. malloc and a local free touch the first cache line and one word of the
+ * live bitmap, never the block beyond its first word: free does not even read the block, so a
+ * free of a block that has left the cache costs no load miss. Pool metadata is dense (192
+ * bytes per 16 KiB), so it stays cached when the blocks do not. The live bitmap also catches a
+ * double free, and tells the profiler's scanner a live block from a free one. The remote bitmap
+ * is the only part other threads write (one atomic OR per cross-thread free). */
 struct atoll_pool {
     void *free;                       /* owner thread only: intrusive list of free blocks */
     struct atoll_heap *owner;         /* written under the global lock; NULL when unused */
     struct atoll_pool *next, *prev;   /* owner's list of pools with room, for this class */
     struct atoll_pool *remote_next;   /* link in the owner's queue of pools with remote frees */
-    uint32_t used;                    /* live blocks, as the owner sees them */
     uint32_t inv;                     /* ceil(2^32 / bsize): block index by multiplication */
+    uint16_t used;                    /* live blocks, as the owner sees them */
+    uint16_t relist_at;               /* a local free that leaves used at this calls the slow path */
     uint16_t bsize;                   /* block size in bytes; 0 when the pool is unused */
     uint16_t nblocks;
     uint16_t carved;                  /* blocks ever put on the free list */
     uint8_t cls;
     uint8_t listed;                   /* on the owner's list of pools with room */
+    uint8_t remote_seen;              /* atomic: another thread has freed into it */
     uint32_t queued;                  /* atomic: on the owner's remote queue */
-    uint64_t live[ATOLL_BITMAP_WORDS];
+    uint64_t live[ATOLL_BITMAP_WORDS]; /* owner writes; others may read */
     uint64_t remote[ATOLL_BITMAP_WORDS]; /* atomic: freed by another thread, not yet drained */
 } __attribute__((aligned(64)));
 
+/* Counted by the heap's owner only: a free by another thread is counted when it is drained. */
 struct atoll_heap_stats {
     uint64_t small_mallocs;
     uint64_t small_frees;
-    uint64_t remote_frees;            /* frees this thread made of other threads' blocks */
+    uint64_t remote_frees;            /* of small_frees, those made by another thread */
     uint64_t large_mallocs;
 };
 
-/* A thread's heap. cur[c] is the head of the list of pools of class c with room, or the
- * static empty pool, whose free list is always empty: a thread that has no heap yet runs the
- * same fast path as every other and falls into the slow path, which sets it up. */
+/* Blocks this thread freed last, per class, for its next mallocs: they are still in the CPU
+ * cache, where the free blocks of a pool went cold long ago when the program frees at random
+ * (glibc's tcache, tcmalloc's thread cache). A cached block is free (its live bit is clear) but
+ * still counted in its pool's used count, so the pool stays put while the block is here. */
+#define ATOLL_CACHE_MAX 32
+struct atoll_cache {
+    void *head;
+    uint32_t count;
+};
+
+/* A thread's heap. head[c] is its list of pools of class c with room; cur[c] is the first of
+ * them, that malloc pops from when the cache is empty, or the static empty pool, whose free list
+ * is always empty: a thread that has no heap yet runs the same fast path as every other and
+ * falls into the slow path, which sets it up. */
 struct atoll_heap {
+    struct atoll_cache cache[ATOLL_NCLASSES];
     struct atoll_pool *cur[ATOLL_NCLASSES];
+    struct atoll_pool *head[ATOLL_NCLASSES];
+    uint16_t nlisted[ATOLL_NCLASSES];
     struct atoll_heap_stats stats;
     struct atoll_heap *next_all;      /* every heap ever made, for statistics and fork */
     struct atoll_heap *next_abandoned;
