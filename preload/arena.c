@@ -80,6 +80,18 @@ struct atoll_pool *atoll_arena_take_pool(void)
     return &atoll_g.pools[arena_index(a) * ATOLL_POOLS_PER_ARENA + i];
 }
 
+static void arena_release(struct atoll_arena *a)
+{
+    bucket_unlink(a);
+    atoll_os_release((void *)(atoll_g.base + (arena_index(a) << ATOLL_ARENA_SHIFT)),
+                     ATOLL_ARENA_SIZE);
+    a->state = ATOLL_ARENA_RELEASED;
+    a->next = released;
+    released = a;
+    stats.active--;
+    stats.released++;
+}
+
 void atoll_arena_give_pool(struct atoll_pool *p)
 {
     size_t pi = (size_t)(p - atoll_g.pools);
@@ -88,17 +100,10 @@ void atoll_arena_give_pool(struct atoll_pool *p)
     bucket_unlink(a);
     a->freemask |= (uint16_t)(1u << (pi % ATOLL_POOLS_PER_ARENA));
     a->nfree++;
-    if (a->nfree == ATOLL_POOLS_PER_ARENA && spares >= 1 + stats.active / 8) {
-        atoll_os_release((void *)(atoll_g.base + (arena_index(a) << ATOLL_ARENA_SHIFT)),
-                         ATOLL_ARENA_SIZE);
-        a->state = ATOLL_ARENA_RELEASED;
-        a->next = released;
-        released = a;
-        stats.active--;
-        stats.released++;
-        return;
-    }
     bucket_push(a);
+    /* The allowance shrinks with the heap, so spares kept while it was large go back too. */
+    while (spares > 1 + stats.active / 8)
+        arena_release(bucket[ATOLL_POOLS_PER_ARENA]);
 }
 
 void atoll_arena_get_stats(struct atoll_arena_stats *s)

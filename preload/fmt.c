@@ -29,8 +29,12 @@ static void put_number(struct out *o, unsigned long long v, unsigned base, int n
         digits[n++] = "0123456789abcdef"[v % base];
         v /= base;
     } while (v);
-    if (negative)
+    if (negative && pad == '0') {
+        put(o, '-');
+        width = width ? width - 1 : 0;
+    } else if (negative) {
         digits[n++] = '-';
+    }
     for (unsigned i = n; i < width; i++)
         put(o, pad);
     while (n)

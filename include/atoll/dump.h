@@ -1,0 +1,156 @@
+/* The dump file format, shared by the recorder (preload/) and the reader (analyzer/).
+ * docs/dump-format.md is the reference; this header is its C transcription.
+ *
+ * A dump is little-endian: a 64-byte header, sections of fixed-size records (or bytes), and a
+ * table of sections, each with a CRC32C. It holds addresses, sizes and stacks, never the
+ * contents of the heap. */
+#ifndef ATOLL_DUMP_H
+#define ATOLL_DUMP_H
+
+#include <stdint.h>
+
+#define ATOLL_DUMP_MAGIC "ATOLLDMP" /* 8 bytes, no terminating NUL */
+#define ATOLL_DUMP_VERSION 1
+
+struct atoll_dump_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size;           /* 64 */
+    uint64_t file_size;
+    uint64_t section_table_offset;
+    uint32_t section_count;
+    uint32_t section_entry_size;    /* 32 */
+    uint32_t table_crc;             /* CRC32C of the section table */
+    uint32_t header_crc;            /* CRC32C of bytes 0..43 of this header */
+    uint8_t reserved[16];           /* zero */
+};
+
+enum atoll_dump_section_type {
+    ATOLL_DUMP_SEC_PROCESS = 1,          /* one struct atoll_dump_process */
+    ATOLL_DUMP_SEC_STRINGS = 2,          /* NUL-terminated strings, referenced by byte offset */
+    ATOLL_DUMP_SEC_MODULES = 3,          /* struct atoll_dump_module */
+    ATOLL_DUMP_SEC_THREADS = 4,          /* struct atoll_dump_thread */
+    ATOLL_DUMP_SEC_FRAMES = 5,           /* uint64_t return addresses, innermost first per site */
+    ATOLL_DUMP_SEC_SITES = 6,            /* struct atoll_dump_site */
+    ATOLL_DUMP_SEC_BLOCKS = 7,           /* struct atoll_dump_block, sorted by address */
+    ATOLL_DUMP_SEC_EDGES = 8,            /* struct atoll_dump_edge, sorted by (from, offset) */
+    ATOLL_DUMP_SEC_ROOTS = 9,            /* struct atoll_dump_root */
+};
+
+struct atoll_dump_section {
+    uint32_t type;
+    uint32_t record_size;           /* bytes per record; 1 for STRINGS */
+    uint64_t offset;                /* from the start of the file, 8-aligned */
+    uint64_t size;                  /* bytes; a multiple of record_size */
+    uint32_t crc;                   /* CRC32C of the section's bytes */
+    uint32_t reserved;
+};
+
+enum atoll_dump_trigger {
+    ATOLL_DUMP_TRIGGER_EXIT = 0,
+    ATOLL_DUMP_TRIGGER_SIGNAL = 1,
+    ATOLL_DUMP_TRIGGER_API = 2,          /* atoll_collect() */
+    ATOLL_DUMP_TRIGGER_THRESHOLD = 3,
+    ATOLL_DUMP_TRIGGER_DUMP = 4,         /* atoll_dump() */
+};
+
+struct atoll_dump_process {
+    uint32_t pid;
+    uint32_t ppid;
+    uint64_t time_ns;               /* CLOCK_REALTIME when the collection started */
+    uint32_t trigger;               /* enum atoll_dump_trigger */
+    uint32_t generation;            /* blocks of generations 0..generation are in the dump */
+    uint32_t threshold[3];
+    uint32_t collection;            /* 1 for the process's first collection, then 2, ... */
+    uint32_t exe;                   /* string offset: /proc/self/exe */
+    uint32_t argc;
+    uint32_t argv;                  /* string offset of argv[0]; argv[i+1] follows argv[i]'s NUL */
+    uint32_t stack_depth;           /* ATOLL_STACK_DEPTH */
+    uint64_t pause_ns;              /* the application was stopped this long */
+    uint64_t heap_blocks;           /* live blocks in the whole heap, dumped or not */
+    uint64_t heap_bytes;
+    uint64_t flags;                 /* reserved, zero */
+};
+
+/* A loaded ELF object. An address a inside [start, end) is the file's virtual address
+ * a - bias (the load bias; 0 for a non-PIE executable). */
+struct atoll_dump_module {
+    uint64_t bias;
+    uint64_t start;
+    uint64_t end;
+    uint32_t path;                  /* string offset */
+    uint32_t build_id_size;         /* bytes used in build_id; 0 if the file has none */
+    uint8_t build_id[32];
+};
+
+enum atoll_dump_thread_flags {
+    ATOLL_DUMP_THREAD_STOPPED = 1,       /* registers saved at a safe point, stack scanned from sp */
+    ATOLL_DUMP_THREAD_MAIN = 2,
+    ATOLL_DUMP_THREAD_WHOLE_STACK = 4,   /* could not be stopped in time: whole stack scanned */
+};
+
+struct atoll_dump_thread {
+    uint32_t tid;
+    uint32_t flags;                 /* enum atoll_dump_thread_flags */
+    uint64_t stack_lo;
+    uint64_t stack_hi;
+    uint64_t sp;
+};
+
+struct atoll_dump_site {
+    uint32_t first_frame;           /* index into FRAMES */
+    uint32_t depth;                 /* frames; site 0 is the unknown site, depth 0 */
+};
+
+enum atoll_dump_block_flags {
+    ATOLL_DUMP_BLOCK_LARGE = 1,          /* from the C library's allocator (above ATOLL_SMALL_MAX) */
+    ATOLL_DUMP_BLOCK_IGNORED = 2,        /* atoll_ignore(): never reported */
+    ATOLL_DUMP_BLOCK_LOADER = 4,         /* the dynamic loader's bookkeeping: a root */
+};
+
+struct atoll_dump_block {
+    uint64_t address;
+    uint64_t size;                  /* requested size */
+    uint64_t seq;                   /* allocation sequence number, from 1 */
+    uint32_t site;                  /* index into SITES */
+    uint32_t refcount;              /* shadow refcount: references found to it, from anywhere */
+    uint8_t generation;
+    uint8_t flags;                  /* enum atoll_dump_block_flags */
+    uint8_t reserved[6];
+};
+
+struct atoll_dump_edge {
+    uint32_t from;                  /* block index */
+    uint32_t to;                    /* block index */
+    uint64_t offset;                /* byte offset of the pointer inside block `from` */
+};
+
+enum atoll_dump_root_kind {
+    ATOLL_DUMP_ROOT_STACK = 1,           /* index: thread; where: address of the word */
+    ATOLL_DUMP_ROOT_REGISTER = 2,        /* index: thread; where: register number (DWARF x86-64) */
+    ATOLL_DUMP_ROOT_GLOBAL = 3,          /* index: module; where: address of the word */
+    ATOLL_DUMP_ROOT_TLS = 4,             /* index: thread; where: address of the word */
+    ATOLL_DUMP_ROOT_MAPPING = 5,         /* index: 0; where: address of the word (other mapping) */
+    ATOLL_DUMP_ROOT_LOADER = 6,          /* index: 0; where: 0 (the target is loader bookkeeping) */
+    ATOLL_DUMP_ROOT_IGNORED = 7,         /* index: 0; where: 0 (the target was atoll_ignore()d) */
+};
+
+struct atoll_dump_root {
+    uint32_t kind;                  /* enum atoll_dump_root_kind */
+    uint32_t index;
+    uint64_t where;
+    uint32_t target;                /* block index */
+    uint32_t reserved;
+};
+
+_Static_assert(sizeof(struct atoll_dump_header) == 64, "header layout");
+_Static_assert(sizeof(struct atoll_dump_section) == 32, "section layout");
+_Static_assert(sizeof(struct atoll_dump_process) == 96, "process layout");
+_Static_assert(sizeof(struct atoll_dump_module) == 64, "module layout");
+_Static_assert(sizeof(struct atoll_dump_thread) == 32, "thread layout");
+_Static_assert(sizeof(struct atoll_dump_site) == 8, "site layout");
+_Static_assert(sizeof(struct atoll_dump_block) == 40, "block layout");
+_Static_assert(sizeof(struct atoll_dump_edge) == 16, "edge layout");
+_Static_assert(sizeof(struct atoll_dump_root) == 24, "root layout");
+
+#endif

@@ -1,0 +1,63 @@
+# Sourced by every integration script: checks the environment meson passes, makes the scratch
+# dir (removed on exit), runs a command under atoll, and checks atoll's exit statistics so a
+# test proves that atoll, not glibc, served the program.
+
+: "${ATOLL_LIB:?set by meson: path of libatoll.so}"
+: "${ATOLL_MODE:?set by meson: alloc or profile}"
+: "${ATOLL_SHARED:?set by meson: the shared workloads dir}"
+[[ -f $ATOLL_LIB ]] || { echo "no preload library at $ATOLL_LIB" >&2; exit 1; }
+
+# The baseline runs must not be preloaded, whatever the caller's environment holds.
+unset LD_PRELOAD ATOLL_STATS ATOLL_SMALL_MAX ATOLL_ON_ERROR
+export LC_ALL=C
+
+scratch=$(mktemp -d)
+# A script that starts a server defines on_exit to stop it; it runs before the scratch dir goes.
+trap 'if declare -F on_exit >/dev/null; then on_exit; fi; rm -rf "$scratch"' EXIT
+# Exit through the EXIT trap on a signal too (meson's timeout sends TERM), never straight out.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
+
+with_atoll() {
+    env LD_PRELOAD="$ATOLL_LIB" ATOLL_MODE="$ATOLL_MODE" ATOLL_STATS=1 "$@"
+}
+
+# The lines ATOLL_STATS=1 adds at exit (a header and indented details); anything else atoll
+# prints (a bad free, the dlopen warning) is not matched, so it stays in the compared output
+# and fails the test.
+stats_re='^atoll: allocator statistics of pid [0-9]+ |^atoll:   '
+
+without_stats() {
+    grep -Ev "$stats_re" "$1" || true
+}
+
+# fail MESSAGE [FILE...]: say why, show the files, and stop the test.
+fail() {
+    echo "FAIL: $1" >&2
+    shift
+    local f
+    for f in "$@"; do
+        echo "----- $f" >&2
+        cat "$f" >&2
+    done
+    exit 1
+}
+
+# same_output BASELINE ATOLL: the two files must be byte-identical.
+same_output() {
+    diff -u "$1" "$2" >&2 || fail "output under atoll differs from the baseline ($1 vs $2)"
+}
+
+# assert_served STDERR_FILE MIN: at least MIN processes printed atoll's statistics, each one
+# with a nonzero number of small-block mallocs, and atoll printed nothing else.
+assert_served() {
+    local file=$1 min=$2 counts n
+    counts=$(sed -nE 's/^atoll:   small blocks: ([0-9]+) mallocs.*/\1/p' "$file")
+    n=$(grep -c . <<<"$counts" || true)
+    ((n >= min)) || fail "expected statistics of at least $min process(es) from atoll, got $n" "$file"
+    grep -qx '0' <<<"$counts" && fail "a process under atoll made no small mallocs" "$file"
+    grep -E '^atoll: ' "$file" | grep -Ev "$stats_re" >&2 && fail "atoll reported a problem" "$file"
+    echo "atoll served $n process(es); small mallocs: $(paste -sd' ' <<<"$counts")"
+}
