@@ -48,6 +48,37 @@ ATOLL_API int atoll_get_stats(struct atoll_stats *out);
 /* Nonzero when p is a live block of atoll's own pools (not a C-library block). */
 ATOLL_API int atoll_owns(const void *p);
 
+/* Collections (profile mode), as Python's gc module: */
+
+/* Runs a collection of generations 0..generation (0, 1 or 2 = full) now: stops the threads,
+ * takes a snapshot, resumes them, and waits for the snapshot to write its dump. Returns the
+ * number of unreachable blocks (CPython's rule on the collected generations), or -1 with errno
+ * EINVAL (bad generation), ENOTSUP (not in profile mode) or EIO (the dump failed). */
+ATOLL_API int atoll_collect(int generation);
+
+/* A full collection whose dump goes to path (created exclusively, mode 0600). Returns as
+ * atoll_collect. */
+ATOLL_API int atoll_dump(const char *path);
+
+/* Automatic collections: when allocations minus frees since the last collection pass t0, a
+ * generation-0 collection; every t1 of those a generation-1 one; every t2 of those, a full one.
+ * t0 = 0: none (the default; ATOLL_THRESHOLD=t0,t1,t2 sets them at start-up). */
+ATOLL_API void atoll_get_threshold(unsigned *t0, unsigned *t1, unsigned *t2);
+ATOLL_API void atoll_set_threshold(unsigned t0, unsigned t1, unsigned t2);
+
+/* Allocations minus frees since the last collection; collections of generation 0 since the
+ * last of generation 1; of generation 1 since the last full one. */
+ATOLL_API void atoll_get_count(long *c0, long *c1, long *c2);
+
+/* Automatic collections on (the default) or off; the thresholds are kept. */
+ATOLL_API void atoll_enable(void);
+ATOLL_API void atoll_disable(void);
+ATOLL_API int atoll_isenabled(void);
+
+/* Never report block (a live block's start), like __lsan_ignore_object. 0, or -1 with errno
+ * EINVAL (not a live block) or ENOTSUP (not in profile mode). */
+ATOLL_API int atoll_ignore(const void *block);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,12 +6,17 @@
  * environment was not ready), the pthread key whose destructor abandons a dead thread's heap,
  * and the fork handlers. */
 #include "internal.h"
+#include "collect.h"
+#include "world.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
-struct atoll_global atoll_g = { .small_limit = ATOLL_SMALL_LIMIT + 1 };
+struct atoll_global atoll_g = { .small_limit = ATOLL_SMALL_LIMIT + 1, .stack_depth = 32 };
 int atoll_initialized;
+char atoll_self_marker;
 
 #define HUGE_FROM ((size_t)4 << 20)
 
@@ -36,22 +41,32 @@ static void region_init(void)
             continue;
         void *pools = atoll_os_reserve(npools * sizeof(struct atoll_pool));
         void *arenas = atoll_os_reserve(narenas * sizeof(struct atoll_arena));
-        if (!pools || !arenas) {
+        void *shadow = atoll_os_reserve(npools * ATOLL_MAX_BLOCKS * sizeof(struct atoll_small_meta));
+        if (!pools || !arenas || !shadow) {
             munmap(raw, size + ATOLL_ARENA_SIZE);
             if (pools)
                 munmap(pools, npools * sizeof(struct atoll_pool));
             if (arenas)
                 munmap(arenas, narenas * sizeof(struct atoll_arena));
+            if (shadow)
+                munmap(shadow, npools * ATOLL_MAX_BLOCKS * sizeof(struct atoll_small_meta));
             continue;
         }
         atoll_g.base = ((uintptr_t)raw + ATOLL_ARENA_SIZE - 1) & ~(uintptr_t)(ATOLL_ARENA_SIZE - 1);
         madvise((void *)(atoll_g.base + HUGE_FROM), size - HUGE_FROM, MADV_HUGEPAGE);
         atoll_g.pools = pools;
         atoll_g.arenas = arenas;
+        atoll_g.shadow = shadow;
         __atomic_store_n(&atoll_g.size, size, __ATOMIC_RELEASE);
         return;
     }
     atoll_log("cannot reserve address space for the heap; every block goes to the C library");
+}
+
+static int environ_ready(void)
+{
+    extern char **environ;
+    return environ != NULL;
 }
 
 void atoll_global_init(void)
@@ -60,6 +75,10 @@ void atoll_global_init(void)
     if (!atoll_initialized) {
         atoll_options_load();
         region_init();
+        /* Profile from the first block when the environment is readable this early, so that
+         * no block of the loader's goes unrecorded; the constructor adds the call stacks. */
+        if (atoll_g.mode == ATOLL_MODE_PROFILE && atoll_g.size && environ_ready())
+            atoll_g.profiling = 1;
         __atomic_store_n(&atoll_initialized, 1, __ATOMIC_RELEASE);
     }
     atoll_unlock();
@@ -93,6 +112,31 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     atoll_heap_after_fork_child();
+    atoll_imeta_after_fork_child();
+    atoll_sites_after_fork_child();
+    atoll_large_after_fork_child();
+    atoll_collect_after_fork_child();
+}
+
+static void start_profiling(void)
+{
+    if (atoll_collect_init() != 0 || atoll_world_install() != 0) {
+        atoll_log("cannot set up collections; running as an allocator only");
+        atoll_g.profiling = 0;
+        return;
+    }
+    void (*tls_info)(size_t *, size_t *) =
+        (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    size_t align;
+    if (tls_info)
+        tls_info(&atoll_static_tls_size, &align);
+    atoll_profile_start_stacks();
+    if (!atoll_g.profiling) {
+        atoll_g.profiling = 1;
+        atoll_profile_adopt_existing();
+    }
+    if (atoll_cc.signal && atoll_collect_install_signal(atoll_cc.signal) != 0)
+        atoll_log("cannot install the collection signal %d", atoll_cc.signal);
 }
 
 __attribute__((constructor(101))) static void atoll_constructor(void)
@@ -100,16 +144,24 @@ __attribute__((constructor(101))) static void atoll_constructor(void)
     if (!atoll_initialized)
         atoll_global_init();
     atoll_options_load();
+    atoll_options_load_collector();
     if (pthread_key_create(&exit_key, thread_exit) == 0) {
         __atomic_store_n(&exit_key_ready, 1, __ATOMIC_RELEASE);
         if (atoll_tls.heap != &atoll_empty_heap)
             pthread_setspecific(exit_key, atoll_tls.heap);
     }
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    if (atoll_g.mode == ATOLL_MODE_PROFILE && atoll_g.size)
+        start_profiling();
+    else
+        atoll_g.profiling = 0;
+    if (!atoll_cc.follow)
+        unsetenv("LD_PRELOAD");
 }
 
 __attribute__((destructor)) static void atoll_destructor(void)
 {
+    atoll_collect_at_exit();
     if (atoll_g.stats_at_exit)
         atoll_stats_print();
 }

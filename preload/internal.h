@@ -4,6 +4,8 @@
 
 #include "types.h"
 
+#include <atoll/dump.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -73,6 +75,63 @@ static inline void atoll_pool_push(struct atoll_pool *p, void *b)
     p->free = b;
 }
 
+static inline struct atoll_small_meta *atoll_small_meta_of(const struct atoll_pool *p,
+                                                           const void *b)
+{
+    size_t pool = (size_t)(p - atoll_g.pools);
+    return &atoll_g.shadow[pool * ATOLL_MAX_BLOCKS + atoll_block_index(p, b)];
+}
+
+/* world.c: a thread inside a critical section is not stopped until it leaves it, so a
+ * collection never sees atoll's tables half-changed. */
+void atoll_world_stop_deferred(void) ATOLL_HIDDEN;
+
+static inline void atoll_critical_enter(void)
+{
+    atoll_tls.critical++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void atoll_critical_exit(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (--atoll_tls.critical == 0 && ATOLL_UNLIKELY(atoll_tls.stop_pending))
+        atoll_world_stop_deferred();
+}
+
+/* imeta.c */
+void *atoll_imeta_alloc(size_t n) ATOLL_HIDDEN;
+void *atoll_imeta_calloc(size_t n) ATOLL_HIDDEN;
+void atoll_imeta_free(void *p, size_t n) ATOLL_HIDDEN;
+void atoll_imeta_after_fork_child(void) ATOLL_HIDDEN;
+
+/* sites.c */
+uint32_t atoll_site_intern(void *const *frames, unsigned depth) ATOLL_HIDDEN;
+uint32_t atoll_site_count(void) ATOLL_HIDDEN;
+void *const *atoll_site_frames(uint32_t id, uint32_t *depth) ATOLL_HIDDEN;
+void atoll_sites_after_fork_child(void) ATOLL_HIDDEN;
+
+/* large.c (callers of add and remove are inside a critical section) */
+void atoll_large_add(const void *p, const struct atoll_block_meta *meta) ATOLL_HIDDEN;
+bool atoll_large_remove(const void *p, struct atoll_block_meta *meta) ATOLL_HIDDEN;
+bool atoll_large_find(const void *p, struct atoll_block_meta *meta) ATOLL_HIDDEN;
+size_t atoll_large_count(void) ATOLL_HIDDEN;
+size_t atoll_large_collect(struct atoll_large_block *out, size_t max) ATOLL_HIDDEN;
+void atoll_large_after_fork_child(void) ATOLL_HIDDEN;
+
+/* profile.c */
+void atoll_profile_start_stacks(void) ATOLL_HIDDEN;
+void atoll_profile_record(void *b, size_t n, const void *ra) ATOLL_HIDDEN;
+void atoll_profile_alloc(void *b, size_t n, const void *ra) ATOLL_HIDDEN;
+void atoll_profile_free(void *ptr) ATOLL_HIDDEN;
+size_t atoll_profile_size(const void *ptr) ATOLL_HIDDEN;
+int atoll_profile_ignore(const void *ptr) ATOLL_HIDDEN;
+void atoll_profile_adopt_existing(void) ATOLL_HIDDEN;
+
+/* collect.c */
+extern uint64_t atoll_collections_done ATOLL_HIDDEN;
+void atoll_collect_count(int32_t delta) ATOLL_HIDDEN;
+
 /* init.c */
 void atoll_global_init(void) ATOLL_HIDDEN;
 void atoll_register_thread_exit(struct atoll_heap *h) ATOLL_HIDDEN;
@@ -86,6 +145,7 @@ void atoll_lock_reset(void) ATOLL_HIDDEN;
 /* os.c */
 void *atoll_os_reserve(size_t size) ATOLL_HIDDEN;
 void atoll_os_release(void *p, size_t size) ATOLL_HIDDEN;
+bool atoll_os_next_owned(uintptr_t from, uintptr_t to, uintptr_t *start, uintptr_t *end) ATOLL_HIDDEN;
 void *atoll_os_alloc(size_t size) ATOLL_HIDDEN;
 
 /* arena.c (caller holds the lock) */
@@ -124,6 +184,7 @@ void atoll_report_bad_pointer(const char *func, const void *ptr, const struct at
 
 /* options.c */
 void atoll_options_load(void) ATOLL_HIDDEN;
+void atoll_options_load_collector(void) ATOLL_HIDDEN;
 
 /* stats.c */
 void atoll_stats_print(void) ATOLL_HIDDEN;

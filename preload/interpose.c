@@ -36,14 +36,14 @@ static void *large_alloc(size_t n)
     return __libc_malloc(n);
 }
 
-ATOLL_EXPORT void *malloc(size_t n)
+static inline void *raw_malloc(size_t n)
 {
     if (ATOLL_LIKELY(n < atoll_g.small_limit))
         return small_alloc(atoll_size_class(n), n, ATOLL_ALIGN);
     return large_alloc(n);
 }
 
-ATOLL_EXPORT void free(void *ptr)
+static inline void raw_free(void *ptr)
 {
     uintptr_t off = (uintptr_t)ptr - atoll_g.base;
     if (ATOLL_UNLIKELY(off >= atoll_g.size)) {
@@ -83,7 +83,7 @@ static int mul_overflows(size_t n, size_t m, size_t *total)
     return __builtin_mul_overflow(n, m, total) || *total > PTRDIFF_MAX;
 }
 
-ATOLL_EXPORT void *calloc(size_t n, size_t m)
+static void *raw_calloc(size_t n, size_t m)
 {
     size_t total;
     if (mul_overflows(n, m, &total)) {
@@ -105,14 +105,9 @@ static int realloc_keeps(size_t bsize, size_t n)
     return n <= bsize && (n > bsize / 2 || bsize == ATOLL_ALIGN) && n < atoll_g.small_limit;
 }
 
-ATOLL_EXPORT void *realloc(void *ptr, size_t n)
+/* ptr is not NULL and n is not 0. */
+static void *raw_realloc(void *ptr, size_t n)
 {
-    if (!ptr)
-        return malloc(n);
-    if (n == 0) {
-        free(ptr);
-        return NULL;
-    }
     struct atoll_pool *p = atoll_pool_of(ptr);
     if (!p)
         return __libc_realloc(ptr, n);
@@ -125,13 +120,16 @@ ATOLL_EXPORT void *realloc(void *ptr, size_t n)
     size_t bsize = p->bsize;
     if (realloc_keeps(bsize, n))
         return ptr;
-    void *fresh = malloc(n);
+    void *fresh = raw_malloc(n);
     if (!fresh)
         return NULL;
-    memcpy(fresh, ptr, n < bsize ? n : bsize);
-    free(ptr);
+    size_t old = atoll_g.profiling ? atoll_small_meta_of(p, ptr)->size : bsize;
+    memcpy(fresh, ptr, n < old ? n : old);
+    raw_free(ptr);
     return fresh;
 }
+
+ATOLL_EXPORT void *realloc(void *ptr, size_t n);
 
 ATOLL_EXPORT void *reallocarray(void *ptr, size_t n, size_t m)
 {
@@ -148,7 +146,7 @@ ATOLL_EXPORT void *reallocarray(void *ptr, size_t n, size_t m)
 static void *aligned_alloc_pow2(size_t align, size_t n)
 {
     if (align <= ATOLL_ALIGN)
-        return malloc(n);
+        return raw_malloc(n);
     if (n > PTRDIFF_MAX) {
         errno = ENOMEM;
         return NULL;
@@ -160,7 +158,7 @@ static void *aligned_alloc_pow2(size_t align, size_t n)
 }
 
 /* glibc 2.36: memalign and aligned_alloc round a non-power-of-two alignment up. */
-ATOLL_EXPORT void *memalign(size_t align, size_t n)
+static void *raw_memalign(size_t align, size_t n)
 {
     if (align > SIZE_MAX / 2 + 1) {
         errno = EINVAL;
@@ -175,6 +173,74 @@ ATOLL_EXPORT void *memalign(size_t align, size_t n)
     return aligned_alloc_pow2(align, n);
 }
 
+/* Profile mode: every call runs inside a critical section and records what it did; a
+ * collection that became due meanwhile runs when the section ends, outside the allocator. */
+#define PROFILED_ALLOC(call, n)                                                              \
+    do {                                                                                     \
+        atoll_critical_enter();                                                              \
+        void *b_ = (call);                                                                   \
+        atoll_profile_alloc(b_, (n), __builtin_return_address(0));                           \
+        atoll_critical_exit();                                                               \
+        return b_;                                                                           \
+    } while (0)
+
+ATOLL_EXPORT void *malloc(size_t n)
+{
+    if (ATOLL_LIKELY(!atoll_g.profiling))
+        return raw_malloc(n);
+    PROFILED_ALLOC(raw_malloc(n), n);
+}
+
+ATOLL_EXPORT void free(void *ptr)
+{
+    if (ATOLL_LIKELY(!atoll_g.profiling)) {
+        raw_free(ptr);
+        return;
+    }
+    if (!ptr)
+        return;
+    atoll_critical_enter();
+    atoll_profile_free(ptr);
+    raw_free(ptr);
+    atoll_critical_exit();
+}
+
+ATOLL_EXPORT void *calloc(size_t n, size_t m)
+{
+    if (ATOLL_LIKELY(!atoll_g.profiling))
+        return raw_calloc(n, m);
+    PROFILED_ALLOC(raw_calloc(n, m), n * m);
+}
+
+ATOLL_EXPORT void *realloc(void *ptr, size_t n)
+{
+    if (!ptr)
+        return malloc(n);
+    if (n == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (ATOLL_LIKELY(!atoll_g.profiling))
+        return raw_realloc(ptr, n);
+    atoll_critical_enter();
+    struct atoll_block_meta old;
+    int was_large = !atoll_pool_of(ptr) && atoll_large_remove(ptr, &old);
+    void *b = raw_realloc(ptr, n);
+    if (b)
+        atoll_profile_record(b, n, __builtin_return_address(0));
+    else if (was_large)
+        atoll_large_add(ptr, &old);
+    atoll_critical_exit();
+    return b;
+}
+
+ATOLL_EXPORT void *memalign(size_t align, size_t n)
+{
+    if (ATOLL_LIKELY(!atoll_g.profiling))
+        return raw_memalign(align, n);
+    PROFILED_ALLOC(raw_memalign(align, n), n);
+}
+
 ATOLL_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     return memalign(align, n);
@@ -185,7 +251,7 @@ ATOLL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     if (align % sizeof(void *) != 0 || (align & (align - 1)) != 0 || align == 0)
         return EINVAL;
     int saved = errno;
-    void *b = aligned_alloc_pow2(align, n);
+    void *b = memalign(align, n);
     errno = saved;
     if (!b)
         return ENOMEM;
@@ -195,12 +261,16 @@ ATOLL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 ATOLL_EXPORT void *valloc(size_t n)
 {
-    return __libc_valloc(n);
+    if (ATOLL_LIKELY(!atoll_g.profiling))
+        return __libc_valloc(n);
+    PROFILED_ALLOC(__libc_valloc(n), n);
 }
 
 ATOLL_EXPORT void *pvalloc(size_t n)
 {
-    return __libc_pvalloc(n);
+    if (ATOLL_LIKELY(!atoll_g.profiling))
+        return __libc_pvalloc(n);
+    PROFILED_ALLOC(__libc_pvalloc(n), n);
 }
 
 /* glibc exports its malloc_usable_size only under that name, which is ours now; look it up
@@ -210,8 +280,15 @@ ATOLL_EXPORT size_t malloc_usable_size(void *ptr)
     if (!ptr)
         return 0;
     struct atoll_pool *p = atoll_pool_of(ptr);
-    if (p)
-        return atoll_block_check(p, ptr) == ATOLL_BLOCK_OK ? p->bsize : 0;
+    if (p && atoll_block_check(p, ptr) != ATOLL_BLOCK_OK)
+        return 0;
+    if (atoll_g.profiling) {
+        size_t n = atoll_profile_size(ptr);
+        if (n || p)
+            return n;
+    } else if (p) {
+        return p->bsize;
+    }
     static size_t (*libc_usable)(void *);
     size_t (*fn)(void *) = __atomic_load_n(&libc_usable, __ATOMIC_ACQUIRE);
     if (!fn) {

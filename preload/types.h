@@ -102,6 +102,31 @@ enum atoll_arena_state { ATOLL_ARENA_UNTOUCHED, ATOLL_ARENA_ACTIVE, ATOLL_ARENA_
 
 enum atoll_mode { ATOLL_MODE_PROFILE, ATOLL_MODE_ALLOC };
 
+/* Profile mode's record of a block. stamp = sequence number << ATOLL_EPOCH_BITS | epoch, the
+ * number of collections before the block was born (its generation follows from it). */
+#define ATOLL_EPOCH_BITS 24
+#define ATOLL_EPOCH_MAX ((1u << ATOLL_EPOCH_BITS) - 1)
+#define ATOLL_MAX_STACK_DEPTH 256
+
+struct atoll_small_meta {             /* in the shadow table, one per block slot of a pool */
+    uint32_t site;
+    uint16_t size;
+    uint16_t flags;                   /* ATOLL_DUMP_BLOCK_* */
+    uint64_t stamp;
+};
+
+struct atoll_block_meta {
+    uint64_t size;
+    uint64_t stamp;
+    uint32_t site;
+    uint32_t flags;
+};
+
+struct atoll_large_block {
+    uintptr_t address;
+    struct atoll_block_meta meta;
+};
+
 /* Read on every call: one cache line, written only during initialisation. */
 struct atoll_global {
     uintptr_t base;                   /* start of the reserved region (arena aligned) */
@@ -109,9 +134,12 @@ struct atoll_global {
     struct atoll_pool *pools;         /* one per pool of the region */
     struct atoll_arena *arenas;       /* one per arena of the region */
     size_t small_limit;               /* requests below this are ours; 0: none */
+    struct atoll_small_meta *shadow;  /* profile mode: ATOLL_MAX_BLOCKS records per pool */
+    int profiling;                    /* profile mode has started: record every block */
     int on_error_abort;
     int stats_at_exit;
     enum atoll_mode mode;
+    unsigned stack_depth;             /* ATOLL_STACK_DEPTH */
 };
 
 enum atoll_thread_state { ATOLL_THREAD_RUNNING, ATOLL_THREAD_BUSY, ATOLL_THREAD_DEAD };
@@ -119,6 +147,8 @@ enum atoll_thread_state { ATOLL_THREAD_RUNNING, ATOLL_THREAD_BUSY, ATOLL_THREAD_
 struct atoll_tls {
     struct atoll_heap *heap;
     int state;                        /* enum atoll_thread_state */
+    int critical;                     /* inside atoll: a stop request waits (world.c) */
+    int stop_pending;
 };
 
 #endif

@@ -69,7 +69,8 @@ struct atoll_dump_process {
     uint64_t pause_ns;              /* the application was stopped this long */
     uint64_t heap_blocks;           /* live blocks in the whole heap, dumped or not */
     uint64_t heap_bytes;
-    uint64_t flags;                 /* reserved, zero */
+    uint64_t flags;                 /* zero */
+    uint64_t reserved;              /* zero */
 };
 
 /* A loaded ELF object. An address a inside [start, end) is the file's virtual address

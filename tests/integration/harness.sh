@@ -20,14 +20,16 @@ trap 'exit 130' INT
 trap 'exit 141' PIPE
 trap 'exit 143' TERM
 
+# In profile mode every process collects at exit: its dumps go to the scratch dir.
 with_atoll() {
-    env LD_PRELOAD="$ATOLL_LIB" ATOLL_MODE="$ATOLL_MODE" ATOLL_STATS=1 "$@"
+    env LD_PRELOAD="$ATOLL_LIB" ATOLL_MODE="$ATOLL_MODE" ATOLL_STATS=1 \
+        ATOLL_OUTPUT="$scratch/dumps" "$@"
 }
 
 # The lines ATOLL_STATS=1 adds at exit (a header and indented details); anything else atoll
 # prints (a bad free, the dlopen warning) is not matched, so it stays in the compared output
 # and fails the test.
-stats_re='^atoll: allocator statistics of pid [0-9]+ |^atoll:   '
+stats_re='^atoll: allocator statistics of pid [0-9]+ |^atoll:   |^atoll: [0-9]+ blocks \([0-9]+ bytes\) unreachable at exit, '
 
 without_stats() {
     grep -Ev "$stats_re" "$1" || true
@@ -59,5 +61,10 @@ assert_served() {
     ((n >= min)) || fail "expected statistics of at least $min process(es) from atoll, got $n" "$file"
     grep -qx '0' <<<"$counts" && fail "a process under atoll made no small mallocs" "$file"
     grep -E '^atoll: ' "$file" | grep -Ev "$stats_re" >&2 && fail "atoll reported a problem" "$file"
+    if [[ $ATOLL_MODE == profile ]]; then
+        local dumps
+        dumps=$(find "$scratch/dumps" -name '*.atoll' 2>/dev/null | grep -c . || true)
+        ((dumps >= min)) || fail "expected an exit dump from each of $min process(es), got $dumps" "$file"
+    fi
     echo "atoll served $n process(es); small mallocs: $(paste -sd' ' <<<"$counts")"
 }

@@ -1,0 +1,262 @@
+/* The analyzer's internal interfaces: the dump reader, the graph algorithms, symbols,
+ * suppressions and the reports. Each group of declarations is implemented by the file named
+ * in its comment. Only the headers in include/atoll/ is shared with the recorder. */
+#ifndef ATOLL_ANALYZER_H
+#define ATOLL_ANALYZER_H
+
+#include <atoll/dump.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define AN_NONE UINT32_MAX
+
+/* ---- dumpread.c: map a dump read-only and check everything docs/dump-format.md lists. */
+struct dump {
+    const uint8_t *map;
+    size_t size;
+    const struct atoll_dump_process *proc;
+    const char *strings;
+    uint64_t strings_size;
+    const struct atoll_dump_module *modules;
+    const struct atoll_dump_thread *threads;
+    const uint64_t *frames;
+    const struct atoll_dump_site *sites;
+    const struct atoll_dump_block *blocks;
+    const struct atoll_dump_edge *edges;
+    const struct atoll_dump_root *roots;
+    uint32_t nmodules, nthreads, nframes, nsites, nblocks, nedges, nroots;
+    uint32_t *indeg;            /* EDGES into each block */
+    bool mapped;                /* map came from mmap (else the caller owns it) */
+};
+
+/* Map and validate the file. On failure returns -1 with a one-line reason in err. */
+int dump_open(struct dump *d, const char *path, char *err, size_t errlen);
+/* Validate a dump already in memory (8-aligned); the buffer must outlive d. */
+int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t errlen);
+void dump_close(struct dump *d);
+/* The string at a checked offset. */
+const char *dump_string(const struct dump *d, uint32_t off);
+const char *dump_section_name(uint32_t type);
+
+/* ---- bigmem.c: malloc and calloc for big per-block arrays (huge pages when possible). */
+void *an_malloc(size_t size);
+void *an_calloc(size_t count, size_t size);
+
+/* ---- graph.c: the block graph as CSR adjacency with 32-bit indexes. */
+struct graph {
+    uint32_t n;
+    uint32_t *off;              /* n + 1 offsets into to[] */
+    uint32_t *to;
+    bool owns_off;              /* off[] was allocated here (else borrowed) */
+};
+
+int graph_from_dump(struct graph *g, const struct dump *d);
+void graph_free(struct graph *g);
+
+/* ---- reach.c: CPython's rule. alive[i] is 1 for blocks referenced from outside the dumped
+ * set (gc_refs = refcount - in-edges > 0, or flagged ignored/loader) and all they reach. */
+uint8_t *reach_alive(const struct graph *g, const uint8_t *seed);
+uint8_t *reach_seeds_from_dump(const struct dump *d);
+
+/* ---- scc.c: iterative Tarjan over the blocks with alive[i] == 0. comp[i] is the SCC of i
+ * (AN_NONE for alive blocks); components are numbered in reverse topological order: an edge
+ * between two components goes from a higher number to a lower one. */
+struct sccs {
+    uint32_t count;
+    uint32_t *comp;             /* per block */
+    uint32_t *first;            /* count + 1 offsets into members[] */
+    uint32_t *members;          /* blocks grouped by component, in ascending block index */
+};
+
+int scc_compute(struct sccs *s, const struct graph *g, const uint8_t *alive);
+void scc_free(struct sccs *s);
+
+/* ---- lost.c: Valgrind's classes for unreachable blocks. */
+enum block_class { CLASS_REACHABLE = 0, CLASS_DEFINITE = 1, CLASS_INDIRECT = 2 };
+
+/* Returns per-block classes; is_cycle[c] is set for components that are cycles. */
+/* blocks gives each block's seq (NULL: the lowest index stands for the first allocated). */
+uint8_t *lost_classify(const struct graph *g, const struct sccs *s, const uint8_t *alive,
+                       const struct atoll_dump_block *blocks, uint8_t **is_cycle);
+
+/* ---- retain.c: dominators of the condensation of the unreachable subgraph. ret_blocks[c]
+ * and ret_bytes[c] count the blocks dominated by component c, c itself excluded; idom[c] is
+ * its immediate dominator (s->count for the virtual root). */
+struct retain {
+    uint32_t *idom;
+    uint64_t *ret_blocks;
+    uint64_t *ret_bytes;
+};
+
+/* blocks gives the sizes (NULL: bytes are not summed). */
+int retain_compute(struct retain *r, const struct graph *g, const struct sccs *s,
+                   const struct atoll_dump_block *blocks);
+bool retain_dominates(const struct retain *r, uint32_t ncomp, uint32_t c, uint32_t x);
+void retain_free(struct retain *r);
+
+/* ---- symbols.c: offline symbolization with libdw. */
+struct frame_sym {
+    uint64_t address;
+    const char *function;       /* NULL when unknown */
+    const char *file;           /* NULL when unknown */
+    uint32_t line;
+    const char *module;         /* module path, "" for none */
+    uint64_t module_offset;     /* address - bias (valid when module != "") */
+    bool inlined;               /* an inlined frame at the same address as the next */
+};
+
+struct symbols;
+struct symbols *symbols_new(const struct dump *d);
+void symbols_free(struct symbols *s);
+/* Frames of site (inline frames expanded), valid until the next call. */
+const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes);
+
+/* ---- suppress.c: LeakSanitizer-style `leak:PATTERN` lists. */
+struct suppressions;
+struct suppressions *suppress_new(void);
+int suppress_load(struct suppressions *sp, const char *path, char *err, size_t errlen);
+int suppress_add(struct suppressions *sp, const char *pattern);
+bool suppress_match_frames(const struct suppressions *sp, const struct frame_sym *f, uint32_t n);
+bool suppress_pattern_match(const char *pattern, const char *s);
+size_t suppress_count(const struct suppressions *sp);
+void suppress_free(struct suppressions *sp);
+
+/* ---- shape.c: canonical cycle shapes, grouped. */
+struct shape_group {
+    uint32_t first_comp;        /* the example component */
+    uint64_t count, blocks, bytes, retained_blocks, retained_bytes;
+    bool simple;                /* a simple cycle (each member one internal in and out edge) */
+    uint64_t hash;
+};
+
+/* Fills comp_shape[c] (AN_NONE for non-cycles or skipped) with an index into groups,
+ * sorted by bytes descending. skip[c] (may be NULL) leaves a component out. */
+int shape_group_cycles(const struct graph *g, const struct sccs *s, const struct dump *d,
+                       const uint8_t *is_cycle, const uint8_t *skip, const struct retain *r,
+                       uint32_t *comp_shape, struct shape_group **groups, uint32_t *ngroups);
+/* The members of a component in cycle order (for simple cycles) or by block index. */
+uint32_t shape_cycle_order(const struct graph *g, const struct sccs *s, const struct dump *d,
+                           uint32_t c, uint32_t *out);
+/* The internal edge of v when v belongs to a simple cycle (AN_NONE otherwise). */
+uint32_t shape_next_edge(const struct graph *g, const struct sccs *s, uint32_t v);
+
+/* ---- group.c: leaks grouped by (site, class). */
+struct leak_group {
+    uint32_t site;
+    uint8_t cls;
+    uint64_t blocks, bytes;
+};
+int group_leaks(const struct dump *d, const uint8_t *cls, const uint8_t *suppressed,
+                struct leak_group **out, uint32_t *n);
+
+/* ---- analysis.c: the whole analysis of one dump. */
+struct totals {
+    uint64_t blocks, bytes;
+};
+
+struct analysis {
+    const struct dump *d;
+    struct graph g;
+    uint8_t *alive;
+    struct sccs s;
+    uint8_t *cls;
+    uint8_t *is_cycle;
+    struct retain r;
+    uint8_t *suppressed;        /* per block */
+    uint8_t *comp_suppressed;   /* per component */
+    uint32_t *comp_shape;
+    struct shape_group *shapes;
+    uint32_t nshapes;
+    struct leak_group *leaks;
+    uint32_t nleaks;
+    uint64_t *comp_bytes;       /* bytes per component */
+    uint32_t *cycles;           /* reported cycle components, by bytes desc then comp */
+    uint32_t ncycles;
+    struct symbols *sym;
+    struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;
+    uint64_t cycle_bytes_total;
+};
+
+struct analyze_opts {
+    const struct suppressions *supp;
+    bool symbolize;
+    bool progress;
+};
+
+int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_opts *o);
+void analysis_free(struct analysis *a);
+uint64_t analysis_comp_bytes(const struct analysis *a, uint32_t c);
+
+/* ---- progress.c: a progress line on a terminal. */
+void progress_enable(bool on);
+void progress(const char *phase);
+void progress_done(void);
+
+/* ---- outbuf.c: a fast buffered writer for big reports. */
+struct outbuf {
+    FILE *f;
+    char *buf;
+    size_t len, cap;
+    bool failed;
+};
+void ob_init(struct outbuf *o, FILE *f);
+void ob_flush(struct outbuf *o);
+void ob_put(struct outbuf *o, const char *s, size_t n);
+void ob_str(struct outbuf *o, const char *s);
+void ob_u64(struct outbuf *o, uint64_t v);
+void ob_hex(struct outbuf *o, uint64_t v);
+void ob_printf(struct outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* a JSON string literal, quotes included */
+void ob_json_str(struct outbuf *o, const char *s);
+/* a byte string escaped for a Graphviz label */
+void ob_dot_str(struct outbuf *o, const char *s);
+
+/* ---- report_text.c, report_json.c, report_dot.c */
+enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_DOT };
+void report_text(struct outbuf *o, const struct analysis *a, uint32_t top);
+void report_json(struct outbuf *o, const struct analysis *a, uint32_t top);
+void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
+/* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
+ * frame, and a frame written out in full. */
+void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
+void report_frame(struct outbuf *o, const struct frame_sym *f);
+const char *trigger_name(uint32_t trigger);
+const char *class_name(uint8_t cls);
+
+/* ---- info.c */
+void info_print(FILE *f, const struct dump *d, const char *path);
+
+/* ---- run.c */
+/* The highest-seq `<name>.<pid>.<seq>.atoll` in dir for pid; returns a malloc'ed path or NULL. */
+char *run_find_dump(const char *dir, long pid);
+/* libatoll.so beside the atoll binary (argument: the binary's path); malloc'ed or NULL. */
+char *run_find_preload(const char *self);
+
+/* ---- cli.c: the commands. Each returns the process exit status. */
+enum { OPT_FORMAT = 256, OPT_REPORT, OPT_SUPP, OPT_TOP, OPT_ERROR_EXITCODE, OPT_HELP };
+
+struct report_opts {
+    enum report_format format;
+    const char *report;         /* NULL: the command's default stream */
+    struct suppressions *supp;
+    uint32_t top;
+    int error_exitcode;         /* -1: not given */
+};
+
+/* Options shared by analyze and run; returns 1 if opt was one of them, 0 if not, -1 (after a
+ * one-line message) if its argument is bad. */
+int cli_report_option(struct report_opts *ro, const char *cmd, int opt, const char *arg);
+/* Analyzes path and writes the report. Returns 0, or 2 after a one-line error; *leaked is
+ * set when unsuppressed leaks were found. */
+int cli_report(const struct report_opts *ro, const char *path, FILE *out, bool *leaked);
+bool cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cli_main(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,240 @@
+/* The command line: dispatch to the commands, the options analyze and run share, and the
+ * analyze and info commands. Usage errors are one line on stderr and exit status 2. */
+#include "analyzer.h"
+
+#include <atoll.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+static const char analyze_help[] =
+    "usage: atoll analyze [options] DUMP\n"
+    "\n"
+    "Report the leaks and isolated cycles in an atoll dump.\n"
+    "\n"
+    "  --format text|json|dot  report format (default text)\n"
+    "  --report FILE           write the report to FILE (default standard output)\n"
+    "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
+    "  --top N                 leak sites and cycle shapes shown (default 10)\n"
+    "  --error-exitcode N      exit with N if leaks or cycles are reported\n"
+    "  --help                  this text\n";
+
+static const char info_help[] =
+    "usage: atoll info DUMP\n"
+    "\n"
+    "Print the facts a dump records (process, collection, counts) without analysing it.\n";
+
+static const char main_help[] =
+    "usage: atoll [--version] [--help] COMMAND [ARGS]\n"
+    "\n"
+    "atoll is an LD_PRELOAD allocator and leak/cycle profiler.\n"
+    "\n"
+    "Commands:\n"
+    "  run [options] -- PROGRAM [ARGS]  run PROGRAM under atoll and report its leaks\n"
+    "  analyze [options] DUMP           report the leaks and cycles in a dump\n"
+    "  info DUMP                        print a dump's header facts and counts\n"
+    "\n"
+    "'atoll COMMAND --help' describes a command's options; see also atoll(1).\n";
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "atoll%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (try 'atoll %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+    return 2;
+}
+
+bool cli_parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+int cli_report_option(struct report_opts *ro, const char *cmd, int opt, const char *arg)
+{
+    unsigned long v;
+    char err[512];
+    switch (opt) {
+    case OPT_FORMAT:
+        if (strcmp(arg, "text") == 0)
+            ro->format = FORMAT_TEXT;
+        else if (strcmp(arg, "json") == 0)
+            ro->format = FORMAT_JSON;
+        else if (strcmp(arg, "dot") == 0)
+            ro->format = FORMAT_DOT;
+        else
+            return cli_usage_error(cmd, "unknown format '%s' (text, json or dot)", arg), -1;
+        return 1;
+    case OPT_REPORT:
+        ro->report = arg;
+        return 1;
+    case OPT_SUPP:
+        if (suppress_load(ro->supp, arg, err, sizeof err)) {
+            fprintf(stderr, "atoll: %s\n", err);
+            return -1;
+        }
+        return 1;
+    case OPT_TOP:
+        if (!cli_parse_uint(arg, UINT32_MAX, &v) || v == 0)
+            return cli_usage_error(cmd, "--top wants a positive number, not '%s'", arg), -1;
+        ro->top = (uint32_t)v;
+        return 1;
+    case OPT_ERROR_EXITCODE:
+        if (!cli_parse_uint(arg, 255, &v))
+            return cli_usage_error(cmd, "--error-exitcode wants 0..255, not '%s'", arg), -1;
+        ro->error_exitcode = (int)v;
+        return 1;
+    }
+    return 0;
+}
+
+int cli_report(const struct report_opts *ro, const char *path, FILE *out, bool *leaked)
+{
+    char err[512];
+    struct dump d;
+    bool tty = isatty(2);
+    progress_enable(tty);
+    progress("reading the dump");
+    if (dump_open(&d, path, err, sizeof err)) {
+        progress_done();
+        fprintf(stderr, "atoll: %s: %s\n", path, err);
+        return 2;
+    }
+    struct analysis a;
+    struct analyze_opts o = {.supp = ro->supp, .symbolize = true, .progress = tty};
+    if (analysis_run(&a, &d, &o)) {
+        progress_done();
+        fprintf(stderr, "atoll: %s: out of memory\n", path);
+        analysis_free(&a);
+        dump_close(&d);
+        return 2;
+    }
+    FILE *f = out;
+    if (ro->report && !(f = fopen(ro->report, "w"))) {
+        fprintf(stderr, "atoll: %s: %s\n", ro->report, strerror(errno));
+        analysis_free(&a);
+        dump_close(&d);
+        return 2;
+    }
+    struct outbuf ob;
+    ob_init(&ob, f);
+    if (ro->format == FORMAT_JSON)
+        report_json(&ob, &a, ro->top);
+    else if (ro->format == FORMAT_DOT)
+        report_dot(&ob, &a, ro->top);
+    else
+        report_text(&ob, &a, ro->top);
+    ob_flush(&ob);
+    free(ob.buf);
+    int rc = 0;
+    if (ob.failed || (f != out && fclose(f))) {
+        fprintf(stderr, "atoll: %s: write error\n", ro->report ? ro->report : "output");
+        rc = 2;
+    }
+    *leaked = a.leaked.blocks > 0;
+    analysis_free(&a);
+    dump_close(&d);
+    return rc;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, 0, OPT_FORMAT},
+        {"report", required_argument, 0, OPT_REPORT},
+        {"suppressions", required_argument, 0, OPT_SUPP},
+        {"top", required_argument, 0, OPT_TOP},
+        {"error-exitcode", required_argument, 0, OPT_ERROR_EXITCODE},
+        {"help", no_argument, 0, OPT_HELP},
+        {0, 0, 0, 0},
+    };
+    struct report_opts ro = {FORMAT_TEXT, NULL, suppress_new(), 10, -1};
+    int rc = 2, opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            fputs(analyze_help, stdout);
+            rc = 0;
+            goto out;
+        }
+        if (opt == '?') {
+            cli_usage_error("analyze", "unknown option '%s'", argv[optind - 1]);
+            goto out;
+        }
+        if (opt == ':') {
+            cli_usage_error("analyze", "option '%s' needs an argument", argv[optind - 1]);
+            goto out;
+        }
+        if (cli_report_option(&ro, "analyze", opt, optarg) < 0)
+            goto out;
+    }
+    if (optind != argc - 1) {
+        cli_usage_error("analyze", optind == argc ? "missing DUMP" : "one DUMP only");
+        goto out;
+    }
+    bool leaked = false;
+    rc = cli_report(&ro, argv[optind], stdout, &leaked);
+    if (rc == 0 && leaked && ro.error_exitcode >= 0)
+        rc = ro.error_exitcode;
+out:
+    suppress_free(ro.supp);
+    return rc;
+}
+
+int cmd_info(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(info_help, stdout);
+        return 0;
+    }
+    if (argc != 2)
+        return cli_usage_error("info", argc < 2 ? "missing DUMP" : "one DUMP only");
+    if (argv[1][0] == '-' && argv[1][1])
+        return cli_usage_error("info", "unknown option '%s'", argv[1]);
+    char err[512];
+    struct dump d;
+    if (dump_open(&d, argv[1], err, sizeof err)) {
+        fprintf(stderr, "atoll: %s: %s\n", argv[1], err);
+        return 2;
+    }
+    info_print(stdout, &d, argv[1]);
+    dump_close(&d);
+    return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error(NULL, "missing command");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 && argc == 2) {
+        printf("atoll %s\n", ATOLL_VERSION);
+        return 0;
+    }
+    if ((strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) && argc == 2) {
+        fputs(main_help, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "analyze") == 0)
+        return cmd_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "info") == 0)
+        return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    return cli_usage_error(NULL, "unknown command or option '%s'", cmd);
+}

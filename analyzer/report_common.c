@@ -1,0 +1,81 @@
+/* What the three reports share: how a site and a frame are named. */
+#include "analyzer.h"
+
+#include <string.h>
+
+const char *trigger_name(uint32_t trigger)
+{
+    static const char *const names[] = {"exit", "signal", "atoll_collect", "threshold",
+                                        "atoll_dump"};
+    return trigger < sizeof names / sizeof *names ? names[trigger] : "unknown";
+}
+
+const char *class_name(uint8_t cls)
+{
+    return cls == CLASS_DEFINITE ? "definite" : cls == CLASS_INDIRECT ? "indirect" : "reachable";
+}
+
+static const char *base(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+static void frame_short(struct outbuf *o, const struct frame_sym *f)
+{
+    if (f->function) {
+        ob_str(o, f->function);
+        if (f->file) {
+            ob_put(o, " ", 1);
+            ob_str(o, base(f->file));
+            ob_put(o, ":", 1);
+            ob_u64(o, f->line);
+        }
+    } else if (*f->module) {
+        ob_str(o, base(f->module));
+        ob_put(o, "+", 1);
+        ob_hex(o, f->module_offset);
+    } else {
+        ob_hex(o, f->address);
+    }
+}
+
+void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site)
+{
+    uint32_t n = 0;
+    const struct frame_sym *f = a->sym ? symbols_site(a->sym, site, &n) : NULL;
+    if (n)
+        frame_short(o, f);
+    else if (a->d->sites[site].depth)
+        ob_hex(o, a->d->frames[a->d->sites[site].first_frame]);
+    else
+        ob_str(o, "unknown site");
+}
+
+void report_frame(struct outbuf *o, const struct frame_sym *f)
+{
+    ob_hex(o, f->address);
+    ob_put(o, " ", 1);
+    if (f->function) {
+        ob_str(o, f->function);
+        if (f->file) {
+            ob_put(o, " (", 2);
+            ob_str(o, f->file);
+            ob_put(o, ":", 1);
+            ob_u64(o, f->line);
+            ob_put(o, ")", 1);
+        }
+    } else if (*f->module) {
+        ob_str(o, base(f->module));
+        ob_put(o, "+", 1);
+        ob_hex(o, f->module_offset);
+    } else {
+        ob_str(o, "??");
+    }
+    if (f->inlined)
+        ob_str(o, " [inlined]");
+    if (*f->module) {
+        ob_str(o, " in ");
+        ob_str(o, f->module);
+    }
+}

@@ -1,0 +1,151 @@
+/* The text report: a summary in Valgrind's terms, the top leak sites with their stacks, and
+ * the top cycle shapes drawn as chains of members and the offsets of their references. */
+#include "analyzer.h"
+
+#include <stdlib.h>
+
+#define CHAIN_MAX 12    /* members drawn per cycle; longer cycles are elided in the middle */
+
+static void totals_line(struct outbuf *o, const char *what, const struct totals *t)
+{
+    ob_printf(o, "  %-16s %llu bytes in %llu blocks\n", what, (unsigned long long)t->bytes,
+              (unsigned long long)t->blocks);
+}
+
+static void member_name(struct outbuf *o, uint32_t i)
+{
+    if (i < 26) {
+        char c = (char)('A' + i);
+        ob_put(o, &c, 1);
+    } else {
+        ob_put(o, "N", 1);
+        ob_u64(o, i);
+    }
+}
+
+static void member(struct outbuf *o, const struct analysis *a, uint32_t i, uint32_t v)
+{
+    member_name(o, i);
+    ob_str(o, " (");
+    ob_u64(o, a->d->blocks[v].size);
+    ob_str(o, " B, ");
+    report_site_label(o, a, a->d->blocks[v].site);
+    ob_put(o, ")", 1);
+}
+
+static void draw_simple(struct outbuf *o, const struct analysis *a, const uint32_t *order,
+                        uint32_t k)
+{
+    ob_str(o, "      ");
+    for (uint32_t i = 0; i < k; i++) {
+        if (k > CHAIN_MAX && i == CHAIN_MAX - 2) {
+            ob_printf(o, "... (%u more) -> ", k - CHAIN_MAX + 1);
+            i = k - 1;
+        }
+        member(o, a, i, order[i]);
+        uint32_t e = shape_next_edge(&a->g, &a->s, order[i]);
+        ob_str(o, " -> +");
+        ob_u64(o, a->d->edges[e].offset);
+        ob_str(o, " -> ");
+    }
+    member_name(o, 0);
+    ob_put(o, "\n", 1);
+}
+
+static void draw_general(struct outbuf *o, const struct analysis *a, const uint32_t *order,
+                         uint32_t k, uint32_t *pos)
+{
+    for (uint32_t i = 0; i < k; i++)
+        pos[order[i]] = i;
+    uint32_t shown = k < CHAIN_MAX ? k : CHAIN_MAX;
+    for (uint32_t i = 0; i < shown; i++) {
+        ob_str(o, "      ");
+        member(o, a, i, order[i]);
+        ob_put(o, "\n", 1);
+    }
+    if (shown < k)
+        ob_printf(o, "      ... and %u more members\n", k - shown);
+    uint32_t edges = 0;
+    for (uint32_t i = 0; i < k && edges < CHAIN_MAX; i++) {
+        uint32_t v = order[i];
+        for (uint32_t e = a->g.off[v]; e < a->g.off[v + 1] && edges < CHAIN_MAX; e++) {
+            uint32_t w = a->g.to[e];
+            if (a->s.comp[w] != a->s.comp[v])
+                continue;
+            ob_str(o, "      ");
+            member_name(o, i);
+            ob_str(o, " -> +");
+            ob_u64(o, a->d->edges[e].offset);
+            ob_str(o, " -> ");
+            member_name(o, pos[w]);
+            ob_put(o, "\n", 1);
+            edges++;
+        }
+    }
+}
+
+void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
+{
+    const struct dump *d = a->d;
+    const struct atoll_dump_process *p = d->proc;
+    ob_printf(o, "atoll: %s (pid %u), collection %u (%s), generation %u\n",
+              dump_string(d, p->exe), p->pid, p->collection, trigger_name(p->trigger),
+              p->generation);
+    ob_str(o, "\nSUMMARY\n");
+    totals_line(o, "definitely lost:", &a->definite);
+    totals_line(o, "indirectly lost:", &a->indirect);
+    totals_line(o, "still reachable:", &a->reachable);
+    totals_line(o, "suppressed:", &a->suppressed_t);
+    ob_printf(o, "  %-16s %u cycles, %llu blocks, %llu bytes\n", "isolated cycles:", a->ncycles,
+              (unsigned long long)a->cycle_blocks.blocks,
+              (unsigned long long)a->cycle_blocks.bytes);
+
+    if (a->nleaks) {
+        uint32_t n = a->nleaks < top ? a->nleaks : top;
+        ob_printf(o, "\nTOP LEAK SITES (%u of %u)\n", n, a->nleaks);
+        for (uint32_t i = 0; i < n; i++) {
+            const struct leak_group *l = &a->leaks[i];
+            ob_printf(o, "#%u %llu bytes in %llu blocks %s lost, site %u, allocated at:\n", i + 1,
+                      (unsigned long long)l->bytes, (unsigned long long)l->blocks,
+                      l->cls == CLASS_DEFINITE ? "definitely" : "indirectly", l->site);
+            uint32_t nf = 0;
+            const struct frame_sym *f = a->sym ? symbols_site(a->sym, l->site, &nf) : NULL;
+            for (uint32_t k = 0; k < nf; k++) {
+                ob_printf(o, "    #%u ", k);
+                report_frame(o, &f[k]);
+                ob_put(o, "\n", 1);
+            }
+            if (!nf)
+                ob_str(o, "    (no stack)\n");
+        }
+    }
+
+    if (a->nshapes) {
+        uint32_t n = a->nshapes < top ? a->nshapes : top, maxk = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t c = a->shapes[i].first_comp;
+            uint32_t k = a->s.first[c + 1] - a->s.first[c];
+            maxk = k > maxk ? k : maxk;
+        }
+        uint32_t *order = an_malloc(((size_t)maxk + 1) * sizeof *order);
+        uint32_t *pos = an_malloc(((size_t)d->nblocks + 1) * sizeof *pos);
+        ob_printf(o, "\nTOP CYCLE SHAPES (%u of %u)\n", n, a->nshapes);
+        for (uint32_t i = 0; order && pos && i < n; i++) {
+            const struct shape_group *sg = &a->shapes[i];
+            ob_printf(o,
+                      "#%u %llu %s of %llu bytes in %llu blocks, retaining %llu bytes in %llu "
+                      "blocks:\n",
+                      i + 1, (unsigned long long)sg->count, sg->count == 1 ? "cycle" : "cycles",
+                      (unsigned long long)sg->bytes, (unsigned long long)sg->blocks,
+                      (unsigned long long)sg->retained_bytes,
+                      (unsigned long long)sg->retained_blocks);
+            uint32_t k = shape_cycle_order(&a->g, &a->s, d, sg->first_comp, order);
+            if (sg->simple)
+                draw_simple(o, a, order, k);
+            else
+                draw_general(o, a, order, k, pos);
+        }
+        free(order);
+        free(pos);
+    }
+}

@@ -1,0 +1,325 @@
+/* Offline symbolization of allocation stacks with libdw. Each module of the dump is opened at
+ * most once (one Dwfl per module, reported at the dump's load bias, so runtime addresses are
+ * looked up as they are), and each distinct return address is symbolized once; sites are
+ * expanded from that cache. A return address is looked up at address - 1, the call itself.
+ * Inlined calls become frames of their own. Strings point into libdw's data or the dump, and
+ * live as long as the symbols object. */
+#include "analyzer.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct modsym {
+    bool tried;
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+};
+
+struct addr_slot {
+    uint64_t addr;
+    uint32_t first, n;          /* in s->cache; n == 0: empty slot */
+};
+
+struct frames {
+    struct frame_sym *f;
+    size_t n, cap;
+};
+
+struct symbols {
+    const struct dump *d;
+    struct modsym *mods;
+    uint32_t *by_start;
+    struct addr_slot *slots;
+    size_t nslots, used;
+    struct frames cache;        /* per address */
+    struct frames sites;        /* per site, expanded */
+    uint32_t *site_first, *site_n;
+};
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+static const struct symbols *sort_ctx;
+
+static int start_cmp(const void *a, const void *b)
+{
+    uint64_t x = sort_ctx->d->modules[*(const uint32_t *)a].start;
+    uint64_t y = sort_ctx->d->modules[*(const uint32_t *)b].start;
+    return x < y ? -1 : x > y;
+}
+
+struct symbols *symbols_new(const struct dump *d)
+{
+    struct symbols *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->d = d;
+    s->mods = calloc((size_t)d->nmodules + 1, sizeof *s->mods);
+    s->by_start = malloc(((size_t)d->nmodules + 1) * sizeof *s->by_start);
+    s->site_first = malloc(((size_t)d->nsites + 1) * sizeof *s->site_first);
+    s->site_n = malloc(((size_t)d->nsites + 1) * sizeof *s->site_n);
+    s->nslots = 1024;
+    s->slots = calloc(s->nslots, sizeof *s->slots);
+    if (!s->mods || !s->by_start || !s->site_first || !s->site_n || !s->slots) {
+        symbols_free(s);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < d->nmodules; i++)
+        s->by_start[i] = i;
+    sort_ctx = s;
+    qsort(s->by_start, d->nmodules, sizeof *s->by_start, start_cmp);
+    memset(s->site_first, 0xff, ((size_t)d->nsites + 1) * sizeof *s->site_first);
+    return s;
+}
+
+void symbols_free(struct symbols *s)
+{
+    if (!s)
+        return;
+    for (uint32_t i = 0; s->mods && i < s->d->nmodules; i++)
+        if (s->mods[i].dwfl)
+            dwfl_end(s->mods[i].dwfl);
+    free(s->mods), free(s->by_start), free(s->slots);
+    free(s->cache.f), free(s->sites.f), free(s->site_first), free(s->site_n);
+    free(s);
+}
+
+static uint32_t find_module(const struct symbols *s, uint64_t a)
+{
+    uint32_t lo = 0, hi = s->d->nmodules;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->d->modules[s->by_start[mid]].start <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* the candidates start at or below a; modules may nest, so look a little further back */
+    for (uint32_t k = lo; k > 0 && lo - k < 64; k--) {
+        const struct atoll_dump_module *m = &s->d->modules[s->by_start[k - 1]];
+        if (a >= m->start && a < m->end)
+            return s->by_start[k - 1];
+    }
+    return AN_NONE;
+}
+
+static Dwfl_Module *open_module(struct symbols *s, uint32_t mi)
+{
+    struct modsym *ms = &s->mods[mi];
+    if (ms->tried)
+        return ms->mod;
+    ms->tried = true;
+    const struct atoll_dump_module *m = &s->d->modules[mi];
+    const char *path = dump_string(s->d, m->path);
+    if (!*path)
+        return NULL;
+    Dwfl *dw = dwfl_begin(&offline_callbacks);
+    if (!dw)
+        return NULL;
+    const char *base = strrchr(path, '/');
+    Dwfl_Module *mod = dwfl_report_elf(dw, base ? base + 1 : path, path, -1, m->bias, false);
+    dwfl_report_end(dw, NULL, NULL);
+    if (mod && m->build_id_size) {
+        const unsigned char *bits;
+        GElf_Addr vaddr;
+        int len = dwfl_module_build_id(mod, &bits, &vaddr);
+        if (len > 0 && ((uint32_t)len != m->build_id_size ||
+                        memcmp(bits, m->build_id, m->build_id_size) != 0))
+            mod = NULL;     /* a different build of the file: its symbols would lie */
+    }
+    if (!mod) {
+        dwfl_end(dw);
+        return NULL;
+    }
+    ms->dwfl = dw;
+    ms->mod = mod;
+    return mod;
+}
+
+static struct frame_sym *push(struct frames *fr)
+{
+    if (fr->n == fr->cap) {
+        size_t cap = fr->cap ? fr->cap * 2 : 256;
+        struct frame_sym *f = realloc(fr->f, cap * sizeof *f);
+        if (!f)
+            return NULL;
+        fr->f = f;
+        fr->cap = cap;
+    }
+    struct frame_sym *f = &fr->f[fr->n++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute attr;
+    const char *name = NULL;
+    if (dwarf_attr_integrate(die, DW_AT_name, &attr))
+        name = dwarf_formstring(&attr);
+    return name;
+}
+
+static const char *call_file(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles,
+                             uint32_t *line)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Word v;
+    *line = 0;
+    if (dwarf_attr(die, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &v) == 0)
+        *line = (uint32_t)v;
+    if (!files || !dwarf_attr(die, DW_AT_call_file, &attr) || dwarf_formudata(&attr, &v) ||
+        v >= nfiles)
+        return NULL;
+    return dwarf_filesrc(files, v, NULL, NULL);
+}
+
+/* Appends the frames of return address a to s->cache. */
+static int symbolize(struct symbols *s, uint64_t a)
+{
+    uint32_t mi = find_module(s, a);
+    const char *modpath = mi == AN_NONE ? "" : dump_string(s->d, s->d->modules[mi].path);
+    uint64_t modoff = mi == AN_NONE ? 0 : a - s->d->modules[mi].bias;
+    Dwfl_Module *mod = mi == AN_NONE || a == 0 ? NULL : open_module(s, mi);
+    size_t first = s->cache.n;
+    if (mod) {
+        uint64_t pc = a - 1;
+        const char *sym = dwfl_module_addrname(mod, pc);
+        const char *file = NULL;
+        int lineno = 0;
+        Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
+        if (line)
+            file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+        Dwarf_Addr bias = 0;
+        Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
+        Dwarf_Die *found = NULL, *scopes = NULL;
+        int nfound = cu ? dwarf_getscopes(cu, pc - bias, &found) : 0, nscopes = nfound;
+        scopes = found;
+        /* dwarf_getscopes continues from an inlined instance into its abstract definition;
+         * the physical callers come from dwarf_getscopes_die on the innermost instance */
+        for (int i = 0; i < nfound; i++) {
+            int tag = dwarf_tag(&found[i]);
+            if (tag == DW_TAG_inlined_subroutine) {
+                Dwarf_Die *chain = NULL;
+                int nchain = dwarf_getscopes_die(&found[i], &chain);
+                if (nchain > 0) {
+                    scopes = chain;
+                    nscopes = nchain;
+                }
+                break;
+            }
+            if (tag == DW_TAG_subprogram)
+                break;
+        }
+        Dwarf_Files *files = NULL;
+        size_t nfiles = 0;
+        if (cu && dwarf_getsrcfiles(cu, &files, &nfiles))
+            files = NULL;
+        const char *fr_file = file;
+        uint32_t fr_line = lineno > 0 ? (uint32_t)lineno : 0;
+        for (int i = 0; i < nscopes; i++) {
+            int tag = dwarf_tag(&scopes[i]);
+            if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+                continue;
+            struct frame_sym *f = push(&s->cache);
+            if (!f)
+                break;
+            const char *name = die_name(&scopes[i]);
+            *f = (struct frame_sym){a, name ? name : sym, fr_file, fr_line, modpath, modoff,
+                                    tag == DW_TAG_inlined_subroutine};
+            if (tag == DW_TAG_subprogram)
+                break;
+            fr_file = call_file(&scopes[i], files, nfiles, &fr_line);
+        }
+        if (scopes != found)
+            free(scopes);
+        free(found);
+        if (s->cache.n == first) {
+            struct frame_sym *f = push(&s->cache);
+            if (!f)
+                return -1;
+            *f = (struct frame_sym){a, sym, file, fr_line, modpath, modoff, false};
+        }
+        return 0;
+    }
+    struct frame_sym *f = push(&s->cache);
+    if (!f)
+        return -1;
+    *f = (struct frame_sym){a, NULL, NULL, 0, modpath, modoff, false};
+    return 0;
+}
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static struct addr_slot *lookup(struct symbols *s, uint64_t a)
+{
+    if (s->used * 2 >= s->nslots) {
+        size_t nn = s->nslots * 2;
+        struct addr_slot *ns = calloc(nn, sizeof *ns);
+        if (!ns)
+            return NULL;
+        for (size_t i = 0; i < s->nslots; i++) {
+            if (!s->slots[i].n)
+                continue;
+            size_t p = mix(s->slots[i].addr) & (nn - 1);
+            while (ns[p].n)
+                p = (p + 1) & (nn - 1);
+            ns[p] = s->slots[i];
+        }
+        free(s->slots);
+        s->slots = ns;
+        s->nslots = nn;
+    }
+    size_t p = mix(a) & (s->nslots - 1);
+    while (s->slots[p].n && s->slots[p].addr != a)
+        p = (p + 1) & (s->nslots - 1);
+    if (!s->slots[p].n) {
+        size_t first = s->cache.n;
+        if (symbolize(s, a))
+            return NULL;
+        s->slots[p] = (struct addr_slot){a, (uint32_t)first, (uint32_t)(s->cache.n - first)};
+        s->used++;
+    }
+    return &s->slots[p];
+}
+
+const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes)
+{
+    *nframes = 0;
+    if (site >= s->d->nsites)
+        return NULL;
+    if (s->site_first[site] == AN_NONE) {
+        const struct atoll_dump_site *st = &s->d->sites[site];
+        size_t first = s->sites.n;
+        for (uint32_t k = 0; k < st->depth; k++) {
+            struct addr_slot *slot = lookup(s, s->d->frames[st->first_frame + k]);
+            if (!slot)
+                break;
+            for (uint32_t j = 0; j < slot->n; j++) {
+                struct frame_sym *f = push(&s->sites);
+                if (!f)
+                    break;
+                *f = s->cache.f[slot->first + j];
+            }
+        }
+        s->site_first[site] = (uint32_t)first;
+        s->site_n[site] = (uint32_t)(s->sites.n - first);
+    }
+    *nframes = s->site_n[site];
+    return s->sites.f + s->site_first[site];
+}

@@ -1,0 +1,221 @@
+/* Collections: when they run (exit, signal, API, threshold), which generation, and the hand-off
+ * to the snapshot.
+ *
+ * Thresholds follow CPython's gc: counter 0 is allocations minus frees since the last
+ * collection; past threshold 0 a generation-0 collection runs; every threshold-1 of those a
+ * generation-1 collection runs instead; every threshold-2 of those, a full one. A block's
+ * generation is not stored: a block records the number of collections before its birth (its
+ * epoch), and gen_of_epoch[] says what generation the blocks of each epoch have reached. After
+ * a collection of generation g every epoch at generation <= g moves up one, which touches only
+ * the few epochs still below 2. */
+#include "internal.h"
+#include "collect.h"
+#include "world.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t atoll_collections_done;
+struct atoll_collect_config atoll_cc = { .threshold = { 0, 10, 10 }, .at_exit = 1, .enabled = 1 };
+
+static uint8_t *gen_of_epoch;           /* ATOLL_EPOCH_MAX + 1 entries */
+static uint64_t oldest_young_epoch;     /* epochs before this one are all generation 2 */
+static int64_t count0;
+static uint32_t count1, count2;         /* gen-0 collections since the last gen-1, gen-1 since gen-2 */
+static int busy;
+static long pending_child;
+static struct atoll_collect_result *shared_result;
+
+uint8_t atoll_generation_of(uint64_t stamp)
+{
+    uint64_t epoch = stamp & ATOLL_EPOCH_MAX;
+    return epoch < oldest_young_epoch ? 2 : gen_of_epoch[epoch];
+}
+
+static void promote(unsigned g)
+{
+    uint64_t done = atoll_collections_done;
+    for (uint64_t e = oldest_young_epoch; e <= done && e <= ATOLL_EPOCH_MAX; e++)
+        if (gen_of_epoch[e] <= g && gen_of_epoch[e] < 2)
+            gen_of_epoch[e]++;
+    while (oldest_young_epoch <= done && oldest_young_epoch <= ATOLL_EPOCH_MAX &&
+           gen_of_epoch[oldest_young_epoch] == 2)
+        oldest_young_epoch++;
+}
+
+int atoll_collect_init(void)
+{
+    gen_of_epoch = atoll_os_reserve(ATOLL_EPOCH_MAX + 1);
+    shared_result = mmap(NULL, sizeof *shared_result, PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!gen_of_epoch || shared_result == MAP_FAILED)
+        return -1;
+    return 0;
+}
+
+static void reap(int wait_for_it)
+{
+    if (pending_child <= 0)
+        return;
+    int status;
+    long r;
+    do
+        r = syscall(SYS_wait4, pending_child, &status, __WCLONE | (wait_for_it ? 0 : WNOHANG), NULL);
+    while (r < 0 && errno == EINTR);
+    if (r != 0)
+        pending_child = 0;
+}
+
+/* One collection of generation g. With wait set, waits for the snapshot to finish and fills
+ * *out; returns 0, or -1 with errno. */
+int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
+                      struct atoll_collect_result *out)
+{
+    if (!atoll_g.profiling || !shared_result) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    while (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+        sched_yield();
+    int saved_errno = errno;
+    reap(1);
+    struct atoll_collect_job job = { .generation = g, .trigger = trigger,
+                                     .collection = (uint32_t)atoll_collections_done + 1,
+                                     .pid = (uint32_t)getpid(), .ppid = (uint32_t)getppid(),
+                                     .path = path };
+    clock_gettime(CLOCK_REALTIME, &job.wall_start);
+    shared_result->status = -1;
+    atoll_world_stop();
+    uint64_t t0 = atoll_world.stop_ns;
+    struct timespec mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    job.mono_start_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec - t0;
+    long pid = atoll_world_snapshot();
+    if (pid == 0)
+        atoll_snapshot_main(&job, shared_result);   /* does not return */
+    atoll_world_resume();
+    int rc = 0;
+    if (pid < 0) {
+        saved_errno = errno;
+        rc = -1;
+    } else {
+        atoll_collections_done++;
+        promote(g);
+        count0 = 0;
+        if (g >= 1)
+            count1 = 0;
+        else
+            count1++;
+        if (g == 2)
+            count2 = 0;
+        else if (g == 1)
+            count2++;
+        pending_child = pid;
+        if (wait) {
+            reap(1);
+            /* The child publishes its status last; if wait4 came back early (an interrupted
+             * or refused wait), wait for that status while the child still exists. */
+            while (__atomic_load_n(&shared_result->status, __ATOMIC_ACQUIRE) == -1 &&
+                   syscall(SYS_kill, pid, 0) == 0)
+                sched_yield();
+            if (out)
+                *out = *shared_result;
+            if (shared_result->status != 0) {
+                saved_errno = EIO;
+                rc = -1;
+            }
+        }
+    }
+    __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+    errno = saved_errno;
+    return rc;
+}
+
+/* Which generation a threshold-triggered collection collects (CPython's scheme). */
+static unsigned auto_generation(void)
+{
+    const uint32_t *t = atoll_cc.threshold;
+    if (t[2] && count2 + 1 >= t[2] && t[1] && count1 + 1 >= t[1])
+        return 2;
+    if (t[1] && count1 + 1 >= t[1])
+        return 1;
+    return 0;
+}
+
+/* From inside a critical section: only note that a collection is due. */
+void atoll_collect_count(int32_t delta)
+{
+    int64_t c = __atomic_add_fetch(&count0, delta, __ATOMIC_RELAXED);
+    if (atoll_cc.threshold[0] && atoll_cc.enabled && c > (int64_t)atoll_cc.threshold[0] &&
+        !__atomic_load_n(&busy, __ATOMIC_RELAXED))
+        atoll_tls.stop_pending |= ATOLL_PENDING_COLLECT;
+}
+
+/* Runs the collections a thread noted while it could not run them. */
+void atoll_collect_pending(int pending)
+{
+    if (pending & ATOLL_PENDING_SIGNAL)
+        atoll_collect_run(2, ATOLL_DUMP_TRIGGER_SIGNAL, NULL, 0, NULL);
+    if ((pending & ATOLL_PENDING_COLLECT) && atoll_cc.enabled &&
+        __atomic_load_n(&count0, __ATOMIC_RELAXED) > (int64_t)atoll_cc.threshold[0] &&
+        !__atomic_load_n(&busy, __ATOMIC_RELAXED))
+        atoll_collect_run(auto_generation(), ATOLL_DUMP_TRIGGER_THRESHOLD, NULL, 0, NULL);
+}
+
+static void on_collect_signal(int sig)
+{
+    (void)sig;
+    if (atoll_tls.critical) {
+        atoll_tls.stop_pending |= ATOLL_PENDING_SIGNAL;
+        return;
+    }
+    atoll_collect_pending(ATOLL_PENDING_SIGNAL);
+}
+
+int atoll_collect_install_signal(int sig)
+{
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_collect_signal;
+    sa.sa_flags = SA_RESTART;
+    return sigaction(sig, &sa, NULL);
+}
+
+int64_t atoll_collect_get_count(void)
+{
+    return __atomic_load_n(&count0, __ATOMIC_RELAXED);
+}
+
+void atoll_collect_get_counts(int64_t counts[3])
+{
+    counts[0] = __atomic_load_n(&count0, __ATOMIC_RELAXED);
+    counts[1] = count1;
+    counts[2] = count2;
+}
+
+/* At exit: a full collection, then one line on stderr. */
+void atoll_collect_at_exit(void)
+{
+    if (!atoll_cc.at_exit || !atoll_g.profiling)
+        return;
+    struct atoll_collect_result r;
+    if (atoll_collect_run(2, ATOLL_DUMP_TRIGGER_EXIT, NULL, 1, &r) != 0) {
+        atoll_log("the collection at exit failed (errno %d)", errno);
+        return;
+    }
+    atoll_log("%llu blocks (%llu bytes) unreachable at exit, %llu isolated cycles; "
+              "dump: %s; analyze: atoll analyze %s",
+              (unsigned long long)r.unreachable_blocks, (unsigned long long)r.unreachable_bytes,
+              (unsigned long long)r.cycles, r.dump_path, r.dump_path);
+}
+
+void atoll_collect_after_fork_child(void)
+{
+    pending_child = 0;
+    busy = 0;
+}

@@ -1,0 +1,203 @@
+/* What profile mode records about every block: its allocation site, requested size, sequence
+ * number and birth epoch (the number of collections before it, from which its generation
+ * follows), and the allocation counter that triggers automatic collections.
+ *
+ * Every call runs inside a critical section (see world.c), so a collection never sees a block
+ * half-recorded. Small blocks keep their record in a shadow table beside their pool; large
+ * blocks in large.c's table. */
+#define UNW_LOCAL_ONLY
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <libunwind.h>
+#include <link.h>
+#include <string.h>
+
+#define SEQ_BATCH 1024
+#define COUNT_BATCH 64
+
+struct profile_tls {
+    uint64_t seq_next, seq_end;
+    int32_t count_delta;
+    int unwinding;
+};
+
+static __thread struct profile_tls ptls __attribute__((tls_model("initial-exec")));
+static uint64_t seq_batches;
+static uintptr_t self_start, self_end;      /* libatoll.so's code: frames to skip */
+static uintptr_t loader_start, loader_end;  /* ld.so's code: its blocks are roots */
+static int stacks_ready;
+
+struct code_range {
+    uintptr_t probe, start, end;
+};
+
+static int find_code(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct code_range *r = arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (r->probe >= lo && r->probe < hi) {
+            r->start = lo;
+            r->end = hi;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void code_range_of(uintptr_t probe, uintptr_t *start, uintptr_t *end)
+{
+    struct code_range r = { probe, 0, 0 };
+    dl_iterate_phdr(find_code, &r);
+    *start = r.start;
+    *end = r.end;
+}
+
+/* From the constructor: libunwind is safe to call from now on (not from inside the loader
+ * before relocation is done), and we know which frames are ours and which code is ld.so's. */
+void atoll_profile_start_stacks(void)
+{
+    code_range_of((uintptr_t)&atoll_site_intern, &self_start, &self_end);
+    void *in_loader = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    if (in_loader)
+        code_range_of((uintptr_t)in_loader, &loader_start, &loader_end);
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    void *warm[4];
+    unw_backtrace(warm, 4);
+    __atomic_store_n(&stacks_ready, 1, __ATOMIC_RELEASE);
+}
+
+static uint32_t capture_site(void)
+{
+    if (!__atomic_load_n(&stacks_ready, __ATOMIC_ACQUIRE) || ptls.unwinding)
+        return 0;
+    ptls.unwinding = 1;
+    void *frames[ATOLL_MAX_STACK_DEPTH + 8];
+    int n = unw_backtrace(frames, (int)atoll_g.stack_depth + 8);
+    int first = 0;
+    while (first < n && (uintptr_t)frames[first] >= self_start &&
+           (uintptr_t)frames[first] < self_end)
+        first++;
+    int depth = n - first;
+    if (depth > (int)atoll_g.stack_depth)
+        depth = (int)atoll_g.stack_depth;
+    uint32_t site = atoll_site_intern(frames + first, depth > 0 ? (unsigned)depth : 0);
+    ptls.unwinding = 0;
+    return site;
+}
+
+static uint64_t next_stamp(void)
+{
+    if (ptls.seq_next == ptls.seq_end) {
+        uint64_t batch = __atomic_fetch_add(&seq_batches, 1, __ATOMIC_RELAXED);
+        ptls.seq_next = batch * SEQ_BATCH + 1;
+        ptls.seq_end = ptls.seq_next + SEQ_BATCH;
+    }
+    uint64_t epoch = __atomic_load_n(&atoll_collections_done, __ATOMIC_RELAXED);
+    if (epoch > ATOLL_EPOCH_MAX)
+        epoch = ATOLL_EPOCH_MAX;
+    return ptls.seq_next++ << ATOLL_EPOCH_BITS | epoch;
+}
+
+/* Records b as a block of n requested bytes allocated from return address ra. */
+void atoll_profile_record(void *b, size_t n, const void *ra)
+{
+    uint32_t flags = (uintptr_t)ra >= loader_start && (uintptr_t)ra < loader_end
+                         ? ATOLL_DUMP_BLOCK_LOADER : 0;
+    uint32_t site = capture_site();
+    uint64_t stamp = next_stamp();
+    struct atoll_pool *p = atoll_pool_of(b);
+    if (p) {
+        struct atoll_small_meta *m = atoll_small_meta_of(p, b);
+        m->site = site;
+        m->size = (uint16_t)n;
+        m->flags = (uint16_t)flags;
+        m->stamp = stamp;
+    } else {
+        struct atoll_block_meta meta = { n, stamp, site, flags };
+        atoll_large_add(b, &meta);
+    }
+}
+
+static void count(int32_t d)
+{
+    ptls.count_delta += d;
+    if (ptls.count_delta >= COUNT_BATCH || ptls.count_delta <= -COUNT_BATCH) {
+        atoll_collect_count(ptls.count_delta);
+        ptls.count_delta = 0;
+    }
+}
+
+void atoll_profile_alloc(void *b, size_t n, const void *ra)
+{
+    if (!b)
+        return;
+    atoll_profile_record(b, n, ra);
+    count(1);
+}
+
+/* Before the C library or the pool gets ptr back. */
+void atoll_profile_free(void *ptr)
+{
+    if (!atoll_pool_of(ptr) && !atoll_large_remove(ptr, NULL))
+        return;
+    count(-1);
+}
+
+/* The requested size of a live block (0 if unknown). */
+size_t atoll_profile_size(const void *ptr)
+{
+    struct atoll_pool *p = atoll_pool_of(ptr);
+    if (p)
+        return atoll_small_meta_of(p, ptr)->size;
+    struct atoll_block_meta meta;
+    return atoll_large_find(ptr, &meta) ? meta.size : 0;
+}
+
+/* Marks ptr never to be reported (atoll_ignore). */
+int atoll_profile_ignore(const void *ptr)
+{
+    struct atoll_pool *p = atoll_pool_of(ptr);
+    if (p) {
+        if (atoll_block_check(p, ptr) != ATOLL_BLOCK_OK)
+            return -1;
+        atoll_small_meta_of(p, ptr)->flags |= ATOLL_DUMP_BLOCK_IGNORED;
+        return 0;
+    }
+    struct atoll_block_meta meta;
+    atoll_critical_enter();
+    int found = atoll_large_remove(ptr, &meta);
+    if (found) {
+        meta.flags |= ATOLL_DUMP_BLOCK_IGNORED;
+        atoll_large_add(ptr, &meta);
+    }
+    atoll_critical_exit();
+    return found ? 0 : -1;
+}
+
+/* Blocks allocated before profiling began have no record: give them their block size. */
+void atoll_profile_adopt_existing(void)
+{
+    size_t npools = atoll_g.size >> ATOLL_POOL_SHIFT;
+    for (size_t i = 0; i < npools; i++) {
+        struct atoll_pool *p = &atoll_g.pools[i];
+        if (!p->bsize) {
+            if (p->owner == NULL && atoll_g.arenas[i / ATOLL_POOLS_PER_ARENA].state ==
+                                        ATOLL_ARENA_UNTOUCHED)
+                break;
+            continue;
+        }
+        char *base = (char *)atoll_pool_base(p);
+        for (unsigned b = 0; b < p->carved; b++)
+            if (p->live[b >> 6] & ((uint64_t)1 << (b & 63))) {
+                struct atoll_small_meta *m = atoll_small_meta_of(p, base + (size_t)b * p->bsize);
+                if (!m->size)
+                    m->size = p->bsize;
+            }
+    }
+}

@@ -1,0 +1,122 @@
+/* Allocation sites: distinct call stacks, deduplicated into ids.
+ *
+ * The table (uthash on the frames, memory from imeta.c) is shared and locked; each thread keeps
+ * a small direct-mapped cache from a hash of the frames to the site id, checked against the
+ * site's frames, so a hot allocation site costs a hash and a compare, not the lock. Sites are
+ * never freed or moved: a snapshot reads them as they are. */
+#include "utconf.h"
+
+#include <string.h>
+
+struct atoll_site {
+    UT_hash_handle hh;
+    uint32_t id;
+    uint32_t depth;
+    void *frames[];
+};
+
+#define CACHE_SLOTS 512
+
+struct site_cache_slot {
+    uint64_t hash;
+    uint32_t id;
+};
+
+static struct atoll_site *table;
+static struct atoll_site **by_id;       /* index: site id; slot 0 is the unknown site */
+static uint32_t count = 1, capacity;
+static int lock_word;
+static __thread struct site_cache_slot cache[CACHE_SLOTS] __attribute__((tls_model("initial-exec")));
+
+static uint64_t frames_hash(void *const *frames, unsigned depth)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ depth;
+    for (unsigned i = 0; i < depth; i++) {
+        h ^= (uint64_t)(uintptr_t)frames[i];
+        h *= 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    }
+    return h | 1;
+}
+
+static bool same_frames(const struct atoll_site *s, void *const *frames, unsigned depth)
+{
+    return s->depth == depth && memcmp(s->frames, frames, depth * sizeof *frames) == 0;
+}
+
+static uint32_t intern_locked(void *const *frames, unsigned depth)
+{
+    struct atoll_site *s;
+    HASH_FIND(hh, table, frames, depth * sizeof *frames, s);
+    if (s)
+        return s->id;
+    if (count >= capacity) {
+        uint32_t grown = capacity ? capacity * 2 : 1024;
+        struct atoll_site **fresh = atoll_imeta_calloc(grown * sizeof *fresh);
+        if (!fresh)
+            return 0;
+        if (by_id)
+            memcpy(fresh, by_id, capacity * sizeof *fresh);
+        /* The old array stays: a snapshot taken a moment ago may still be reading it. */
+        __atomic_store_n(&by_id, fresh, __ATOMIC_RELEASE);
+        capacity = grown;
+    }
+    s = atoll_imeta_alloc(sizeof *s + depth * sizeof *frames);
+    if (!s)
+        return 0;
+    memset(&s->hh, 0, sizeof s->hh);
+    s->id = count;
+    s->depth = depth;
+    memcpy(s->frames, frames, depth * sizeof *frames);
+    HASH_ADD_KEYPTR(hh, table, s->frames, depth * sizeof *frames, s);
+    by_id[count] = s;
+    __atomic_store_n(&count, count + 1, __ATOMIC_RELEASE);
+    return s->id;
+}
+
+uint32_t atoll_site_intern(void *const *frames, unsigned depth)
+{
+    if (depth == 0)
+        return 0;
+    uint64_t h = frames_hash(frames, depth);
+    struct site_cache_slot *slot = &cache[h % CACHE_SLOTS];
+    if (slot->hash == h) {
+        struct atoll_site *s = __atomic_load_n(&by_id, __ATOMIC_ACQUIRE)[slot->id];
+        if (same_frames(s, frames, depth))
+            return slot->id;
+    }
+    atoll_critical_enter();
+    while (__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&lock_word, __ATOMIC_RELAXED))
+            ;
+    uint32_t id = intern_locked(frames, depth);
+    __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+    atoll_critical_exit();
+    if (id) {
+        slot->hash = h;
+        slot->id = id;
+    }
+    return id;
+}
+
+uint32_t atoll_site_count(void)
+{
+    return __atomic_load_n(&count, __ATOMIC_ACQUIRE);
+}
+
+/* The frames of site id (id < atoll_site_count()); NULL and 0 for the unknown site. */
+void *const *atoll_site_frames(uint32_t id, uint32_t *depth)
+{
+    if (id == 0) {
+        *depth = 0;
+        return NULL;
+    }
+    struct atoll_site *s = __atomic_load_n(&by_id, __ATOMIC_ACQUIRE)[id];
+    *depth = s->depth;
+    return s->frames;
+}
+
+void atoll_sites_after_fork_child(void)
+{
+    lock_word = 0;
+}

@@ -1,0 +1,248 @@
+/* The snapshot child: the collection's work after the program has resumed.
+ *
+ *   index the live blocks -> roots and blocks scanned -> refcounts, edges, roots
+ *   -> unreachable count -> dump file -> one line of collections.jsonl -> result to the parent
+ *
+ * It runs in a copy-on-write copy of the process with one thread. Any lock in it may be held
+ * (by a thread that does not exist here), so it calls nothing that may lock or allocate:
+ * memory is mmap'd, output is write(2). */
+#include "snapshot.h"
+#include "collect.h"
+#include "world.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+size_t atoll_static_tls_size;
+
+void *cmem_alloc(size_t bytes)
+{
+    void *p = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void cmem_free(void *p, size_t bytes)
+{
+    if (p)
+        munmap(p, bytes ? bytes : 1);
+}
+
+void cvec_init(struct cvec *v, size_t elem)
+{
+    v->data = NULL;
+    v->len = v->cap = 0;
+    v->elem = elem;
+}
+
+void *cvec_push(struct cvec *v)
+{
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 4096;
+        void *grown = v->data ? mremap(v->data, v->cap * v->elem, cap * v->elem, MREMAP_MAYMOVE)
+                              : cmem_alloc(cap * v->elem);
+        if (grown == MAP_FAILED || !grown)
+            return NULL;
+        v->data = grown;
+        v->cap = cap;
+    }
+    return (char *)v->data + v->len++ * v->elem;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *error_text(int err)
+{
+    switch (err) {
+    case ENOSPC: return "no space left on device";
+    case EACCES: return "permission denied";
+    case EROFS: return "read-only file system";
+    case ENOENT: return "no such file or directory";
+    case EEXIST: return "file exists";
+    case ELOOP: return "is a symbolic link";
+    case ENOTDIR: return "not a directory";
+    case EDQUOT: return "disk quota exceeded";
+    case ENOMEM: return "out of memory";
+    default: return "I/O error";
+    }
+}
+
+static size_t read_file(const char *path, char *buf, size_t cap)
+{
+    int fd = (int)syscall(SYS_open, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t len = 0;
+    ssize_t got;
+    while (len < cap && (got = read(fd, buf + len, cap - len)) > 0)
+        len += (size_t)got;
+    close(fd);
+    return len;
+}
+
+/* exe and argv into STRINGS; the executable's base name for the dump's file name. */
+static void process_strings(struct snap *s, struct atoll_dump_process *proc, const char **base)
+{
+    static char exe[4096], cmdline[65536];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    proc->exe = snap_add_string(s, exe, strlen(exe));
+    const char *slash = strrchr(exe, '/');
+    *base = slash ? slash + 1 : exe;
+    size_t len = read_file("/proc/self/cmdline", cmdline, sizeof cmdline);
+    proc->argv = (uint32_t)s->strings.len;
+    for (size_t i = 0; i < len;) {
+        size_t arg = strnlen(cmdline + i, len - i);
+        snap_add_string(s, cmdline + i, arg);
+        proc->argc++;
+        i += arg + 1;
+    }
+    if (!proc->argc)
+        proc->argv = snap_add_string(s, "", 0);
+}
+
+static void add_unstopped_threads(void)
+{
+    for (uint32_t i = 0; i < atoll_world.nothers; i++) {
+        uint32_t tid = atoll_world.others[i], t;
+        for (t = 0; t < atoll_world.nthreads; t++)
+            if (atoll_world.threads[t].tid == tid)
+                break;
+        if (t < atoll_world.nthreads || atoll_world.nthreads >= ATOLL_WORLD_MAX_THREADS)
+            continue;
+        struct atoll_world_thread *th = &atoll_world.threads[atoll_world.nthreads++];
+        memset(th, 0, sizeof *th);
+        th->tid = tid;
+        th->flags = ATOLL_DUMP_THREAD_WHOLE_STACK;
+    }
+}
+
+static const char *trigger_name(unsigned t)
+{
+    static const char *const names[] = { "exit", "signal", "api", "threshold", "dump" };
+    return t < 5 ? names[t] : "unknown";
+}
+
+static void append_jsonl(const char *dir, const struct atoll_collect_job *job,
+                         const struct snap *s, const struct atoll_collect_result *r,
+                         uint64_t pause_ns, uint64_t scan_ns, uint64_t dump_ns, uint64_t size)
+{
+    char path[700], line[2048];
+    atoll_fmt(path, sizeof path, "%s/collections.jsonl", dir);
+    size_t n = atoll_fmt(line, sizeof line,
+        "{\"collection\":%u,\"pid\":%d,\"generation\":%u,\"trigger\":\"%s\",\"time_ns\":%llu,"
+        "\"pause_ms\":%llu.%03llu,\"scan_ms\":%llu.%03llu,\"dump_ms\":%llu.%03llu,"
+        "\"blocks\":%u,\"bytes\":%llu,\"heap_blocks\":%llu,\"heap_bytes\":%llu,"
+        "\"words_scanned\":%llu,\"roots_bytes\":%llu,\"references\":%llu,\"roots\":%llu,"
+        "\"unreachable_blocks\":%llu,\"unreachable_bytes\":%llu,\"cycles\":%llu,"
+        "\"threshold\":[%u,%u,%u],\"dump\":\"%s\",\"dump_bytes\":%llu}\n",
+        job->collection, (int)job->pid, job->generation, trigger_name(job->trigger),
+        (unsigned long long)job->wall_start.tv_sec * 1000000000ull + (unsigned long long)job->wall_start.tv_nsec,
+        (unsigned long long)(pause_ns / 1000000), (unsigned long long)(pause_ns / 1000 % 1000),
+        (unsigned long long)(scan_ns / 1000000), (unsigned long long)(scan_ns / 1000 % 1000),
+        (unsigned long long)(dump_ns / 1000000), (unsigned long long)(dump_ns / 1000 % 1000),
+        s->nblocks, (unsigned long long)r->bytes, (unsigned long long)s->heap_blocks,
+        (unsigned long long)s->heap_bytes, (unsigned long long)s->words_scanned,
+        (unsigned long long)s->root_bytes, (unsigned long long)s->edges.len,
+        (unsigned long long)s->roots.len, (unsigned long long)r->unreachable_blocks,
+        (unsigned long long)r->unreachable_bytes, (unsigned long long)r->cycles,
+        atoll_cc.threshold[0], atoll_cc.threshold[1], atoll_cc.threshold[2], r->dump_path,
+        (unsigned long long)size);
+    int fd = (int)syscall(SYS_open, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    if (write(fd, line, n < sizeof line ? n : sizeof line - 1) < 0)
+        atoll_log("cannot append to %s: %s", path, error_text(errno));
+    close(fd);
+}
+
+_Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
+                                   struct atoll_collect_result *result)
+{
+    uint64_t scan_start = mono_ns();
+    uint64_t pause_ns = scan_start - job->mono_start_ns;
+    uint32_t pid = job->pid;
+    struct snap s;
+    memset(&s, 0, sizeof s);
+    s.generation = job->generation;
+    s.static_tls = atoll_static_tls_size;
+    cvec_init(&s.edges, sizeof(struct atoll_dump_edge));
+    cvec_init(&s.roots, sizeof(struct atoll_dump_root));
+    cvec_init(&s.modules, sizeof(struct atoll_dump_module));
+    cvec_init(&s.strings, 1);
+    snap_add_string(&s, "", 0);
+    add_unstopped_threads();
+
+    struct atoll_dump_process proc;
+    memset(&proc, 0, sizeof proc);
+    const char *base;
+    process_strings(&s, &proc, &base);
+    if (snap_read_maps(&s) != 0 || snap_index_blocks(&s) != 0) {
+        atoll_log("collection %u: out of memory in the snapshot", job->collection);
+        __atomic_store_n(&result->status, 1, __ATOMIC_RELEASE);
+        syscall(SYS_exit_group, 1);
+    }
+    snap_scan_roots(&s);
+    snap_scan_blocks(&s);
+    snap_synthetic_roots(&s);
+    uint64_t scan_ns = mono_ns() - scan_start;
+
+    struct atoll_collect_result r;
+    memset(&r, 0, sizeof r);
+    r.blocks = s.nblocks;
+    for (uint32_t i = 0; i < s.nblocks; i++)
+        r.bytes += s.blocks[i].size;
+    snap_count_unreachable(&s, &r.unreachable_blocks, &r.unreachable_bytes, &r.cycles);
+
+    proc.pid = pid;
+    proc.ppid = job->ppid;
+    proc.time_ns = (uint64_t)job->wall_start.tv_sec * 1000000000ull + (uint64_t)job->wall_start.tv_nsec;
+    proc.trigger = job->trigger;
+    proc.generation = job->generation;
+    memcpy(proc.threshold, atoll_cc.threshold, sizeof proc.threshold);
+    proc.collection = job->collection;
+    proc.stack_depth = atoll_g.stack_depth;
+    proc.pause_ns = pause_ns;
+    proc.heap_blocks = s.heap_blocks;
+    proc.heap_bytes = s.heap_bytes;
+
+    char dir[600];
+    if (atoll_cc.output[0])
+        atoll_fmt(dir, sizeof dir, "%s", atoll_cc.output);
+    else
+        atoll_fmt(dir, sizeof dir, "%s/atoll.%u", atoll_cc.start_dir, pid);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        atoll_log("cannot create the output directory %s: %s", dir, error_text(errno));
+        __atomic_store_n(&result->status, 1, __ATOMIC_RELEASE);
+        syscall(SYS_exit_group, 1);
+    }
+    if (job->path)
+        atoll_fmt(r.dump_path, sizeof r.dump_path, "%s", job->path);
+    else
+        atoll_fmt(r.dump_path, sizeof r.dump_path, "%s/%s.%u.%u.atoll", dir, base, pid,
+                  job->collection);
+    uint64_t dump_start = mono_ns(), size = 0;
+    int err = snap_write_dump(&s, r.dump_path, &proc, &size);
+    if (err) {
+        atoll_log("cannot write the dump %s: %s", r.dump_path, error_text(err));
+        __atomic_store_n(&result->status, 1, __ATOMIC_RELEASE);
+        syscall(SYS_exit_group, 1);
+    }
+    append_jsonl(dir, job, &s, &r, pause_ns, scan_ns, mono_ns() - dump_start, size);
+    r.status = -1;
+    *result = r;
+    __atomic_store_n(&result->status, 0, __ATOMIC_RELEASE);
+    syscall(SYS_exit_group, 0);
+    __builtin_unreachable();
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""The JSON and dot reports, checked from outside: `python3 -m json.tool` parses the JSON,
+exact values are compared, and `dot -Tsvg` renders the dot. Usage: report_check.py ATOLL DUMPGEN"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+atoll, dumpgen = sys.argv[1], sys.argv[2]
+tmp = tempfile.mkdtemp(prefix="atoll-report-")
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def dump(name):
+    path = os.path.join(tmp, name + ".atoll")
+    subprocess.run([dumpgen, name, path], check=True)
+    return path
+
+
+def report(path, fmt, *extra):
+    out = os.path.join(tmp, os.path.basename(path) + "." + fmt)
+    r = subprocess.run([atoll, "analyze", "--format", fmt, "--report", out, *extra, path],
+                       capture_output=True, text=True)
+    check(r.returncode == 0 and r.stdout == "" and r.stderr == "",
+          f"analyze {fmt} {path}: {r.returncode} {r.stderr}")
+    return out
+
+
+try:
+    # json.tool parses every report
+    for name in ["single", "list", "dlist", "self", "cycles", "tree", "rooted", "young",
+                 "flags", "shapes", "empty"]:
+        out = report(dump(name), "json")
+        r = subprocess.run([sys.executable, "-m", "json.tool", out], capture_output=True)
+        check(r.returncode == 0, f"json.tool {name}: {r.stderr!r}")
+
+    t = json.load(open(report(dump("tree"), "json")))
+    check(t["format"] == "atoll-report" and t["version"] == 1, "format/version")
+    s = t["summary"]
+    check(s["blocks"] == 7 and s["bytes"] == 240, f"summary totals {s}")
+    check(s["reachable"] == {"blocks": 0, "bytes": 0}, "reachable")
+    check(s["leaked"] == {"blocks": 7, "bytes": 240}, "leaked")
+    check(s["definitely_lost"] == {"blocks": 2, "bytes": 112}, "definitely_lost")
+    check(s["indirectly_lost"] == {"blocks": 5, "bytes": 128}, "indirectly_lost")
+    check(s["isolated_cycles"] == {"count": 1, "blocks": 2, "bytes": 96}, "isolated_cycles")
+    check(s["suppressed"] == {"blocks": 0, "bytes": 0}, "suppressed")
+    check(s["cycle_shapes"] == 1, "cycle_shapes count")
+    leaks = [(l["site"], l["kind"], l["blocks"], l["bytes"]) for l in t["leaks"]]
+    check(leaks == [(4, "definite", 1, 64), (3, "indirect", 3, 48), (1, "definite", 1, 48),
+                    (1, "indirect", 1, 48), (2, "indirect", 1, 32)], f"leaks {leaks}")
+    check(len(t["cycles"]) == 1, "one cycle")
+    c = t["cycles"][0]
+    check((c["id"], c["shape"], c["blocks"], c["bytes"], c["retained_blocks"],
+           c["retained_bytes"]) == (0, 0, 2, 96, 3, 64), f"cycle {c}")
+    check([m["address"] for m in c["members"]] == ["0x10000000", "0x10000040"],
+          f"members {c['members']}")
+    check([(m["size"], m["site"], m["seq"], m["kind"]) for m in c["members"]] ==
+          [(48, 1, 1, "definite"), (48, 1, 2, "indirect")], "member fields")
+    check(c["edges"] == [{"from": 0, "to": 1, "offset": 0}, {"from": 1, "to": 0, "offset": 0}],
+          f"edges {c['edges']}")
+    sh = t["cycle_shapes"][0]
+    check((sh["id"], sh["kind"], sh["length"], sh["count"], sh["blocks"], sh["bytes"],
+           sh["retained_blocks"], sh["retained_bytes"]) == (0, "simple", 2, 1, 2, 96, 3, 64),
+          f"shape {sh}")
+    check(sorted(t["sites"]) == ["1", "2", "3", "4"], f"sites {sorted(t['sites'])}")
+    f = t["sites"]["4"][0]
+    check(f == {"address": "0x404000", "function": None, "file": None, "line": None,
+                "module": None, "module_offset": None, "inlined": False}, f"frame {f}")
+    p = t["process"]
+    check((p["pid"], p["ppid"], p["exe"], p["argv"]) ==
+          (4242, 1, "/usr/bin/test-program", ["test-program", "--flag"]), f"process {p}")
+    col = t["collection"]
+    check((col["number"], col["trigger"], col["generation"], col["thresholds"], col["blocks"],
+           col["edges"], col["roots"]) == (1, "exit", 2, [0, 0, 0], 7, 7, 0), f"collection {col}")
+
+    k = json.load(open(report(dump("tenk"), "json")))
+    check(k["summary"]["isolated_cycles"] == {"count": 10000, "blocks": 20000, "bytes": 1120000},
+          "tenk cycles")
+    check(len(k["cycle_shapes"]) == 1 and k["cycle_shapes"][0]["count"] == 10000, "tenk shape")
+    check(len(k["cycles"]) == 10000 and all(c["shape"] == 0 for c in k["cycles"]), "tenk list")
+
+    y = json.load(open(report(dump("young"), "json")))
+    check(y["summary"]["reachable"] == {"blocks": 2, "bytes": 48}, "young reachable")
+    check(y["collection"]["trigger"] == "threshold" and y["collection"]["generation"] == 0,
+          "young collection")
+
+    # suppressions through the command line
+    supp = os.path.join(tmp, "supp")
+    with open(supp, "w") as fh:
+        fh.write("# only the site-4 frame\nleak:0x404000\n")
+    sp = json.load(open(report(dump("tree"), "json", "--suppressions", supp)))
+    check(sp["summary"]["suppressed"] == {"blocks": 0, "bytes": 0},
+          "addresses are not suppression targets")
+
+    # dot renders, one cluster per shape shown
+    for name, clusters in [("tree", 1), ("cycles", 3), ("tenk", 1), ("dlist", 1)]:
+        out = report(dump(name), "dot")
+        text = open(out).read()
+        check(text.count("subgraph cluster_") == clusters, f"dot clusters {name}")
+        r = subprocess.run(["dot", "-Tsvg", out], capture_output=True)
+        check(r.returncode == 0 and b"<svg" in r.stdout, f"dot -Tsvg {name}: {r.stderr!r}")
+    text = open(report(dump("tree"), "dot")).read()
+    check("style=dashed" in text and text.count("style=dashed") == 3, "retained nodes drawn")
+    check('[label="+8"]' in text, "edge offsets")
+    out = report(dump("cycles"), "dot", "--top", "2")
+    check(open(out).read().count("subgraph cluster_") == 2, "--top limits dot")
+finally:
+    shutil.rmtree(tmp)
+
+print("report checks:", "FAILED" if failures else "ok")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,244 @@
+/* The command line: usage errors (exit 2, one line), --version, info, analyze's outputs and
+ * exit statuses, and run's option parsing, dump finding and exit-status rules. */
+#include "support.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int atoll_run(const char *a1, const char *a2, const char *a3, const char *a4, char **out,
+                     char **err)
+{
+    char *argv[] = {(char *)atoll_path(), (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+    return run_capture(argv, out, err);
+}
+
+static const char *const usage_errors[][4] = {
+    {NULL},
+    {"bogus"},
+    {"analyze"},
+    {"analyze", "--format", "xml", "x.atoll"},
+    {"analyze", "--top", "0", "x.atoll"},
+    {"analyze", "--top"},
+    {"analyze", "--nope", "x.atoll"},
+    {"analyze", "a.atoll", "b.atoll"},
+    {"analyze", "--error-exitcode", "300", "x.atoll"},
+    {"info"},
+    {"info", "a", "b"},
+    {"run"},
+    {"run", "--threshold", "1,x", "true"},
+    {"run", "--stack-depth", "0", "true"},
+    {"run", "--bogus", "--", "true"},
+    {"run", "--output"},
+    {"run", "--format", "svg", "true"},
+};
+
+START_TEST(usage_error)
+{
+    const char *const *a = usage_errors[_i];
+    char *out, *err;
+    ck_assert_int_eq(atoll_run(a[0], a[1], a[2], a[3], &out, &err), 2);
+    ck_assert_str_eq(out, "");
+    ck_assert_msg(count_lines(err) == 1 && strncmp(err, "atoll", 5) == 0, "'%s'", err);
+    free(out), free(err);
+}
+END_TEST
+
+START_TEST(version_and_help)
+{
+    char *out, *err;
+    ck_assert_int_eq(atoll_run("--version", NULL, NULL, NULL, &out, &err), 0);
+    ck_assert_str_eq(out, "atoll 0.1.0\n");
+    free(out), free(err);
+    const char *helps[][2] = {{"--help", NULL}, {"analyze", "--help"}, {"info", "--help"},
+                              {"run", "--help"}};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(atoll_run(helps[i][0], helps[i][1], NULL, NULL, &out, &err), 0);
+        ck_assert_msg(strncmp(out, "usage: atoll", 12) == 0, "%s", out);
+        ck_assert_str_eq(err, "");
+        free(out), free(err);
+    }
+}
+END_TEST
+
+static char *write_scenario(const char *dir, const char *name)
+{
+    char *path = path_join(dir, name);
+    struct dg *g = scenario(name);
+    ck_assert_int_eq(dg_write(g, path), 0);
+    dg_free(g);
+    return path;
+}
+
+START_TEST(info_prints_header_facts)
+{
+    char *dir = temp_dir(), *path = write_scenario(dir, "young"), *out, *err;
+    ck_assert_int_eq(atoll_run("info", path, NULL, NULL, &out, &err), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_msg(strstr(out, "\npid:         4242 (parent 1)\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\nexe:         /usr/bin/test-program\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\nargv:        test-program --flag\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\ntime:        2023-11-14 22:13:20.123456789 UTC"), "%s", out);
+    ck_assert_msg(strstr(out, "\ntrigger:     threshold (3)\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\ngeneration:  0\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\nthresholds:  700,10,10\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\nblocks:      4 (80 bytes)\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\nedges:       3\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\nsites:       4\n"), "%s", out);
+    free(out), free(err);
+    rm_rf(dir);
+    free(path), free(dir);
+}
+END_TEST
+
+START_TEST(analyze_text_and_exit_codes)
+{
+    char *dir = temp_dir(), *tree = write_scenario(dir, "tree"), *rooted = write_scenario(dir, "rooted");
+    char *out, *err;
+    ck_assert_int_eq(atoll_run("analyze", tree, NULL, NULL, &out, &err), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_msg(strstr(out, "\n  definitely lost: 112 bytes in 2 blocks\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\n  indirectly lost: 128 bytes in 5 blocks\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\n  still reachable: 0 bytes in 0 blocks\n"), "%s", out);
+    ck_assert_msg(strstr(out, "\n  isolated cycles: 1 cycles, 2 blocks, 96 bytes\n"), "%s", out);
+    ck_assert_msg(strstr(out, "#1 1 cycle of 96 bytes in 2 blocks, retaining 64 bytes in 3 blocks:\n"
+                              "      A (48 B, 0x401000) -> +0 -> B (48 B, 0x401000) -> +0 -> A\n"),
+                  "%s", out);
+    free(out), free(err);
+    ck_assert_int_eq(atoll_run("analyze", "--error-exitcode", "9", tree, &out, &err), 9);
+    free(out), free(err);
+    ck_assert_int_eq(atoll_run("analyze", "--error-exitcode", "9", rooted, &out, &err), 0);
+    free(out), free(err);
+    char *report = path_join(dir, "r.txt");
+    ck_assert_int_eq(atoll_run("analyze", "--report", report, tree, &out, &err), 0);
+    ck_assert_str_eq(out, "");
+    struct stat st;
+    ck_assert_int_eq(stat(report, &st), 0);
+    ck_assert_int_gt(st.st_size, 100);
+    free(out), free(err);
+    ck_assert_int_eq(atoll_run("analyze", "/nonexistent/x.atoll", NULL, NULL, &out, &err), 2);
+    ck_assert_str_eq(err, "atoll: /nonexistent/x.atoll: No such file or directory\n");
+    free(out), free(err);
+    rm_rf(dir);
+    free(tree), free(rooted), free(report), free(dir);
+}
+END_TEST
+
+static void touch(const char *dir, const char *name)
+{
+    char *p = path_join(dir, name);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    free(p);
+}
+
+START_TEST(finds_the_last_dump)
+{
+    char *dir = temp_dir();
+    ck_assert_ptr_null(run_find_dump(dir, 100));
+    touch(dir, "prog.100.1.atoll");
+    touch(dir, "prog.100.3.atoll");
+    touch(dir, "prog.100.2.atoll");
+    touch(dir, "prog.1000.9.atoll");
+    touch(dir, "prog.10.11.atoll");
+    touch(dir, "prog.100.x.atoll");
+    touch(dir, "prog.100.12.atoll.tmp");
+    touch(dir, "100.13.atoll");
+    char *found = run_find_dump(dir, 100), *want = path_join(dir, "prog.100.3.atoll");
+    ck_assert_str_eq(found, want);
+    free(found), free(want);
+    touch(dir, "my.prog.v2.100.10.atoll");   /* names may hold dots */
+    found = run_find_dump(dir, 100);
+    want = path_join(dir, "my.prog.v2.100.10.atoll");
+    ck_assert_str_eq(found, want);
+    free(found), free(want);
+    ck_assert_ptr_null(run_find_dump(dir, 1));
+    ck_assert_ptr_null(run_find_dump("/nonexistent", 100));
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(finds_the_preload)
+{
+    char *dir = temp_dir(), *bin = path_join(dir, "bin"), *lib = path_join(dir, "lib");
+    mkdir(bin, 0777);
+    mkdir(lib, 0777);
+    touch(bin, "atoll");
+    char *self = path_join(bin, "atoll");
+    ck_assert_ptr_null(run_find_preload(self));
+    touch(lib, "libatoll.so");
+    char *found = run_find_preload(self), *want = path_join(lib, "libatoll.so");
+    ck_assert_str_eq(found, want);
+    free(found), free(want);
+    char *multi = path_join(lib, "x86_64-linux-gnu");
+    mkdir(multi, 0777);
+    touch(multi, "libatoll.so");
+    found = run_find_preload(self);
+    want = path_join(multi, "libatoll.so");
+    ck_assert_str_eq(found, want);
+    free(found), free(want);
+    rm_rf(dir);
+    free(dir), free(bin), free(lib), free(self), free(multi);
+}
+END_TEST
+
+/* Preloading the C library itself is harmless, so run's exit-status rules are tested the same
+ * way with or without a working libatoll.so (and in sanitizer builds). */
+static const char *libc_path(void)
+{
+    Dl_info info;
+    ck_assert(dladdr((void *)printf, &info));
+    return info.dli_fname;
+}
+
+START_TEST(run_exit_status_without_dump)
+{
+    char *dir = temp_dir(), *out_dir = path_join(dir, "out"), *out, *err;
+    char *argv[] = {(char *)atoll_path(), "run", "--output", out_dir, "--preload",
+                    (char *)libc_path(), "--error-exitcode", "7", "--", "/bin/sh", "-c",
+                    "exit 3", NULL};
+    ck_assert_int_eq(run_capture(argv, &out, &err), 3);
+    ck_assert_int_eq(count_lines(err), 1);
+    ck_assert_msg(strncmp(err, "atoll run: no dump from pid ", 28) == 0, "%s", err);
+    char *tail;
+    ck_assert_int_ge(asprintf(&tail, " in %s\n", out_dir), 0);
+    ck_assert_str_eq(err + strlen(err) - strlen(tail), tail);
+    struct stat st;
+    ck_assert_int_eq(stat(out_dir, &st), 0);   /* the output directory was made for it */
+    free(tail), free(out), free(err);
+
+    char *killed[] = {(char *)atoll_path(), "run", "--output", out_dir, "--preload",
+                      (char *)libc_path(), "--", "/bin/sh", "-c", "kill -9 $$", NULL};
+    ck_assert_int_eq(run_capture(killed, &out, &err), 128 + 9);
+    ck_assert_int_eq(count_lines(err), 1);
+    free(out), free(err);
+
+    char *missing[] = {(char *)atoll_path(), "run", "--output", out_dir, "--preload",
+                       (char *)libc_path(), "--", "/nonexistent/program", NULL};
+    ck_assert_int_eq(run_capture(missing, &out, &err), 127);
+    ck_assert_int_eq(count_lines(err), 2);
+    free(out), free(err);
+    rm_rf(dir);
+    free(out_dir), free(dir);
+}
+END_TEST
+
+Suite *cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, usage_error, 0, sizeof usage_errors / sizeof *usage_errors);
+    tcase_add_test(tc, version_and_help);
+    tcase_add_test(tc, info_prints_header_facts);
+    tcase_add_test(tc, analyze_text_and_exit_codes);
+    tcase_add_test(tc, finds_the_last_dump);
+    tcase_add_test(tc, finds_the_preload);
+    tcase_add_test(tc, run_exit_status_without_dump);
+    suite_add_tcase(s, tc);
+    return s;
+}
