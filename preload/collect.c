@@ -204,7 +204,10 @@ void atoll_collect_at_exit(void)
     if (!atoll_cc.at_exit || !atoll_g.profiling)
         return;
     struct atoll_collect_result r;
-    if (atoll_collect_run(2, ATOLL_DUMP_TRIGGER_EXIT, NULL, 1, &r) != 0) {
+    atoll_world.collector_sp = atoll_profile_program_sp();
+    int rc = atoll_collect_run(2, ATOLL_DUMP_TRIGGER_EXIT, NULL, 1, &r);
+    atoll_world.collector_sp = 0;
+    if (rc != 0) {
         atoll_log("the collection at exit failed (errno %d)", errno);
         return;
     }
@@ -214,8 +217,14 @@ void atoll_collect_at_exit(void)
               (unsigned long long)r.cycles, r.dump_path, r.dump_path);
 }
 
+/* The result page is MAP_SHARED: a forked child must not share it with its parent. */
 void atoll_collect_after_fork_child(void)
 {
     pending_child = 0;
     busy = 0;
+    if (shared_result) {
+        void *fresh = mmap(NULL, sizeof *shared_result, PROT_READ | PROT_WRITE,
+                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        shared_result = fresh == MAP_FAILED ? NULL : fresh;
+    }
 }

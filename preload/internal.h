@@ -127,6 +127,7 @@ void atoll_profile_free(void *ptr) ATOLL_HIDDEN;
 size_t atoll_profile_size(const void *ptr) ATOLL_HIDDEN;
 int atoll_profile_ignore(const void *ptr) ATOLL_HIDDEN;
 void atoll_profile_adopt_existing(void) ATOLL_HIDDEN;
+uintptr_t atoll_profile_program_sp(void) ATOLL_HIDDEN;
 
 /* collect.c */
 extern uint64_t atoll_collections_done ATOLL_HIDDEN;

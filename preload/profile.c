@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <libunwind.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SEQ_BATCH 1024
@@ -50,6 +51,8 @@ static int find_code(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+static uintptr_t libc_start, libc_end;
+
 static void code_range_of(uintptr_t probe, uintptr_t *start, uintptr_t *end)
 {
     struct code_range r = { probe, 0, 0 };
@@ -66,6 +69,7 @@ void atoll_profile_start_stacks(void)
     void *in_loader = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
     if (in_loader)
         code_range_of((uintptr_t)in_loader, &loader_start, &loader_end);
+    code_range_of((uintptr_t)&exit, &libc_start, &libc_end);
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     void *warm[4];
     unw_backtrace(warm, 4);
@@ -89,6 +93,28 @@ static uint32_t capture_site(void)
     uint32_t site = atoll_site_intern(frames + first, depth > 0 ? (unsigned)depth : 0);
     ptls.unwinding = 0;
     return site;
+}
+
+/* At exit, the stack of the exiting thread below its last frame of program code holds exit's,
+ * the loader's and atoll's frames, whose unused slots still carry main's dead locals. The stack
+ * pointer of the innermost frame outside atoll, ld.so and libc (main if it called exit, else
+ * _start) is where that thread's live stack starts; 0 if it cannot be found. */
+uintptr_t atoll_profile_program_sp(void)
+{
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
+        return 0;
+    for (int depth = 0; depth < 64 && unw_step(&c) > 0; depth++) {
+        unw_word_t ip, sp;
+        unw_get_reg(&c, UNW_REG_IP, &ip);
+        unw_get_reg(&c, UNW_REG_SP, &sp);
+        int ours = (ip >= self_start && ip < self_end) || (ip >= loader_start && ip < loader_end) ||
+                   (ip >= libc_start && ip < libc_end);
+        if (!ours)
+            return (uintptr_t)sp;
+    }
+    return 0;
 }
 
 static uint64_t next_stamp(void)

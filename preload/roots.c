@@ -228,6 +228,22 @@ static const struct atoll_world_thread *tls_in(const struct mapping *m, uint32_t
     return NULL;
 }
 
+/* Scans [lo, hi) less the parts that are atoll's own memory: the kernel merges neighbouring
+ * mappings, so atoll's reservations can share a line of /proc/self/maps with the program's
+ * memory, or follow a library's data as if they were its .bss. */
+static void scan_unowned(struct snap *s, uintptr_t lo, uintptr_t hi, uint32_t kind, uint32_t index,
+                         uintptr_t tls_lo, uintptr_t tls_hi)
+{
+    uintptr_t own_lo, own_hi;
+    while (lo < hi && atoll_os_next_owned(lo, hi, &own_lo, &own_hi)) {
+        if (own_lo > lo)
+            snap_scan_range(s, lo, own_lo, kind, index, tls_lo, tls_hi);
+        lo = own_hi;
+    }
+    if (lo < hi)
+        snap_scan_range(s, lo, hi, kind, index, tls_lo, tls_hi);
+}
+
 void snap_scan_roots(struct snap *s)
 {
     for (uint32_t t = 0; t < atoll_world.nthreads && t < ATOLL_WORLD_MAX_THREADS; t++)
@@ -248,21 +264,14 @@ void snap_scan_roots(struct snap *s)
             tls_lo = owner->tp - s->static_tls;
             tls_hi = owner->tp;
         }
-        if (th) {
-            snap_scan_range(s, th->sp, m->end, ATOLL_DUMP_ROOT_STACK, t, tls_lo, tls_hi);
-        } else if (m->module != ATOLL_NONE) {
-            snap_scan_range(s, m->start, m->end, ATOLL_DUMP_ROOT_GLOBAL, m->module, 0, 0);
-        } else if (!holds_large_block(s, m)) {
-            uint32_t kind = strcmp(m->path, "[stack]") == 0 ? ATOLL_DUMP_ROOT_STACK
-                                                            : ATOLL_DUMP_ROOT_MAPPING;
-            uintptr_t lo = m->start, own_lo, own_hi;
-            while (lo < m->end && atoll_os_next_owned(lo, m->end, &own_lo, &own_hi)) {
-                if (own_lo > lo)
-                    snap_scan_range(s, lo, own_lo, kind, owner ? tt : 0, tls_lo, tls_hi);
-                lo = own_hi;
-            }
-            if (lo < m->end)
-                snap_scan_range(s, lo, m->end, kind, owner ? tt : 0, tls_lo, tls_hi);
-        }
+        if (th)
+            scan_unowned(s, th->sp, m->end, ATOLL_DUMP_ROOT_STACK, t, tls_lo, tls_hi);
+        else if (m->module != ATOLL_NONE)
+            scan_unowned(s, m->start, m->end, ATOLL_DUMP_ROOT_GLOBAL, m->module, 0, 0);
+        else if (!holds_large_block(s, m))
+            scan_unowned(s, m->start, m->end,
+                         strcmp(m->path, "[stack]") == 0 ? ATOLL_DUMP_ROOT_STACK
+                                                         : ATOLL_DUMP_ROOT_MAPPING,
+                         owner ? tt : 0, tls_lo, tls_hi);
     }
 }

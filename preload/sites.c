@@ -28,14 +28,22 @@ static uint32_t count = 1, capacity;
 static int lock_word;
 static __thread struct site_cache_slot cache[CACHE_SLOTS] __attribute__((tls_model("initial-exec")));
 
+/* Independent products per frame (no serial dependency: the CPU overlaps them), one final mix. */
 static uint64_t frames_hash(void *const *frames, unsigned depth)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ depth;
-    for (unsigned i = 0; i < depth; i++) {
-        h ^= (uint64_t)(uintptr_t)frames[i];
-        h *= 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
+    uint64_t a = 0x9E3779B97F4A7C15ull ^ depth, b = 0;
+    unsigned i = 0;
+    for (; i + 1 < depth; i += 2) {
+        a += (uint64_t)(uintptr_t)frames[i] * 0xBF58476D1CE4E5B9ull;
+        b += (uint64_t)(uintptr_t)frames[i + 1] * 0x94D049BB133111EBull;
+        a = (a << 23) | (a >> 41);
     }
+    if (i < depth)
+        b ^= (uint64_t)(uintptr_t)frames[i];
+    uint64_t h = a ^ (b * 0xD6E8FEB86659FD93ull);
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 29;
     return h | 1;
 }
 

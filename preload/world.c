@@ -155,6 +155,12 @@ void atoll_world_stop(void)
     for (int r = 0; r < ATOLL_WORLD_NREGS; r++)
         me->regs[r] = (uintptr_t)uc.uc_mcontext.gregs[r];
     me->flags = ATOLL_DUMP_THREAD_STOPPED;
+    if (atoll_world.collector_sp > me->sp) {
+        /* Our own registers and frames hold nothing of the program's. */
+        me->sp = atoll_world.collector_sp;
+        for (int r = 0; r < ATOLL_WORLD_NREGS; r++)
+            me->regs[r] = 0;
+    }
     __atomic_store_n(&parked, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
 

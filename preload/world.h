@@ -20,6 +20,7 @@ struct atoll_world {
     uint32_t nthreads;                /* parked threads, the collector first */
     uint32_t nothers;                 /* threads signalled */
     uint64_t stop_ns;
+    uintptr_t collector_sp;           /* nonzero: the collecting thread's live stack starts here */
     uint32_t others[ATOLL_WORLD_MAX_THREADS];
     struct atoll_world_thread threads[ATOLL_WORLD_MAX_THREADS];
 };
