@@ -15,41 +15,64 @@ static int dumped_gen(const struct snap *s, uint64_t stamp)
     return atoll_generation_of(stamp) <= s->generation;
 }
 
+static void sift_down(struct atoll_large_block *a, size_t root, size_t n)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && a[child].address < a[child + 1].address)
+            child++;
+        if (a[root].address >= a[child].address)
+            return;
+        struct atoll_large_block t = a[root];
+        a[root] = a[child];
+        a[child] = t;
+        root = child;
+    }
+}
+
+/* Heapsort: no recursion, no allocation. */
 static void sort_large(struct atoll_large_block *a, size_t n)
 {
-    /* heapsort: no recursion, no allocation */
-    for (size_t start = n / 2; start-- > 0;) {
-        for (size_t root = start;;) {
-            size_t child = 2 * root + 1;
-            if (child >= n)
-                break;
-            if (child + 1 < n && a[child].address < a[child + 1].address)
-                child++;
-            if (a[root].address >= a[child].address)
-                break;
-            struct atoll_large_block t = a[root];
-            a[root] = a[child];
-            a[child] = t;
-            root = child;
-        }
-    }
+    for (size_t start = n / 2; start-- > 0;)
+        sift_down(a, start, n);
     for (size_t end = n; end-- > 1;) {
         struct atoll_large_block t = a[0];
         a[0] = a[end];
         a[end] = t;
-        for (size_t root = 0;;) {
-            size_t child = 2 * root + 1;
-            if (child >= end)
-                break;
-            if (child + 1 < end && a[child].address < a[child + 1].address)
-                child++;
-            if (a[root].address >= a[child].address)
-                break;
-            t = a[root];
-            a[root] = a[child];
-            a[child] = t;
-            root = child;
+        sift_down(a, 0, end);
+    }
+}
+
+/* The live blocks of a pool, in address order. */
+struct live_iter {
+    const struct atoll_pool *p;
+    unsigned w;
+    uint64_t bits;
+};
+
+static void live_begin(struct live_iter *it, const struct atoll_pool *p)
+{
+    it->p = p;
+    it->w = 0;
+    it->bits = p->live[0];
+}
+
+/* The next live block's index, or -1. */
+static int live_next(struct live_iter *it)
+{
+    for (;;) {
+        while (!it->bits) {
+            if (++it->w >= ATOLL_BITMAP_WORDS)
+                return -1;
+            it->bits = it->p->live[it->w];
         }
+        unsigned b = (unsigned)__builtin_ctzll(it->bits);
+        it->bits &= it->bits - 1;
+        unsigned idx = it->w * 64 + b;
+        if (idx < it->p->carved)
+            return (int)idx;
     }
 }
 
@@ -120,26 +143,24 @@ int snap_index_blocks(struct snap *s)
             continue;
         uintptr_t base = atoll_pool_base(p);
         uint32_t before = 0;
-        for (unsigned w = 0; w < ATOLL_BITMAP_WORDS; w++) {
-            pi->prefix[w] = (uint16_t)before;
-            uint64_t bits = p->live[w];
-            while (bits) {
-                unsigned b = (unsigned)__builtin_ctzll(bits);
-                bits &= bits - 1;
-                unsigned idx = w * 64 + b;
-                if (idx >= p->carved)
-                    continue;
-                uintptr_t addr = base + (uintptr_t)idx * p->bsize;
-                const struct atoll_small_meta *m = atoll_small_meta_of(p, (void *)addr);
-                s->heap_blocks++;
-                s->heap_bytes += m->size;
-                if (!dumped_gen(s, m->stamp))
-                    continue;
-                pi->dumped[w] |= (uint64_t)1 << b;
-                put_block(s, addr, m->size, m->stamp, m->site, m->flags);
-                before++;
-            }
+        unsigned word = 0;
+        struct live_iter it;
+        live_begin(&it, p);
+        for (int idx; (idx = live_next(&it)) >= 0;) {
+            for (; word <= (unsigned)idx / 64; word++)
+                pi->prefix[word] = (uint16_t)before;
+            uintptr_t addr = base + (uintptr_t)idx * p->bsize;
+            const struct atoll_small_meta *m = atoll_small_meta_of(p, (void *)addr);
+            s->heap_blocks++;
+            s->heap_bytes += m->size;
+            if (!dumped_gen(s, m->stamp))
+                continue;
+            pi->dumped[idx / 64] |= (uint64_t)1 << (idx % 64);
+            put_block(s, addr, m->size, m->stamp, m->site, m->flags);
+            before++;
         }
+        for (; word < ATOLL_BITMAP_WORDS; word++)
+            pi->prefix[word] = (uint16_t)before;
     }
     for (; li < s->nlarge; li++)
         put_large(s, li);
@@ -272,19 +293,13 @@ void snap_scan_blocks(struct snap *s)
         const struct pool_index *x = &s->pools[i];
         uintptr_t base = atoll_pool_base(p);
         uint32_t next = x->first;
-        for (unsigned w = 0; w < ATOLL_BITMAP_WORDS; w++) {
-            uint64_t bits = p->live[w];
-            while (bits) {
-                unsigned b = (unsigned)__builtin_ctzll(bits);
-                bits &= bits - 1;
-                unsigned idx = w * 64 + b;
-                if (idx >= p->carved)
-                    continue;
-                uintptr_t addr = base + (uintptr_t)idx * p->bsize;
-                const struct atoll_small_meta *m = atoll_small_meta_of(p, (void *)addr);
-                uint32_t from = (x->dumped[w] >> b) & 1 ? next++ : ATOLL_NONE;
-                scan_block(s, addr, m->size, from);
-            }
+        struct live_iter it;
+        live_begin(&it, p);
+        for (int idx; (idx = live_next(&it)) >= 0;) {
+            uintptr_t addr = base + (uintptr_t)idx * p->bsize;
+            const struct atoll_small_meta *m = atoll_small_meta_of(p, (void *)addr);
+            uint32_t from = (x->dumped[idx / 64] >> (idx % 64)) & 1 ? next++ : ATOLL_NONE;
+            scan_block(s, addr, m->size, from);
         }
     }
     scan_large_range(s, li, s->nlarge);
