@@ -12,18 +12,6 @@ static char *base, *bump, *limit;
 static void *free_lists[IMETA_CLASSES];
 static int lock_word;
 
-static void imeta_lock(void)
-{
-    while (__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&lock_word, __ATOMIC_RELAXED))
-            ;
-}
-
-static void imeta_unlock(void)
-{
-    __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
-}
-
 static unsigned class_of(size_t n)
 {
     unsigned c = 0;
@@ -38,7 +26,7 @@ void *atoll_imeta_alloc(size_t n)
     size_t size = (size_t)1 << (c + IMETA_MIN_SHIFT);
     void *p = NULL;
     atoll_critical_enter();
-    imeta_lock();
+    atoll_spin_lock(&lock_word);
     if (!base) {
         base = bump = atoll_os_reserve(IMETA_RESERVE);
         limit = base ? base + IMETA_RESERVE : NULL;
@@ -53,7 +41,7 @@ void *atoll_imeta_alloc(size_t n)
         p = bump;
         bump += size;
     }
-    imeta_unlock();
+    atoll_spin_unlock(&lock_word);
     atoll_critical_exit();
     return p;
 }
@@ -76,10 +64,10 @@ void atoll_imeta_free(void *p, size_t n)
     if (((size_t)1 << (c + IMETA_MIN_SHIFT)) >= 65536)
         atoll_os_release(p, (size_t)1 << (c + IMETA_MIN_SHIFT));
     atoll_critical_enter();
-    imeta_lock();
+    atoll_spin_lock(&lock_word);
     *(void **)p = free_lists[c];
     free_lists[c] = p;
-    imeta_unlock();
+    atoll_spin_unlock(&lock_word);
     atoll_critical_exit();
 }
 

@@ -43,13 +43,13 @@ static void region_init(void)
         void *arenas = atoll_os_reserve(narenas * sizeof(struct atoll_arena));
         void *shadow = atoll_os_reserve(npools * ATOLL_MAX_BLOCKS * sizeof(struct atoll_small_meta));
         if (!pools || !arenas || !shadow) {
-            munmap(raw, size + ATOLL_ARENA_SIZE);
+            atoll_os_unreserve(raw, size + ATOLL_ARENA_SIZE);
             if (pools)
-                munmap(pools, npools * sizeof(struct atoll_pool));
+                atoll_os_unreserve(pools, npools * sizeof(struct atoll_pool));
             if (arenas)
-                munmap(arenas, narenas * sizeof(struct atoll_arena));
+                atoll_os_unreserve(arenas, narenas * sizeof(struct atoll_arena));
             if (shadow)
-                munmap(shadow, npools * ATOLL_MAX_BLOCKS * sizeof(struct atoll_small_meta));
+                atoll_os_unreserve(shadow, npools * ATOLL_MAX_BLOCKS * sizeof(struct atoll_small_meta));
             continue;
         }
         atoll_g.base = ((uintptr_t)raw + ATOLL_ARENA_SIZE - 1) & ~(uintptr_t)(ATOLL_ARENA_SIZE - 1);

@@ -138,7 +138,9 @@ void atoll_global_init(void) ATOLL_HIDDEN;
 void atoll_register_thread_exit(struct atoll_heap *h) ATOLL_HIDDEN;
 extern int atoll_initialized ATOLL_HIDDEN;
 
-/* lock.c: the one global lock (arenas, heap lists); never held on a fast path */
+/* lock.c: spinlocks; atoll_lock is the global one (arenas, heap lists) */
+void atoll_spin_lock(int *word) ATOLL_HIDDEN;
+void atoll_spin_unlock(int *word) ATOLL_HIDDEN;
 void atoll_lock(void) ATOLL_HIDDEN;
 void atoll_unlock(void) ATOLL_HIDDEN;
 void atoll_lock_reset(void) ATOLL_HIDDEN;
@@ -146,6 +148,7 @@ void atoll_lock_reset(void) ATOLL_HIDDEN;
 /* os.c */
 void *atoll_os_reserve(size_t size) ATOLL_HIDDEN;
 void atoll_os_release(void *p, size_t size) ATOLL_HIDDEN;
+void atoll_os_unreserve(void *p, size_t size) ATOLL_HIDDEN;
 bool atoll_os_next_owned(uintptr_t from, uintptr_t to, uintptr_t *start, uintptr_t *end) ATOLL_HIDDEN;
 void *atoll_os_alloc(size_t size) ATOLL_HIDDEN;
 

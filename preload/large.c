@@ -15,22 +15,10 @@ static struct atoll_large *spare;       /* freed entries, reused */
 static size_t count;
 static int lock_word;
 
-static void large_lock(void)
-{
-    while (__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&lock_word, __ATOMIC_RELAXED))
-            ;
-}
-
-static void large_unlock(void)
-{
-    __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
-}
-
 /* Caller is inside a critical section. */
 void atoll_large_add(const void *p, const struct atoll_block_meta *meta)
 {
-    large_lock();
+    atoll_spin_lock(&lock_word);
     struct atoll_large *e = spare;
     if (e)
         spare = (struct atoll_large *)e->hh.next;
@@ -42,7 +30,7 @@ void atoll_large_add(const void *p, const struct atoll_block_meta *meta)
         HASH_ADD(hh, table, address, sizeof e->address, e);
         count++;
     }
-    large_unlock();
+    atoll_spin_unlock(&lock_word);
 }
 
 /* Forgets p; false if p was not tracked. Caller is inside a critical section. */
@@ -50,7 +38,7 @@ bool atoll_large_remove(const void *p, struct atoll_block_meta *meta)
 {
     uintptr_t key = (uintptr_t)p;
     struct atoll_large *e;
-    large_lock();
+    atoll_spin_lock(&lock_word);
     HASH_FIND(hh, table, &key, sizeof key, e);
     if (e) {
         if (meta)
@@ -60,7 +48,7 @@ bool atoll_large_remove(const void *p, struct atoll_block_meta *meta)
         spare = e;
         count--;
     }
-    large_unlock();
+    atoll_spin_unlock(&lock_word);
     return e != NULL;
 }
 
@@ -69,11 +57,11 @@ bool atoll_large_find(const void *p, struct atoll_block_meta *meta)
     uintptr_t key = (uintptr_t)p;
     struct atoll_large *e;
     atoll_critical_enter();
-    large_lock();
+    atoll_spin_lock(&lock_word);
     HASH_FIND(hh, table, &key, sizeof key, e);
     if (e)
         *meta = e->meta;
-    large_unlock();
+    atoll_spin_unlock(&lock_word);
     atoll_critical_exit();
     return e != NULL;
 }

@@ -1,17 +1,17 @@
-/* The global lock: arenas and the lists of heaps. Taken only on slow paths (a pool taken or
- * given back, a thread starting or ending, fork), never with a C-library lock held by us.
- * A spinlock that yields: it is held for a few hundred instructions at most, and pthread
- * mutexes are not usable before libc has set up this thread. */
+/* atoll's locks: spinlocks that yield, each one int. The global lock guards arenas and the
+ * lists of heaps; imeta.c, sites.c and large.c keep their own. None is held on a fast path or
+ * across a call into the C library, and each is held for a few hundred instructions at most;
+ * pthread mutexes are not usable before libc has set up the calling thread. */
 #include "internal.h"
 
 #include <sched.h>
 
-static int lock_word;
+static int global_word;
 
-void atoll_lock(void)
+void atoll_spin_lock(int *word)
 {
-    for (unsigned spins = 0; __atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE); spins++) {
-        while (__atomic_load_n(&lock_word, __ATOMIC_RELAXED)) {
+    for (unsigned spins = 0; __atomic_exchange_n(word, 1, __ATOMIC_ACQUIRE); spins++) {
+        while (__atomic_load_n(word, __ATOMIC_RELAXED)) {
             if (++spins > 64)
                 sched_yield();
 #if defined(__x86_64__) || defined(__i386__)
@@ -22,12 +22,22 @@ void atoll_lock(void)
     }
 }
 
+void atoll_spin_unlock(int *word)
+{
+    __atomic_store_n(word, 0, __ATOMIC_RELEASE);
+}
+
+void atoll_lock(void)
+{
+    atoll_spin_lock(&global_word);
+}
+
 void atoll_unlock(void)
 {
-    __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+    atoll_spin_unlock(&global_word);
 }
 
 void atoll_lock_reset(void)
 {
-    __atomic_store_n(&lock_word, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&global_word, 0, __ATOMIC_RELAXED);
 }

@@ -51,6 +51,17 @@ void *atoll_os_reserve(size_t size)
                     size);
 }
 
+/* Unmaps a reservation made here and forgets it: the address range may later hold the
+ * program's memory, which a collection must then scan. */
+void atoll_os_unreserve(void *p, size_t size)
+{
+    unsigned n = __atomic_load_n(&nranges, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < n && i < MAX_RANGES; i++)
+        if (ranges[i].start == (uintptr_t)p && ranges[i].end == (uintptr_t)p + size)
+            ranges[i].start = ranges[i].end = 0;
+    munmap(p, size);
+}
+
 /* Gives the pages back; the range stays mapped and reads as zeros when touched again. */
 void atoll_os_release(void *p, size_t size)
 {

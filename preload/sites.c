@@ -94,11 +94,9 @@ uint32_t atoll_site_intern(void *const *frames, unsigned depth)
             return slot->id;
     }
     atoll_critical_enter();
-    while (__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&lock_word, __ATOMIC_RELAXED))
-            ;
+    atoll_spin_lock(&lock_word);
     uint32_t id = intern_locked(frames, depth);
-    __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+    atoll_spin_unlock(&lock_word);
     atoll_critical_exit();
     if (id) {
         slot->hash = h;
