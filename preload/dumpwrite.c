@@ -1,53 +1,177 @@
-/* Writing a dump (docs/dump-format.md): the sections in order, each 8-aligned and checksummed,
- * then the section table, then the header. write(2) only: no stdio in the snapshot. */
+/* Writing a dump (docs/dump-format.md): a header, the sections, each 8-aligned and
+ * checksummed as it streams out, then the section table; the header is filled in last.
+ * EDGES comes first, written during the scan, so the edges are never held in memory.
+ * write(2) only: no stdio in the snapshot.
+ *
+ * The file is written with O_DIRECT through an aligned buffer where the file system allows
+ * it. A dump is written once and read later by another process; through the page cache each of
+ * its pages would first be allocated (on a 2-core VM here: 0.4 s for a 200 MB dump, against
+ * 0.04 s direct), and would then sit in memory the program's machine may need. */
 #include "snapshot.h"
 #include "world.h"
 
 #include <atoll/crc32c.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define NSECTIONS 9
+#define ALIGN 4096
 
-struct writer {
-    int fd;
-    uint64_t pos;
-    int failed;
-};
+static int error_of(void)
+{
+    return errno ? errno : EIO;
+}
 
-static void put(struct writer *w, const void *data, size_t n)
+static int section_open(const struct dump_out *w)
+{
+    return w->nsecs < DUMP_SECTIONS && w->secs[w->nsecs].type != 0;
+}
+
+/* The open section's bytes in the buffer go into its CRC before they leave. */
+static void checksum_pending(struct dump_out *w)
+{
+    if (section_open(w)) {
+        struct atoll_dump_section *sec = &w->secs[w->nsecs];
+        sec->crc = atoll_crc32c_extend(sec->crc, w->buf + w->crc_from, w->fill - w->crc_from);
+    }
+    w->crc_from = w->fill;
+}
+
+/* Writes the buffer out, rounded up to the alignment with zeros (ftruncate sets the final
+ * length). The first page is kept so the header can be patched into it at the end. */
+static void flush(struct dump_out *w)
+{
+    checksum_pending(w);
+    size_t len = (w->fill + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    memset(w->buf + w->fill, 0, len - w->fill);
+    if (w->flushed == 0)
+        memcpy(w->head, w->buf, ALIGN);
+    for (size_t done = 0; done < len && !w->failed;) {
+        ssize_t got = pwrite(w->fd, w->buf + done, len - done, (off_t)(w->flushed + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && errno == EINVAL && (fcntl(w->fd, F_GETFL) & O_DIRECT)) {
+            fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) & ~O_DIRECT);
+            continue;
+        }
+        if (got <= 0)
+            w->failed = error_of();
+        else
+            done += (size_t)got;
+    }
+    w->flushed += w->fill;
+    w->fill = w->crc_from = 0;
+}
+
+void dump_out_put_slow(struct dump_out *w, const void *data, size_t n)
 {
     const char *p = data;
     while (n && !w->failed) {
-        ssize_t got = write(w->fd, p, n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            w->failed = errno ? errno : EIO;
-            return;
-        }
-        p += got;
-        n -= (size_t)got;
-        w->pos += (uint64_t)got;
+        size_t room = DUMP_CHUNK - w->fill, take = n < room ? n : room;
+        memcpy(w->buf + w->fill, p, take);
+        w->fill += take;
+        w->pos += take;
+        p += take;
+        n -= take;
+        if (w->fill == DUMP_CHUNK)
+            flush(w);
     }
 }
 
-static void section(struct writer *w, struct atoll_dump_section *sec, uint32_t type,
-                    uint32_t record_size, const void *data, size_t bytes)
+static void pad8(struct dump_out *w)
 {
     static const char zeros[8];
     if (w->pos % 8)
-        put(w, zeros, 8 - w->pos % 8);
+        dump_out_put(w, zeros, 8 - w->pos % 8);
+}
+
+/* Creates the file (exclusive, no symlink, 0600) and puts a placeholder header. Returns 0 or
+ * an errno. */
+int dump_out_open(struct dump_out *w, const char *path)
+{
+    memset(w, 0, sizeof *w);
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    w->fd = (int)syscall(SYS_open, path, flags | O_DIRECT, 0600);
+    if (w->fd < 0 && errno == EINVAL)
+        w->fd = (int)syscall(SYS_open, path, flags, 0600);
+    if (w->fd < 0)
+        return error_of();
+    w->buf = cmem_alloc(DUMP_CHUNK + ALIGN);
+    if (!w->buf) {
+        dump_out_abandon(w, path);
+        return ENOMEM;
+    }
+    w->head = w->buf + DUMP_CHUNK;
+    struct atoll_dump_header h;
+    memset(&h, 0, sizeof h);
+    dump_out_put(w, &h, sizeof h);
+    return 0;
+}
+
+void dump_out_begin(struct dump_out *w, uint32_t type, uint32_t record_size)
+{
+    pad8(w);
+    checksum_pending(w);
+    struct atoll_dump_section *sec = &w->secs[w->nsecs];
     sec->type = type;
     sec->record_size = record_size;
     sec->offset = w->pos;
-    sec->size = bytes;
-    sec->crc = atoll_crc32c(data, bytes);
-    sec->reserved = 0;
-    put(w, data, bytes);
+    sec->crc = 0;
+}
+
+void dump_out_end(struct dump_out *w)
+{
+    checksum_pending(w);
+    struct atoll_dump_section *sec = &w->secs[w->nsecs++];
+    sec->size = w->pos - sec->offset;
+}
+
+static void section(struct dump_out *w, uint32_t type, uint32_t record_size, const void *data,
+                    size_t bytes)
+{
+    dump_out_begin(w, type, record_size);
+    dump_out_put(w, data, bytes);
+    dump_out_end(w);
+}
+
+void dump_out_abandon(struct dump_out *w, const char *path)
+{
+    close(w->fd);
+    unlink(path);
+    cmem_free(w->buf, DUMP_CHUNK + ALIGN);
+    w->buf = NULL;
+}
+
+/* The table, then the header into the first page, and the exact length. The placeholder
+ * header was put first, so while nothing is flushed it is still at the start of the buffer. */
+static void finish(struct dump_out *w)
+{
+    pad8(w);
+    struct atoll_dump_header h;
+    memset(&h, 0, sizeof h);
+    h.section_table_offset = w->pos;
+    dump_out_put(w, w->secs, sizeof w->secs);
+    memcpy(h.magic, ATOLL_DUMP_MAGIC, 8);
+    h.version = ATOLL_DUMP_VERSION;
+    h.header_size = sizeof h;
+    h.file_size = w->pos;
+    h.section_count = DUMP_SECTIONS;
+    h.section_entry_size = sizeof(struct atoll_dump_section);
+    h.table_crc = atoll_crc32c(w->secs, sizeof w->secs);
+    h.header_crc = atoll_crc32c(&h, 44);
+
+    int in_buffer = w->flushed == 0;
+    if (in_buffer)
+        memcpy(w->buf, &h, sizeof h);
+    flush(w);
+    if (!in_buffer && !w->failed) {
+        memcpy(w->head, &h, sizeof h);
+        if (pwrite(w->fd, w->head, ALIGN, 0) != ALIGN)
+            w->failed = error_of();
+    }
+    if (!w->failed && ftruncate(w->fd, (off_t)w->pos) != 0)
+        w->failed = error_of();
 }
 
 static void *frames_and_sites(uint32_t nsites, struct atoll_dump_site **sites, size_t *nframes)
@@ -74,18 +198,11 @@ static void *frames_and_sites(uint32_t nsites, struct atoll_dump_site **sites, s
     return frames;
 }
 
-int snap_write_dump(struct snap *s, const char *path, const struct atoll_dump_process *proc,
-                    uint64_t *bytes_written)
+/* Everything after EDGES, then the table and the header; closes the file. Returns 0 or an
+ * errno (the file is removed then). */
+int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
+                    const struct atoll_dump_process *proc, uint64_t *bytes_written)
 {
-    int fd = (int)syscall(SYS_open, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                          0600);
-    if (fd < 0)
-        return errno;
-    struct writer w = { fd, 0, 0 };
-    struct atoll_dump_header h;
-    memset(&h, 0, sizeof h);
-    put(&w, &h, sizeof h);
-
     struct atoll_dump_thread *threads = cmem_alloc((atoll_world.nthreads + 1) * sizeof *threads);
     uint32_t nthreads = 0;
     for (uint32_t t = 0; threads && t < atoll_world.nthreads && t < ATOLL_WORLD_MAX_THREADS; t++) {
@@ -105,45 +222,29 @@ int snap_write_dump(struct snap *s, const char *path, const struct atoll_dump_pr
     size_t nframes;
     uint64_t *frames = frames_and_sites(nsites, &sites, &nframes);
     if (!frames || !threads) {
-        close(fd);
+        dump_out_abandon(w, path);
         return ENOMEM;
     }
 
-    struct atoll_dump_section secs[NSECTIONS];
-    section(&w, &secs[0], ATOLL_DUMP_SEC_PROCESS, sizeof *proc, proc, sizeof *proc);
-    section(&w, &secs[1], ATOLL_DUMP_SEC_STRINGS, 1, s->strings.data, s->strings.len);
-    section(&w, &secs[2], ATOLL_DUMP_SEC_MODULES, sizeof(struct atoll_dump_module),
-            s->modules.data, s->modules.len * sizeof(struct atoll_dump_module));
-    section(&w, &secs[3], ATOLL_DUMP_SEC_THREADS, sizeof *threads, threads,
-            nthreads * sizeof *threads);
-    section(&w, &secs[4], ATOLL_DUMP_SEC_FRAMES, 8, frames, nframes * 8);
-    section(&w, &secs[5], ATOLL_DUMP_SEC_SITES, sizeof *sites, sites,
+    section(w, ATOLL_DUMP_SEC_PROCESS, sizeof *proc, proc, sizeof *proc);
+    section(w, ATOLL_DUMP_SEC_STRINGS, 1, s->strings.data, s->strings.len);
+    section(w, ATOLL_DUMP_SEC_MODULES, sizeof(struct atoll_dump_module), s->modules.data,
+            s->modules.len * sizeof(struct atoll_dump_module));
+    section(w, ATOLL_DUMP_SEC_THREADS, sizeof *threads, threads, nthreads * sizeof *threads);
+    section(w, ATOLL_DUMP_SEC_FRAMES, 8, frames, nframes * 8);
+    section(w, ATOLL_DUMP_SEC_SITES, sizeof *sites, sites,
             (size_t)(nsites ? nsites : 1) * sizeof *sites);
-    section(&w, &secs[6], ATOLL_DUMP_SEC_BLOCKS, sizeof *s->blocks, s->blocks,
-            (size_t)s->nblocks * sizeof *s->blocks);
-    section(&w, &secs[7], ATOLL_DUMP_SEC_EDGES, sizeof(struct atoll_dump_edge), s->edges.data,
-            s->edges.len * sizeof(struct atoll_dump_edge));
-    section(&w, &secs[8], ATOLL_DUMP_SEC_ROOTS, sizeof(struct atoll_dump_root), s->roots.data,
+    dump_out_begin(w, ATOLL_DUMP_SEC_BLOCKS, sizeof(struct atoll_dump_block));
+    snap_write_blocks(s, w);
+    dump_out_end(w);
+    section(w, ATOLL_DUMP_SEC_ROOTS, sizeof(struct atoll_dump_root), s->roots.data,
             s->roots.len * sizeof(struct atoll_dump_root));
-    static const char zeros[8];
-    if (w.pos % 8)
-        put(&w, zeros, 8 - w.pos % 8);
-    h.section_table_offset = w.pos;
-    put(&w, secs, sizeof secs);
-    memcpy(h.magic, ATOLL_DUMP_MAGIC, 8);
-    h.version = ATOLL_DUMP_VERSION;
-    h.header_size = sizeof h;
-    h.file_size = w.pos;
-    h.section_count = NSECTIONS;
-    h.section_entry_size = sizeof(struct atoll_dump_section);
-    h.table_crc = atoll_crc32c(secs, sizeof secs);
-    h.header_crc = atoll_crc32c(&h, 44);
-    if (!w.failed && pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
-        w.failed = errno ? errno : EIO;
-    if (close(fd) != 0 && !w.failed)
-        w.failed = errno;
-    *bytes_written = w.pos;
-    if (w.failed)
+    finish(w);
+    if (close(w->fd) != 0 && !w->failed)
+        w->failed = error_of();
+    cmem_free(w->buf, DUMP_CHUNK + ALIGN);
+    *bytes_written = w->pos;
+    if (w->failed)
         unlink(path);
-    return w.failed;
+    return w->failed;
 }

@@ -8,7 +8,7 @@
 static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const uint8_t *dead)
 {
     uint32_t n = s->nblocks;
-    const struct atoll_dump_edge *e = s->edges.data;
+    const uint32_t *to = s->to.data;
     uint32_t *index = cmem_alloc((size_t)n * 4), *low = cmem_alloc((size_t)n * 4);
     uint32_t *stack = cmem_alloc((size_t)n * 4), *calls = cmem_alloc((size_t)n * 4);
     uint32_t *next_edge = cmem_alloc((size_t)n * 4);
@@ -29,7 +29,7 @@ static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const 
         while (depth) {
             uint32_t v = calls[depth - 1];
             if (next_edge[v] < first[v + 1]) {
-                uint32_t w = e[next_edge[v]++].to;
+                uint32_t w = to[next_edge[v]++];
                 if (!dead[w])
                     continue;
                 if (!index[w]) {
@@ -56,35 +56,28 @@ static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const 
                 size++;
             } while (w != v);
             for (uint32_t k = first[v]; k < first[v + 1]; k++)
-                self_loop |= e[k].to == v;
+                self_loop |= to[k] == v;
             cycles += size > 1 || self_loop;
         }
     }
     return cycles;
 }
 
-void snap_count_unreachable(const struct snap *s, uint64_t *blocks, uint64_t *bytes,
-                            uint64_t *cycles)
+/* Returns -1 when the snapshot is out of memory for the counts. */
+int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles)
 {
     uint32_t n = s->nblocks;
-    const struct atoll_dump_edge *e = s->edges.data;
-    size_t ne = s->edges.len;
-    uint32_t *first = cmem_alloc(((size_t)n + 1) * 4);
-    uint32_t *inside = cmem_alloc((size_t)n * 4), *queue = cmem_alloc((size_t)n * 4);
+    const uint32_t *to = s->to.data;
+    uint32_t *first = cmem_alloc(((size_t)n + 1) * 4), *queue = cmem_alloc((size_t)n * 4);
     uint8_t *dead = cmem_alloc((size_t)n + 1);
-    *blocks = *bytes = *cycles = 0;
-    if (!first || !inside || !queue || !dead)
-        return;
-    for (size_t k = 0; k < ne; k++) {
-        first[e[k].from + 1]++;
-        inside[e[k].to]++;
-    }
-    for (uint32_t v = 0; v < n; v++)
-        first[v + 1] += first[v];
+    *blocks = *cycles = 0;
+    if (!first || !queue || !dead || s->to.len != s->nedges)
+        return -1;
     uint32_t head = 0, tail = 0;
     for (uint32_t v = 0; v < n; v++) {
+        first[v + 1] = first[v] + s->refs[v].out;
         dead[v] = 1;
-        if (s->blocks[v].refcount > inside[v]) {
+        if (s->refs[v].external) {
             dead[v] = 0;
             queue[tail++] = v;
         }
@@ -92,15 +85,14 @@ void snap_count_unreachable(const struct snap *s, uint64_t *blocks, uint64_t *by
     while (head < tail) {
         uint32_t v = queue[head++];
         for (uint32_t k = first[v]; k < first[v + 1]; k++)
-            if (dead[e[k].to]) {
-                dead[e[k].to] = 0;
-                queue[tail++] = e[k].to;
+            if (dead[to[k]]) {
+                dead[to[k]] = 0;
+                queue[tail++] = to[k];
             }
     }
     for (uint32_t v = 0; v < n; v++)
-        if (dead[v]) {
-            (*blocks)++;
-            *bytes += s->blocks[v].size;
-        }
+        *blocks += dead[v];
+    s->dead = dead;
     *cycles = count_cycles(s, first, dead);
+    return 0;
 }

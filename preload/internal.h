@@ -54,8 +54,13 @@ static inline unsigned atoll_block_index(const struct atoll_pool *p, const void 
     return (unsigned)(((uint64_t)off * p->inv) >> 32);
 }
 
+/* The block's first word held its free-list link: a program that never writes that word
+ * would otherwise hold a pointer to the next free block (the one its next malloc gets), and a
+ * collection would count it as a reference. glibc's tcache mangles its links for the same
+ * reason, among others. The line is in the cache: the link was just read. */
 static inline void *atoll_block_hand_out(struct atoll_heap *h, struct atoll_pool *p, void *b)
 {
+    *(void **)b = NULL;
     unsigned i = atoll_block_index(p, b);
     p->live[i >> 6] |= (uint64_t)1 << (i & 63);
     h->stats.small_mallocs++;

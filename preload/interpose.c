@@ -266,11 +266,14 @@ ATOLL_EXPORT void *valloc(size_t n)
     PROFILED_ALLOC(__libc_valloc(n), n);
 }
 
+/* pvalloc's block is whole pages, all of them the program's: record (and scan) them all. */
 ATOLL_EXPORT void *pvalloc(size_t n)
 {
     if (ATOLL_LIKELY(!atoll_g.profiling))
         return __libc_pvalloc(n);
-    PROFILED_ALLOC(__libc_pvalloc(n), n);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t pages = n ? ((n - 1) | (page - 1)) + 1 : page;
+    PROFILED_ALLOC(__libc_pvalloc(n), pages < n ? n : pages);
 }
 
 /* glibc exports its malloc_usable_size only under that name, which is ours now; look it up

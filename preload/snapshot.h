@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ATOLL_NONE UINT32_MAX
 
@@ -18,15 +19,69 @@ struct cvec {
 
 void *cmem_alloc(size_t bytes);
 void cmem_free(void *p, size_t bytes);
-void *cvec_push(struct cvec *v);
+void *cvec_grow(struct cvec *v);
+
+/* A new element at the end, or NULL when out of memory. */
+static inline void *cvec_push(struct cvec *v)
+{
+    if (v->len == v->cap)
+        return cvec_grow(v);
+    return (char *)v->data + v->len++ * v->elem;
+}
 void cvec_init(struct cvec *v, size_t elem);
 
-/* Per pool, where its dumped blocks start in the dump's block order. */
-struct pool_index {
-    uint32_t first;
-    uint16_t prefix[ATOLL_BITMAP_WORDS];      /* dumped blocks in the words before this one */
-    uint64_t dumped[ATOLL_BITMAP_WORDS];
+/* A lookup reads two tables. Per pool, its geometry (8 bytes: the table of a 300 MB heap stays
+ * in the L2 cache). Per 64 block slots of a pool, which are dumped and the dump index of the
+ * first of them (one cache line, the lookup's one miss before the block's own entry). */
+struct pool_geom {
+    uint32_t inv;                     /* the pool's reciprocal of bsize */
+    uint16_t bsize;                   /* 0: the pool holds no dumped block */
 };
+
+struct dumped_word {
+    uint64_t bits;                    /* slot i of this word is dumped */
+    uint32_t first;                   /* dump index of the lowest dumped slot */
+} __attribute__((aligned(16)));
+
+/* Per dumped block, what the scan touches for each reference to it, in 16 bytes so that a
+ * reference costs one cache miss. refcount = external + internal. */
+struct block_refs {
+    uint32_t limit;                   /* requested size (1 for size 0), clamped to 2^32 - 1 */
+    uint32_t external;                /* references from roots and from blocks not dumped */
+    uint32_t internal;                /* EDGES into it */
+    uint32_t out;                     /* EDGES from it */
+};
+
+/* The live blocks of a pool, in address order. */
+struct live_iter {
+    const struct atoll_pool *p;
+    unsigned w;
+    uint64_t bits;
+};
+
+static inline void live_begin(struct live_iter *it, const struct atoll_pool *p)
+{
+    it->p = p;
+    it->w = 0;
+    it->bits = p->live[0];
+}
+
+/* The next live block's index, or -1. */
+static inline int live_next(struct live_iter *it)
+{
+    for (;;) {
+        while (!it->bits) {
+            if (++it->w >= ATOLL_BITMAP_WORDS)
+                return -1;
+            it->bits = it->p->live[it->w];
+        }
+        unsigned b = (unsigned)__builtin_ctzll(it->bits);
+        it->bits &= it->bits - 1;
+        unsigned idx = it->w * 64 + b;
+        if (idx < it->p->carved)
+            return (int)idx;
+    }
+}
 
 struct mapping {
     uintptr_t start, end;
@@ -36,20 +91,43 @@ struct mapping {
     const char *path;                 /* points into the maps text; "" if anonymous */
 };
 
+#define DUMP_SECTIONS 9
+
+/* The dump file being written: sections stream through an aligned buffer. */
+struct dump_out {
+    int fd;
+    int failed;                       /* errno of the first failure */
+    uint64_t pos;                     /* bytes put so far */
+    uint64_t flushed;                 /* file offset of buf[0] */
+    size_t fill;
+    size_t crc_from;                  /* bytes of buf not yet in the open section's CRC */
+    char *buf;
+    char *head;                       /* the file's first page, as first written */
+    struct atoll_dump_section secs[DUMP_SECTIONS];
+    unsigned nsecs;
+};
+
 struct snap {
     unsigned generation;
-    /* blocks */
-    struct atoll_dump_block *blocks;  /* the dumped blocks, in address order */
+    /* blocks, in the dump's order (address order) */
     uint32_t nblocks;
+    uint64_t bytes;                   /* their requested sizes */
+    struct block_refs *refs;
+    uint8_t *dead;                    /* set by snap_count_unreachable */
+    uint64_t dead_bytes;              /* summed as the blocks are written */
     uint32_t nlow_large;              /* large blocks below the region come first */
-    struct pool_index *pools;         /* for every pool of the region in use */
+    struct pool_geom *geom;           /* for every pool of the region in use */
+    struct dumped_word *words;        /* ATOLL_BITMAP_WORDS per pool */
     size_t npools;
     struct atoll_large_block *large;  /* all large blocks, sorted by address */
     uint32_t *large_index;            /* their dumped index, or ATOLL_NONE */
     size_t nlarge;
+    uintptr_t large_lo, large_span;   /* [lo, lo + span) holds every large block */
     uint64_t heap_blocks, heap_bytes;
     /* graph */
-    struct cvec edges;                /* struct atoll_dump_edge */
+    struct dump_out *out;             /* edges go straight to the dump */
+    uint64_t nedges;
+    struct cvec to;                   /* uint32_t: the edges' targets, for the counts */
     struct cvec roots;                /* struct atoll_dump_root */
     uint64_t words_scanned, root_bytes;
     /* process */
@@ -60,14 +138,18 @@ struct snap {
     size_t static_tls;
 };
 
-/* scan.c */
+/* index.c */
 int snap_index_blocks(struct snap *s);
 uint32_t snap_lookup(const struct snap *s, uintptr_t v);
+uint32_t snap_lookup_large(const struct snap *s, uintptr_t v);
+void snap_add_root(struct snap *s, uint32_t kind, uint32_t index, uint64_t where, uint32_t t);
+void snap_write_blocks(struct snap *s, struct dump_out *w);
+
+/* scan.c */
 void snap_scan_range(struct snap *s, uintptr_t lo, uintptr_t hi, uint32_t kind, uint32_t index,
                      uintptr_t tls_lo, uintptr_t tls_hi);
 void snap_add_register_root(struct snap *s, uint32_t thread, uint32_t dwarf_reg, uintptr_t v);
 void snap_scan_blocks(struct snap *s);
-void snap_synthetic_roots(struct snap *s);
 
 /* roots.c */
 int snap_read_maps(struct snap *s);
@@ -75,11 +157,68 @@ void snap_scan_roots(struct snap *s);
 uint32_t snap_add_string(struct snap *s, const char *str, size_t len);
 
 /* graphcount.c */
-void snap_count_unreachable(const struct snap *s, uint64_t *blocks, uint64_t *bytes,
-                            uint64_t *cycles);
+int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles);
 
 /* dumpwrite.c */
-int snap_write_dump(struct snap *s, const char *path, const struct atoll_dump_process *proc,
-                    uint64_t *bytes_written);
+int dump_out_open(struct dump_out *w, const char *path);
+void dump_out_begin(struct dump_out *w, uint32_t type, uint32_t record_size);
+void dump_out_put_slow(struct dump_out *w, const void *data, size_t n);
+void dump_out_end(struct dump_out *w);
+int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
+                    const struct atoll_dump_process *proc, uint64_t *bytes_written);
+void dump_out_abandon(struct dump_out *w, const char *path);
+
+/* Bits set, inline: without -mpopcnt (Debian's baseline has no POPCNT) the builtin is a call
+ * into libgcc, once per reference. */
+static inline uint32_t snap_popcount(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* Where the dumped-ness of the block slot v falls into is recorded (*word, *bit), and how far
+ * past the slot's start v points; 0 if v is not inside a pool of dumped blocks. */
+static inline int snap_slot(const struct snap *s, uintptr_t v, const struct dumped_word **word,
+                            uint64_t *bit, uint32_t *delta)
+{
+    uintptr_t off = v - atoll_g.base;
+    size_t pi = off >> ATOLL_POOL_SHIFT;
+    if (off >= atoll_g.size || pi >= s->npools)
+        return 0;
+    struct pool_geom g = s->geom[pi];
+    if (!g.bsize)
+        return 0;
+    uint32_t in_pool = (uint32_t)(off & ATOLL_POOL_MASK);
+    unsigned i = (unsigned)(((uint64_t)in_pool * g.inv) >> 32);
+    if (i >= ATOLL_MAX_BLOCKS)
+        return 0;
+    *word = &s->words[pi * ATOLL_BITMAP_WORDS + i / 64];
+    *bit = (uint64_t)1 << (i % 64);
+    *delta = in_pool - i * g.bsize;
+    return 1;
+}
+
+/* The dump index of the slot, or ATOLL_NONE if it is not dumped. */
+static inline uint32_t snap_slot_block(const struct dumped_word *word, uint64_t bit)
+{
+    if (!(word->bits & bit))
+        return ATOLL_NONE;
+    return word->first + snap_popcount(word->bits & (bit - 1));
+}
+
+#define DUMP_CHUNK ((size_t)8 << 20)
+
+static inline void dump_out_put(struct dump_out *w, const void *data, size_t n)
+{
+    if (n < DUMP_CHUNK - w->fill) {
+        memcpy(w->buf + w->fill, data, n);
+        w->fill += n;
+        w->pos += n;
+    } else {
+        dump_out_put_slow(w, data, n);
+    }
+}
 
 #endif

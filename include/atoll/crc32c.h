@@ -42,15 +42,22 @@ atoll_crc32c_hw_update(uint32_t crc, const uint8_t *p, size_t n)
 }
 #endif
 
-/* CRC32C of n bytes at buf (initial value 0, as in iSCSI and ext4). */
-static inline uint32_t atoll_crc32c(const void *buf, size_t n)
+/* The CRC32C of some bytes followed by the n bytes at buf, given the CRC of the first part
+ * (0 for none), so a section can be checksummed as it is written. */
+static inline uint32_t atoll_crc32c_extend(uint32_t crc, const void *buf, size_t n)
 {
     const uint8_t *p = (const uint8_t *)buf;
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("sse4.2"))
-        return ~atoll_crc32c_hw_update(~0u, p, n);
+        return ~atoll_crc32c_hw_update(~crc, p, n);
 #endif
-    return ~atoll_crc32c_table_update(~0u, p, n);
+    return ~atoll_crc32c_table_update(~crc, p, n);
+}
+
+/* CRC32C of n bytes at buf (initial value 0, as in iSCSI and ext4). */
+static inline uint32_t atoll_crc32c(const void *buf, size_t n)
+{
+    return atoll_crc32c_extend(0, buf, n);
 }
 
 #endif

@@ -1,0 +1,248 @@
+/* The snapshot's block index: which live blocks are dumped, in what order (address order:
+ * large blocks below the region, atoll's blocks pool by pool, large blocks above), and which
+ * dumped block a word points into.
+ *
+ * "Is this word a pointer into a live block, and which one" costs, for atoll's own blocks, a
+ * subtraction, a shift, a multiplication and a bit test in the pool's index; for the C
+ * library's large blocks, a binary search over their sorted addresses. A reference is a word
+ * whose value lies in [start, start + requested size) of a live block (for a block of size 0,
+ * its start only).
+ *
+ * Block records are not kept: they are rebuilt from the allocator's metadata when the dump is
+ * written, so a collection of a big heap touches 16 bytes of fresh memory per block, not 56. */
+#include "snapshot.h"
+#include "collect.h"
+
+static int dumped_gen(const struct snap *s, uint64_t stamp)
+{
+    return atoll_generation_of(stamp) <= s->generation;
+}
+
+static void sift_down(struct atoll_large_block *a, size_t root, size_t n)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && a[child].address < a[child + 1].address)
+            child++;
+        if (a[root].address >= a[child].address)
+            return;
+        struct atoll_large_block t = a[root];
+        a[root] = a[child];
+        a[child] = t;
+        root = child;
+    }
+}
+
+/* Heapsort: no recursion, no allocation. */
+static void sort_large(struct atoll_large_block *a, size_t n)
+{
+    for (size_t start = n / 2; start-- > 0;)
+        sift_down(a, start, n);
+    for (size_t end = n; end-- > 1;) {
+        struct atoll_large_block t = a[0];
+        a[0] = a[end];
+        a[end] = t;
+        sift_down(a, 0, end);
+    }
+}
+
+void snap_add_root(struct snap *s, uint32_t kind, uint32_t index, uint64_t where, uint32_t t)
+{
+    struct atoll_dump_root *r = cvec_push(&s->roots);
+    if (!r)
+        return;
+    r->kind = kind;
+    r->index = index;
+    r->where = where;
+    r->target = t;
+    r->reserved = 0;
+    s->refs[t].external++;
+}
+
+/* A new dumped block. Loader bookkeeping and atoll_ignore()d blocks are referenced from
+ * outside by definition. */
+static void index_block(struct snap *s, uint64_t size, uint32_t flags)
+{
+    uint32_t t = s->nblocks++;
+    s->refs[t].limit = size == 0 ? 1 : size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    s->bytes += size;
+    if (flags & ATOLL_DUMP_BLOCK_LOADER)
+        snap_add_root(s, ATOLL_DUMP_ROOT_LOADER, 0, 0, t);
+    if (flags & ATOLL_DUMP_BLOCK_IGNORED)
+        snap_add_root(s, ATOLL_DUMP_ROOT_IGNORED, 0, 0, t);
+}
+
+static void index_large(struct snap *s, size_t i)
+{
+    const struct atoll_large_block *l = &s->large[i];
+    s->heap_blocks++;
+    s->heap_bytes += l->meta.size;
+    if (!dumped_gen(s, l->meta.stamp))
+        return;
+    s->large_index[i] = s->nblocks;
+    index_block(s, l->meta.size, l->meta.flags);
+}
+
+static size_t first_high_large(const struct snap *s)
+{
+    size_t li = 0;
+    while (li < s->nlarge && s->large[li].address < atoll_g.base)
+        li++;
+    return li;
+}
+
+int snap_index_blocks(struct snap *s)
+{
+    s->nlarge = atoll_large_count();
+    s->large = cmem_alloc((s->nlarge + 1) * sizeof *s->large);
+    s->large_index = cmem_alloc((s->nlarge + 1) * sizeof *s->large_index);
+    s->nlarge = atoll_large_collect(s->large, s->nlarge);
+    sort_large(s->large, s->nlarge);
+    uintptr_t hi = 0;
+    for (size_t i = 0; i < s->nlarge; i++) {
+        s->large_index[i] = ATOLL_NONE;
+        uintptr_t end = s->large[i].address + (s->large[i].meta.size ? s->large[i].meta.size : 1);
+        hi = end > hi ? end : hi;
+    }
+    s->large_lo = s->nlarge ? s->large[0].address : 0;
+    s->large_span = hi - s->large_lo;
+
+    size_t npools = atoll_g.size >> ATOLL_POOL_SHIFT, used = 0;
+    for (size_t a = 0; a < npools / ATOLL_POOLS_PER_ARENA; a++)
+        if (atoll_g.arenas[a].state != ATOLL_ARENA_UNTOUCHED)
+            used = (a + 1) * ATOLL_POOLS_PER_ARENA;
+    s->npools = used;
+    s->geom = cmem_alloc((used + 1) * sizeof *s->geom);
+    s->words = cmem_alloc((used + 1) * ATOLL_BITMAP_WORDS * sizeof *s->words);
+
+    size_t max_blocks = s->nlarge;
+    for (size_t i = 0; i < used; i++) {
+        const struct atoll_pool *p = &atoll_g.pools[i];
+        if (p->bsize)
+            for (unsigned w = 0; w < ATOLL_BITMAP_WORDS; w++)
+                max_blocks += snap_popcount(p->live[w]);
+    }
+    s->refs = cmem_alloc((max_blocks + 1) * sizeof *s->refs);
+    if (!s->large || !s->large_index || !s->geom || !s->words || !s->refs)
+        return -1;
+
+    size_t li = first_high_large(s);
+    for (size_t i = 0; i < li; i++)
+        index_large(s, i);
+    s->nlow_large = s->nblocks;
+    for (size_t i = 0; i < used; i++) {
+        const struct atoll_pool *p = &atoll_g.pools[i];
+        struct dumped_word *words = &s->words[i * ATOLL_BITMAP_WORDS];
+        s->geom[i].bsize = p->bsize;
+        s->geom[i].inv = p->inv;
+        uint32_t first = s->nblocks;
+        if (p->bsize) {
+            uintptr_t base = atoll_pool_base(p);
+            struct live_iter it;
+            live_begin(&it, p);
+            for (int idx; (idx = live_next(&it)) >= 0;) {
+                const struct atoll_small_meta *m =
+                    atoll_small_meta_of(p, (void *)(base + (uintptr_t)idx * p->bsize));
+                s->heap_blocks++;
+                s->heap_bytes += m->size;
+                if (!dumped_gen(s, m->stamp))
+                    continue;
+                words[idx / 64].bits |= (uint64_t)1 << (idx % 64);
+                index_block(s, m->size, m->flags);
+            }
+        }
+        for (unsigned w = 0; w < ATOLL_BITMAP_WORDS; w++) {
+            words[w].first = first;
+            first += snap_popcount(words[w].bits);
+        }
+    }
+    for (size_t i = li; i < s->nlarge; i++)
+        index_large(s, i);
+    return 0;
+}
+
+/* The dumped large block containing v, or ATOLL_NONE. */
+uint32_t snap_lookup_large(const struct snap *s, uintptr_t v)
+{
+    if (s->nlarge == 0 || v < s->large[0].address)
+        return ATOLL_NONE;
+    size_t lo = 0, hi = s->nlarge;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->large[mid].address <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const struct atoll_large_block *l = &s->large[lo - 1];
+    uint64_t size = l->meta.size ? l->meta.size : 1;
+    return v - l->address < size ? s->large_index[lo - 1] : ATOLL_NONE;
+}
+
+/* The dumped block v points into, or ATOLL_NONE. */
+uint32_t snap_lookup(const struct snap *s, uintptr_t v)
+{
+    const struct dumped_word *word;
+    uint64_t bit;
+    uint32_t delta, t;
+    if (snap_slot(s, v, &word, &bit, &delta))
+        t = snap_slot_block(word, bit);
+    else if (v - s->large_lo < s->large_span)
+        t = snap_lookup_large(s, v), delta = 0;
+    else
+        return ATOLL_NONE;
+    return t != ATOLL_NONE && delta < s->refs[t].limit ? t : ATOLL_NONE;
+}
+
+static void write_block(struct snap *s, struct dump_out *w, uint32_t t, uintptr_t addr,
+                        uint64_t size, uint64_t stamp, uint32_t site, uint32_t flags)
+{
+    const struct block_refs *r = &s->refs[t];
+    struct atoll_dump_block b = {
+        .address = addr,
+        .size = size,
+        .seq = stamp >> ATOLL_EPOCH_BITS,
+        .site = site,
+        .refcount = r->external + r->internal,
+        .generation = (uint8_t)atoll_generation_of(stamp),
+        .flags = (uint8_t)flags,
+    };
+    if (s->dead && s->dead[t])
+        s->dead_bytes += size;
+    dump_out_put(w, &b, sizeof b);
+}
+
+static void write_large(struct snap *s, struct dump_out *w, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (s->large_index[i] != ATOLL_NONE)
+            write_block(s, w, s->large_index[i], s->large[i].address, s->large[i].meta.size,
+                        s->large[i].meta.stamp, s->large[i].meta.site, s->large[i].meta.flags |
+                        ATOLL_DUMP_BLOCK_LARGE);
+}
+
+/* The BLOCKS section's records, in the index's order, rebuilt from the metadata. */
+void snap_write_blocks(struct snap *s, struct dump_out *w)
+{
+    size_t li = first_high_large(s);
+    write_large(s, w, 0, li);
+    for (size_t i = 0; i < s->npools; i++) {
+        const struct atoll_pool *p = &atoll_g.pools[i];
+        const struct dumped_word *words = &s->words[i * ATOLL_BITMAP_WORDS];
+        if (!s->geom[i].bsize)
+            continue;
+        uintptr_t base = atoll_pool_base(p);
+        for (unsigned wd = 0; wd < ATOLL_BITMAP_WORDS; wd++) {
+            uint32_t t = words[wd].first;
+            for (uint64_t bits = words[wd].bits; bits; bits &= bits - 1) {
+                unsigned idx = wd * 64 + (unsigned)__builtin_ctzll(bits);
+                uintptr_t addr = base + (uintptr_t)idx * p->bsize;
+                const struct atoll_small_meta *m = atoll_small_meta_of(p, (void *)addr);
+                write_block(s, w, t++, addr, m->size, m->stamp, m->site, m->flags);
+            }
+        }
+    }
+    write_large(s, w, li, s->nlarge);
+}
