@@ -41,10 +41,10 @@ uint8_t atoll_generation_of(uint64_t stamp)
 static void promote(unsigned g)
 {
     uint64_t done = atoll_collections_done;
-    for (uint64_t e = oldest_young_epoch; e <= done && e <= ATOLL_EPOCH_MAX; e++)
+    for (uint64_t e = oldest_young_epoch; e < done && e <= ATOLL_EPOCH_MAX; e++)
         if (gen_of_epoch[e] <= g && gen_of_epoch[e] < 2)
             gen_of_epoch[e]++;
-    while (oldest_young_epoch <= done && oldest_young_epoch <= ATOLL_EPOCH_MAX &&
+    while (oldest_young_epoch < done && oldest_young_epoch <= ATOLL_EPOCH_MAX &&
            gen_of_epoch[oldest_young_epoch] == 2)
         oldest_young_epoch++;
 }
@@ -99,13 +99,16 @@ int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
     long pid = atoll_world_snapshot();
     if (pid == 0)
         atoll_snapshot_main(&job, shared_result);   /* does not return */
+    /* Before the threads run again: a block born from now on is of the next epoch, which this
+     * collection did not see and must not promote. */
+    if (pid > 0)
+        atoll_collections_done++;
     atoll_world_resume();
     int rc = 0;
     if (pid < 0) {
         saved_errno = errno;
         rc = -1;
     } else {
-        atoll_collections_done++;
         promote(g);
         count0 = 0;
         if (g >= 1)

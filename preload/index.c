@@ -163,6 +163,16 @@ int snap_index_blocks(struct snap *s)
     return 0;
 }
 
+/* Where glibc's next chunk starts after the block at address: a request 1 to 8 bytes over a
+ * multiple of 16 ends past that point (the next chunk's prev_size field is the block's while it
+ * is in use), and glibc's own pointers to that chunk (its top chunk, its bins) are no reference
+ * to this block. 0 for a chunk mapped by itself, which has no next chunk. */
+static uintptr_t next_chunk(uintptr_t address)
+{
+    uint64_t size_field = ((const uint64_t *)address)[-1];
+    return size_field & 2 ? 0 : address - 16 + (size_field & ~(uint64_t)7);
+}
+
 /* The dumped large block containing v, or ATOLL_NONE. */
 uint32_t snap_lookup_large(const struct snap *s, uintptr_t v)
 {
@@ -178,7 +188,9 @@ uint32_t snap_lookup_large(const struct snap *s, uintptr_t v)
     }
     const struct atoll_large_block *l = &s->large[lo - 1];
     uint64_t size = l->meta.size ? l->meta.size : 1;
-    return v - l->address < size ? s->large_index[lo - 1] : ATOLL_NONE;
+    if (v - l->address >= size || v == next_chunk(l->address))
+        return ATOLL_NONE;
+    return s->large_index[lo - 1];
 }
 
 /* The dumped block v points into, or ATOLL_NONE. */

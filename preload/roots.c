@@ -5,7 +5,9 @@
  *  - the writable segments of the executable and of every loaded library (globals);
  *  - every other readable, writable mapping that is not atoll's own and not the C library's
  *    heap (whose blocks are scanned as blocks): custom mmap allocators, the main thread's TLS,
- *    and the stacks of threads that could not be stopped, scanned whole.
+ *    and the stacks of threads that could not be stopped, scanned whole. A block glibc gave a
+ *    mapping of its own (past its mmap threshold) may share a line of /proc/self/maps with
+ *    such a mapping: only the block's chunk is left out then.
  *
  * Everything comes from /proc/self/maps and from the ELF headers in memory: the loader's lock
  * may be held by a stopped thread, so dl_iterate_phdr is not an option here. */
@@ -57,6 +59,13 @@ static int mapped(const struct snap *s, uintptr_t lo, uintptr_t hi)
         if (s->maps[i].readable && lo >= s->maps[i].start && hi <= s->maps[i].end)
             return 1;
     return 0;
+}
+
+/* Whether an ELF header is mapped at `at`: "/dev/zero (deleted)" (shared anonymous memory),
+ * memfds and data files are mappings of a path too, but no module. */
+static int is_elf(const struct snap *s, uintptr_t at)
+{
+    return mapped(s, at, at + SELFMAG) && memcmp((const void *)at, ELFMAG, SELFMAG) == 0;
 }
 
 /* Bias and build-id of the module whose file offset 0 is mapped at `at`. */
@@ -160,7 +169,7 @@ int snap_read_maps(struct snap *s)
             struct atoll_dump_module *mod = s->modules.len ? (struct atoll_dump_module *)s->modules.data + s->modules.len - 1 : NULL;
             const struct mapping *prev = i ? &s->maps[i - 1] : NULL;
             if (!mod || !prev || prev->module == ATOLL_NONE || strcmp(prev->path, m->path) != 0) {
-                if (m->offset != 0)
+                if (m->offset != 0 || !is_elf(s, m->start))
                     continue;
                 mod = cvec_push(&s->modules);
                 if (!mod)
@@ -179,19 +188,6 @@ int snap_read_maps(struct snap *s)
         }
     }
     return 0;
-}
-
-static int holds_large_block(const struct snap *s, const struct mapping *m)
-{
-    size_t lo = 0, hi = s->nlarge;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->large[mid].address < m->start)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nlarge && s->large[lo].address < m->end;
 }
 
 static int is_self(const struct snap *s, const struct mapping *m)
@@ -244,6 +240,44 @@ static void scan_unowned(struct snap *s, uintptr_t lo, uintptr_t hi, uint32_t ki
         snap_scan_range(s, lo, hi, kind, index, tls_lo, tls_hi);
 }
 
+/* glibc's chunk header before a large block: prev_size (for a chunk of its own mapping, how
+ * far into the mapping the chunk starts), then the size with IS_MMAPPED in bit 1. */
+#define CHUNK_IS_MMAPPED 2
+
+/* Scans a mapping of no module less the chunks of the large blocks in it. A large block whose
+ * chunk is not a mapping of its own (IS_MMAPPED clear) lies in one of glibc's arenas, whose
+ * free chunks keep stale pointers: a mapping holding one is not scanned at all. */
+static void scan_other(struct snap *s, const struct mapping *m, uint32_t kind, uint32_t index,
+                       uintptr_t tls_lo, uintptr_t tls_hi)
+{
+    size_t first = 0, hi = s->nlarge;
+    while (first < hi) {
+        size_t mid = (first + hi) / 2;
+        if (s->large[mid].address < m->start)
+            first = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = first;
+    for (; end < s->nlarge && s->large[end].address < m->end; end++) {
+        uintptr_t chunk = s->large[end].address - 16;
+        if (chunk < m->start || !(((const uint64_t *)chunk)[1] & CHUNK_IS_MMAPPED))
+            return;
+    }
+    uintptr_t lo = m->start;
+    for (size_t i = first; i < end; i++) {
+        const uint64_t *chunk = (const uint64_t *)(s->large[i].address - 16);
+        uintptr_t from = (uintptr_t)chunk - chunk[0];
+        uintptr_t to = (uintptr_t)chunk + (chunk[1] & ~(uint64_t)7);
+        if (from > lo)
+            scan_unowned(s, lo, from, kind, index, tls_lo, tls_hi);
+        if (to > lo)
+            lo = to;
+    }
+    if (lo < m->end)
+        scan_unowned(s, lo, m->end, kind, index, tls_lo, tls_hi);
+}
+
 void snap_scan_roots(struct snap *s)
 {
     for (uint32_t t = 0; t < atoll_world.nthreads && t < ATOLL_WORLD_MAX_THREADS; t++)
@@ -260,18 +294,20 @@ void snap_scan_roots(struct snap *s)
         uintptr_t tls_lo = 0, tls_hi = 0;
         uint32_t tt = 0;
         const struct atoll_world_thread *owner = tls_in(m, &tt);
-        if (owner) {
-            tls_lo = owner->tp - s->static_tls;
+        if (owner && s->static_tls > atoll_world.tcb_size) {
+            /* glibc's static TLS size counts the thread descriptor above the thread pointer:
+             * the TLS proper ends at tp, and below it starts the stack of a thread. */
+            tls_lo = owner->tp - (s->static_tls - atoll_world.tcb_size);
             tls_hi = owner->tp;
         }
         if (th)
             scan_unowned(s, th->sp, m->end, ATOLL_DUMP_ROOT_STACK, t, tls_lo, tls_hi);
         else if (m->module != ATOLL_NONE)
             scan_unowned(s, m->start, m->end, ATOLL_DUMP_ROOT_GLOBAL, m->module, 0, 0);
-        else if (!holds_large_block(s, m))
-            scan_unowned(s, m->start, m->end,
-                         strcmp(m->path, "[stack]") == 0 ? ATOLL_DUMP_ROOT_STACK
-                                                         : ATOLL_DUMP_ROOT_MAPPING,
-                         owner ? tt : 0, tls_lo, tls_hi);
+        else
+            scan_other(s, m,
+                       strcmp(m->path, "[stack]") == 0 ? ATOLL_DUMP_ROOT_STACK
+                                                       : ATOLL_DUMP_ROOT_MAPPING,
+                       owner ? tt : 0, tls_lo, tls_hi);
     }
 }

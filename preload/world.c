@@ -15,11 +15,13 @@
 #include "collect.h"
 #include "world.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -86,7 +88,10 @@ void atoll_world_stop_deferred(void)
     atoll_tls.stop_pending = 0;
     if ((pending & ATOLL_PENDING_STOP) && __atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
         ucontext_t uc;
+        memset(&uc, 0, sizeof uc);
         getcontext(&uc);
+        /* From our caller's frame up: this one holds uc, whose registers are roots already. */
+        uc.uc_mcontext.gregs[REG_RSP] = (greg_t)((uintptr_t)__builtin_frame_address(0) + 16);
         park(&uc);
     }
     if (pending & (ATOLL_PENDING_COLLECT | ATOLL_PENDING_SIGNAL))
@@ -95,6 +100,9 @@ void atoll_world_stop_deferred(void)
 
 int atoll_world_install(void)
 {
+    /* libthread_db's record of sizeof(struct pthread), which is x86-64's TLS_TCB_SIZE. */
+    const uint32_t *tcb = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+    atoll_world.tcb_size = tcb ? *tcb : 0;
     stop_signal = SIGRTMAX - 3;
     struct sigaction sa = { 0 };
     sa.sa_sigaction = on_stop_signal;
@@ -148,9 +156,15 @@ void atoll_world_stop(void)
     atoll_world.nthreads = 1;
     struct atoll_world_thread *me = &atoll_world.threads[0];
     ucontext_t uc;
+    /* getcontext leaves some registers unset (rax, r10, r11): no stale word may pass for one. */
+    memset(&uc, 0, sizeof uc);
     getcontext(&uc);
     me->tid = self;
-    me->sp = (uintptr_t)uc.uc_mcontext.gregs[REG_RSP];
+    /* The stack from our caller's frame up. The snapshot is a clone that runs on this stack,
+     * from our caller's frame down, and must not find its own working values (the addresses of
+     * the blocks it indexes) among the roots; this frame holds nothing of the program's but
+     * uc, whose registers are roots already. */
+    me->sp = (uintptr_t)__builtin_frame_address(0) + 16;
     me->tp = (uintptr_t)__builtin_thread_pointer();
     for (int r = 0; r < ATOLL_WORLD_NREGS; r++)
         me->regs[r] = (uintptr_t)uc.uc_mcontext.gregs[r];
