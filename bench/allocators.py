@@ -60,6 +60,10 @@ glibc's, or the script stops with an error. Options: `-r N` repetitions (default
 Times are wall-clock medians (perf_counter); `CPU s` is the median user+sys time, less
 disturbed than wall time when other processes share the machine (except for xfree, whose
 threads spin); peak RSS is GNU time's `%M` (median). Targets compare wall-time medians.
+
+The other benchmarks keep files of their own, [ANALYZER.md](ANALYZER.md) (`bench/analyzer.sh`)
+and [COLLECTIONS.md](COLLECTIONS.md) (`bench/bigheap.c`); sections below that say so copy
+their figures.
 """
 
 
