@@ -105,6 +105,7 @@ struct frame_sym {
     const char *module;         /* module path, "" for none */
     uint64_t module_offset;     /* address - bias (valid when module != "") */
     bool inlined;               /* an inlined frame at the same address as the next */
+    const char *mangled;        /* the C++ name function was demangled from, else NULL */
 };
 
 struct symbols;
@@ -112,6 +113,22 @@ struct symbols *symbols_new(const struct dump *d);
 void symbols_free(struct symbols *s);
 /* Frames of site (inline frames expanded), valid until the next call. */
 const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes);
+
+/* ---- cuindex.c: the compile unit holding an address, for DWARF without .debug_aranges. */
+struct Dwarf;
+struct cu_index;
+struct cu_index *cu_index_new(struct Dwarf *dw);
+/* The offset of the CU DIE whose ranges hold addr (a DWARF address: the load bias removed). */
+bool cu_index_find(const struct cu_index *ci, uint64_t addr, uint64_t *cu_off);
+void cu_index_free(struct cu_index *ci);
+
+/* ---- demangle.c: C++ names demangled, each distinct name once. */
+struct demangler;
+struct demangler *demangler_new(void);
+/* name demangled, or name itself when it is not a mangled C++ name (or NULL); the result
+ * lives until demangler_free, and name must live as long. */
+const char *demangle(struct demangler *dm, const char *name);
+void demangler_free(struct demangler *dm);
 
 /* ---- suppress.c: LeakSanitizer-style `leak:PATTERN` lists. */
 struct suppressions;
@@ -248,9 +265,11 @@ struct report_opts {
 /* Options shared by analyze and run; returns 1 if opt was one of them, 0 if not, -1 (after a
  * one-line message) if its argument is bad. */
 int cli_report_option(struct report_opts *ro, const char *cmd, int opt, const char *arg);
-/* Analyzes path and writes the report. Returns 0, or 2 after a one-line error; *leaked is
- * set when unsuppressed leaks were found. */
-int cli_report(const struct report_opts *ro, const char *path, FILE *out, bool *leaked);
+/* Analyzes path and writes the report. Returns 0, or 2 with what went wrong in err ("FILE:
+ * reason", FILE being the dump or the report); *leaked is set when unsuppressed leaks were
+ * found. */
+int cli_report(const struct report_opts *ro, const char *path, FILE *out, bool *leaked,
+               char *err, size_t errlen);
 bool cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -102,30 +102,31 @@ int cli_report_option(struct report_opts *ro, const char *cmd, int opt, const ch
     return 0;
 }
 
-int cli_report(const struct report_opts *ro, const char *path, FILE *out, bool *leaked)
+int cli_report(const struct report_opts *ro, const char *path, FILE *out, bool *leaked,
+               char *err, size_t errlen)
 {
-    char err[512];
+    char why[512];
     struct dump d;
     bool tty = isatty(2);
     progress_enable(tty);
     progress("reading the dump");
-    if (dump_open(&d, path, err, sizeof err)) {
+    if (dump_open(&d, path, why, sizeof why)) {
         progress_done();
-        fprintf(stderr, "atoll: %s: %s\n", path, err);
+        snprintf(err, errlen, "%s: %s", path, why);
         return 2;
     }
     struct analysis a;
     struct analyze_opts o = {.supp = ro->supp, .symbolize = true, .progress = tty};
     if (analysis_run(&a, &d, &o)) {
         progress_done();
-        fprintf(stderr, "atoll: %s: out of memory\n", path);
+        snprintf(err, errlen, "%s: out of memory", path);
         analysis_free(&a);
         dump_close(&d);
         return 2;
     }
     FILE *f = out;
     if (ro->report && !(f = fopen(ro->report, "w"))) {
-        fprintf(stderr, "atoll: %s: %s\n", ro->report, strerror(errno));
+        snprintf(err, errlen, "%s: %s", ro->report, strerror(errno));
         analysis_free(&a);
         dump_close(&d);
         return 2;
@@ -142,7 +143,7 @@ int cli_report(const struct report_opts *ro, const char *path, FILE *out, bool *
     free(ob.buf);
     int rc = 0;
     if (ob.failed || (f != out && fclose(f))) {
-        fprintf(stderr, "atoll: %s: write error\n", ro->report ? ro->report : "output");
+        snprintf(err, errlen, "%s: write error", ro->report ? ro->report : "output");
         rc = 2;
     }
     *leaked = a.leaked.blocks > 0;
@@ -188,8 +189,11 @@ int cmd_analyze(int argc, char **argv)
         goto out;
     }
     bool leaked = false;
-    rc = cli_report(&ro, argv[optind], stdout, &leaked);
-    if (rc == 0 && leaked && ro.error_exitcode >= 0)
+    char err[1024];
+    rc = cli_report(&ro, argv[optind], stdout, &leaked, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "atoll: %s\n", err);
+    else if (leaked && ro.error_exitcode >= 0)
         rc = ro.error_exitcode;
 out:
     suppress_free(ro.supp);

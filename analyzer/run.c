@@ -1,10 +1,14 @@
 /* `atoll run`: start a program with libatoll.so preloaded and atoll's settings in its
  * environment, wait for it, find its last dump (the exit collection) and report on it. The
- * exit status is the program's, unless --error-exitcode asks otherwise. */
+ * exit status is the program's, unless --error-exitcode asks otherwise; when there is no
+ * report (no dump, or one that cannot be read) it is 2, so that a run that checked nothing
+ * never passes for a clean one; when the program could not be started, 127 or 126 as in the
+ * shell. Each failure is one line on stderr. */
 #include "analyzer.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,7 +24,9 @@ static const char run_help[] =
     "usage: atoll run [options] -- PROGRAM [ARGS...]\n"
     "\n"
     "Run PROGRAM with libatoll.so preloaded, then report the leaks and cycles of its last\n"
-    "dump on standard error. The exit status is PROGRAM's (128+N if killed by signal N).\n"
+    "dump on standard error. The exit status is PROGRAM's (128+N if killed by signal N);\n"
+    "2 if there is no report (no dump, or it cannot be read); 127 or 126 if PROGRAM cannot\n"
+    "be run.\n"
     "\n"
     "  --output DIR            where the dumps go (default ./atoll.PID)\n"
     "  --threshold T0,T1,T2    collection thresholds (ATOLL_THRESHOLD)\n"
@@ -132,7 +138,14 @@ static bool valid_threshold(const char *s)
     return parts >= 1 && parts <= 3 && s[strlen(s) - 1] != ',' && !strstr(s, ",,");
 }
 
-static void child(const struct run_env *env, char **argv)
+/* Why the child did not become the program, sent to the parent through a close-on-exec pipe
+ * (nothing arrives when the exec succeeds). */
+struct child_failure {
+    int exec;                   /* 0: creating the output directory, 1: the exec */
+    int err;
+};
+
+static void child(const struct run_env *env, const char *preload, char **argv, int fd)
 {
     char dir[64];
     const char *out = env->output;
@@ -140,17 +153,13 @@ static void child(const struct run_env *env, char **argv)
         snprintf(dir, sizeof dir, "atoll.%ld", (long)getpid());
         out = dir;
     }
+    struct child_failure cf = {0, 0};
     if (mkdir(out, 0777) && errno != EEXIST) {
-        fprintf(stderr, "atoll run: cannot create %s: %s\n", out, strerror(errno));
+        cf.err = errno;
+        (void)!write(fd, &cf, sizeof cf);
         _exit(127);
     }
-    const char *old = getenv("LD_PRELOAD");
-    size_t len = strlen(env->preload) + (old ? strlen(old) : 0) + 2;
-    char *pre = malloc(len);
-    if (!pre)
-        _exit(127);
-    snprintf(pre, len, "%s%s%s", env->preload, old && *old ? ":" : "", old ? old : "");
-    setenv("LD_PRELOAD", pre, 1);
+    setenv("LD_PRELOAD", preload, 1);
     setenv("PYTHONMALLOC", "malloc", 1);
     setenv("ATOLL_OUTPUT", out, 1);
     if (env->threshold)
@@ -162,8 +171,9 @@ static void child(const struct run_env *env, char **argv)
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     execvp(argv[0], argv);
-    fprintf(stderr, "atoll run: %s: %s\n", argv[0], strerror(errno));
-    _exit(errno == ENOENT ? 127 : 126);
+    cf = (struct child_failure){1, errno};
+    (void)!write(fd, &cf, sizeof cf);
+    _exit(cf.err == ENOENT ? 127 : 126);
 }
 
 static int parse(int argc, char **argv, struct run_env *env, struct report_opts *ro)
@@ -226,57 +236,126 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
     return -1;
 }
 
-int cmd_run(int argc, char **argv)
+/* Starts the program and waits for it. Returns 1 with its wait status, 0 if it could not be
+ * started (cf says why), or -1 after a one-line error. */
+static int spawn(const struct run_env *env, const char *preload, char **prog, pid_t *pid,
+                 int *status, struct child_failure *cf)
 {
-    struct run_env env = {0};
-    struct report_opts ro = {FORMAT_TEXT, NULL, suppress_new(), 10, -1};
-    char *preload = NULL;
-    int rc = parse(argc, argv, &env, &ro);
-    if (rc >= 0)
-        goto out;
-    rc = 2;
-    if (!env.preload) {
-        if (!(preload = run_find_preload("/proc/self/exe"))) {
-            fputs("atoll run: cannot find libatoll.so beside the atoll binary\n", stderr);
-            goto out;
-        }
-        env.preload = preload;
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC)) {
+        fprintf(stderr, "atoll run: pipe: %s\n", strerror(errno));
+        return -1;
     }
     /* like system(): the terminal's ^C and ^\ are for the program; atoll reports after it */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
     sigaction(SIGINT, &ign, &old_int);
     sigaction(SIGQUIT, &ign, &old_quit);
     fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "atoll run: fork: %s\n", strerror(errno));
-        goto out;
+    if ((*pid = fork()) == 0) {
+        close(pipefd[0]);
+        child(env, preload, prog, pipefd[1]);
     }
-    if (pid == 0)
-        child(&env, argv + optind);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    const char *failed = *pid < 0 ? "fork" : NULL;
+    int err = errno;
+    close(pipefd[1]);
+    ssize_t got = 0;
+    if (!failed) {
+        while ((got = read(pipefd[0], cf, sizeof *cf)) < 0 && errno == EINTR)
+            ;
+        while (waitpid(*pid, status, 0) < 0)
+            if (errno != EINTR) {
+                failed = "waitpid";
+                err = errno;
+                break;
+            }
+    }
+    close(pipefd[0]);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
-    rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (failed) {
+        fprintf(stderr, "atoll run: %s: %s\n", failed, strerror(err));
+        return -1;
+    }
+    return got != (ssize_t)sizeof *cf;
+}
+
+/* "exited with status N" or "was killed by signal N (name)" */
+static void fate(char *buf, size_t len, int status)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+    else
+        snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_env env = {0};
+    struct report_opts ro = {FORMAT_TEXT, NULL, suppress_new(), 10, -1};
+    char *found = NULL, *preload = NULL, *dump = NULL;
+    int rc = parse(argc, argv, &env, &ro);
+    if (rc >= 0)
+        goto out;
+    rc = 2;
+    if (!env.preload) {
+        if (!(found = run_find_preload("/proc/self/exe"))) {
+            fputs("atoll run: cannot find libatoll.so beside the atoll binary\n", stderr);
+            goto out;
+        }
+        env.preload = found;
+    }
+    const char *old = getenv("LD_PRELOAD");
+    if (asprintf(&preload, "%s%s%s", env.preload, old && *old ? ":" : "", old ? old : "") < 0) {
+        preload = NULL;
+        fputs("atoll run: out of memory\n", stderr);
+        goto out;
+    }
+    char **prog = argv + optind;
+    pid_t pid;
+    int status;
+    struct child_failure cf;
+    int started = spawn(&env, preload, prog, &pid, &status, &cf);
+    if (started < 0)
+        goto out;
     char dirbuf[64];
     const char *dir = env.output;
     if (!dir) {
         snprintf(dirbuf, sizeof dirbuf, "atoll.%ld", (long)pid);
         dir = dirbuf;
     }
-    char *dump = run_find_dump(dir, pid);
-    if (!dump) {
-        fprintf(stderr, "atoll run: no dump from pid %ld in %s\n", (long)pid, dir);
+    if (!started) {
+        if (cf.exec) {
+            fprintf(stderr, "atoll run: cannot run %s: %s\n", prog[0], strerror(cf.err));
+            rc = cf.err == ENOENT ? 127 : 126;
+        } else {
+            fprintf(stderr, "atoll run: cannot create %s: %s\n", dir, strerror(cf.err));
+        }
+        goto out;
+    }
+    char what[96];
+    fate(what, sizeof what, status);
+    if (!(dump = run_find_dump(dir, pid))) {
+        fprintf(stderr, "atoll run: no report: %s (pid %ld) %s and left no dump in %s%s\n",
+                prog[0], (long)pid, what, dir,
+                WIFEXITED(status) ? " (no collection at exit: it called _exit, or libatoll.so "
+                                    "was not loaded)" : "");
         goto out;
     }
     bool leaked = false;
-    if (cli_report(&ro, dump, stderr, &leaked) == 0 && leaked && ro.error_exitcode >= 0)
+    char err[1024];
+    if (cli_report(&ro, dump, stderr, &leaked, err, sizeof err)) {
+        fprintf(stderr, "atoll run: no report: %s (%s (pid %ld) %s)\n", err, prog[0],
+                (long)pid, what);
+        goto out;
+    }
+    rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (leaked && ro.error_exitcode >= 0)
         rc = ro.error_exitcode;
-    free(dump);
 out:
+    free(dump);
     free(preload);
+    free(found);
     suppress_free(ro.supp);
     return rc;
 }

@@ -1,6 +1,8 @@
 /* Suppressions in LeakSanitizer's syntax: `leak:PATTERN` lines, `#` comments and blank lines.
- * As in LSan, a pattern matches a frame's function, source file or module (path or basename)
- * as a substring; `*` matches any run of bytes, `^` anchors at the start, `$` at the end. */
+ * As in LSan, a pattern matches a frame's function (demangled: `leak:ns::Class::method`),
+ * source file or module (path or basename) as a substring; `*` matches any run of bytes, `^`
+ * anchors at the start, `$` at the end. A C++ function's mangled name matches too, so that
+ * patterns written against mangled names keep working. */
 #include "analyzer.h"
 
 #include <ctype.h>
@@ -127,6 +129,7 @@ bool suppress_match_frames(const struct suppressions *sp, const struct frame_sym
         for (uint32_t k = 0; k < n; k++) {
             const char *base = strrchr(f[k].module, '/');
             if (suppress_pattern_match(sp->pat[i], f[k].function) ||
+                suppress_pattern_match(sp->pat[i], f[k].mangled) ||
                 suppress_pattern_match(sp->pat[i], f[k].file) ||
                 suppress_pattern_match(sp->pat[i], f[k].module) ||
                 (base && suppress_pattern_match(sp->pat[i], base + 1)))

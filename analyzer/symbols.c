@@ -2,8 +2,10 @@
  * most once (one Dwfl per module, reported at the dump's load bias, so runtime addresses are
  * looked up as they are), and each distinct return address is symbolized once; sites are
  * expanded from that cache. A return address is looked up at address - 1, the call itself.
- * Inlined calls become frames of their own. Strings point into libdw's data or the dump, and
- * live as long as the symbols object. */
+ * Inlined calls become frames of their own. C++ names are demangled. Where libdw cannot find
+ * the compile unit of an address (no .debug_aranges: clang), the module's CU ranges are
+ * searched instead. Strings point into libdw's data, the dump or the demangler, and live as
+ * long as the symbols object. */
 #include "analyzer.h"
 
 #include <dwarf.h>
@@ -13,9 +15,10 @@
 #include <string.h>
 
 struct modsym {
-    bool tried;
+    bool tried, cus_tried;
     Dwfl *dwfl;
     Dwfl_Module *mod;
+    struct cu_index *cus;       /* built when libdw's own lookup first finds no CU */
 };
 
 struct addr_slot {
@@ -37,6 +40,7 @@ struct symbols {
     struct frames cache;        /* per address */
     struct frames sites;        /* per site, expanded */
     uint32_t *site_first, *site_n;
+    struct demangler *dm;
 };
 
 static char *debuginfo_path;
@@ -69,7 +73,8 @@ struct symbols *symbols_new(const struct dump *d)
     s->site_n = malloc(((size_t)d->nsites + 1) * sizeof *s->site_n);
     s->nslots = 1024;
     s->slots = calloc(s->nslots, sizeof *s->slots);
-    if (!s->mods || !s->by_start || !s->site_first || !s->site_n || !s->slots) {
+    s->dm = demangler_new();
+    if (!s->mods || !s->by_start || !s->site_first || !s->site_n || !s->slots || !s->dm) {
         symbols_free(s);
         return NULL;
     }
@@ -85,9 +90,12 @@ void symbols_free(struct symbols *s)
 {
     if (!s)
         return;
-    for (uint32_t i = 0; s->mods && i < s->d->nmodules; i++)
+    for (uint32_t i = 0; s->mods && i < s->d->nmodules; i++) {
+        cu_index_free(s->mods[i].cus);
         if (s->mods[i].dwfl)
             dwfl_end(s->mods[i].dwfl);
+    }
+    demangler_free(s->dm);
     free(s->mods), free(s->by_start), free(s->slots);
     free(s->cache.f), free(s->sites.f), free(s->site_first), free(s->site_n);
     free(s);
@@ -160,13 +168,50 @@ static struct frame_sym *push(struct frames *fr)
     return f;
 }
 
-static const char *die_name(Dwarf_Die *die)
+/* A function's name: its linkage name when that is a C++ name (it demangles to the qualified
+ * name with parameters that Valgrind and LeakSanitizer show, where DW_AT_name is bare), else
+ * DW_AT_name. */
+static const char *die_name(struct symbols *s, Dwarf_Die *die)
 {
     Dwarf_Attribute attr;
-    const char *name = NULL;
+    const char *linkage = NULL, *name = NULL;
+    if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+        dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+        linkage = dwarf_formstring(&attr);
+    if (linkage && demangle(s->dm, linkage) != linkage)
+        return linkage;
     if (dwarf_attr_integrate(die, DW_AT_name, &attr))
         name = dwarf_formstring(&attr);
     return name;
+}
+
+/* Names f, keeping the mangled form for suppressions written against it. */
+static void name_frame(struct symbols *s, struct frame_sym *f, const char *name)
+{
+    f->function = demangle(s->dm, name);
+    f->mangled = f->function != name ? name : NULL;
+}
+
+/* The CU holding pc, through .debug_aranges as libdw does, else through the module's CU
+ * ranges. */
+static Dwarf_Die *find_cu(struct symbols *s, uint32_t mi, uint64_t pc, Dwarf_Addr *bias,
+                          Dwarf_Die *mem)
+{
+    struct modsym *ms = &s->mods[mi];
+    Dwarf_Die *cu = dwfl_module_addrdie(ms->mod, pc, bias);
+    if (cu)
+        return cu;
+    Dwarf *dw = dwfl_module_getdwarf(ms->mod, bias);
+    if (!dw)
+        return NULL;
+    if (!ms->cus_tried) {
+        ms->cus_tried = true;
+        ms->cus = cu_index_new(dw);
+    }
+    uint64_t off;
+    if (!ms->cus || !cu_index_find(ms->cus, pc - *bias, &off))
+        return NULL;
+    return dwarf_offdie(dw, off, mem);
 }
 
 static const char *call_file(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles,
@@ -193,14 +238,15 @@ static int symbolize(struct symbols *s, uint64_t a)
     size_t first = s->cache.n;
     if (mod) {
         uint64_t pc = a - 1;
-        const char *sym = dwfl_module_addrname(mod, pc);
+        Dwarf_Addr bias = 0;
+        Dwarf_Die cu_mem, *cu = find_cu(s, mi, pc, &bias, &cu_mem);
         const char *file = NULL;
         int lineno = 0;
-        Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
-        if (line)
-            file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
-        Dwarf_Addr bias = 0;
-        Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
+        Dwarf_Line *line = cu ? dwarf_getsrc_die(cu, pc - bias) : NULL;
+        if (line) {
+            file = dwarf_linesrc(line, NULL, NULL);
+            dwarf_lineno(line, &lineno);
+        }
         Dwarf_Die *found = NULL, *scopes = NULL;
         int nfound = cu ? dwarf_getscopes(cu, pc - bias, &found) : 0, nscopes = nfound;
         scopes = found;
@@ -233,9 +279,12 @@ static int symbolize(struct symbols *s, uint64_t a)
             struct frame_sym *f = push(&s->cache);
             if (!f)
                 break;
-            const char *name = die_name(&scopes[i]);
-            *f = (struct frame_sym){a, name ? name : sym, fr_file, fr_line, modpath, modoff,
-                                    tag == DW_TAG_inlined_subroutine};
+            const char *name = die_name(s, &scopes[i]);
+            *f = (struct frame_sym){a, NULL, fr_file, fr_line, modpath, modoff,
+                                    tag == DW_TAG_inlined_subroutine, NULL};
+            /* the ELF symbol only when DWARF has no name: libdw searches the symbol table
+             * linearly, which costs seconds over 100k addresses in a big module */
+            name_frame(s, f, name ? name : dwfl_module_addrname(mod, pc));
             if (tag == DW_TAG_subprogram)
                 break;
             fr_file = call_file(&scopes[i], files, nfiles, &fr_line);
@@ -247,14 +296,15 @@ static int symbolize(struct symbols *s, uint64_t a)
             struct frame_sym *f = push(&s->cache);
             if (!f)
                 return -1;
-            *f = (struct frame_sym){a, sym, file, fr_line, modpath, modoff, false};
+            *f = (struct frame_sym){a, NULL, file, fr_line, modpath, modoff, false, NULL};
+            name_frame(s, f, dwfl_module_addrname(mod, pc));
         }
         return 0;
     }
     struct frame_sym *f = push(&s->cache);
     if (!f)
         return -1;
-    *f = (struct frame_sym){a, NULL, NULL, 0, modpath, modoff, false};
+    *f = (struct frame_sym){a, NULL, NULL, 0, modpath, modoff, false, NULL};
     return 0;
 }
 

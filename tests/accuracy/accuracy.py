@@ -201,11 +201,9 @@ def edges_of(cycle):
 
 
 def plain(function):
-    """A static C++ function's name without its mangling: when libdw finds no DWARF for the
-    address (clang 14 emits no .debug_aranges, which libdw 0.188 needs), the frame is named by
-    the ELF symbol, _ZL9by_mallocv for by_malloc."""
-    m = re.fullmatch(r"_ZL(\d+)(\w+)v", function or "")
-    return m.group(2) if m and len(m.group(2)) == int(m.group(1)) else function
+    """A static C++ function's bare name: gcc gives it no linkage name (`by_malloc`), clang
+    does, and the report shows it demangled (`by_malloc()`)."""
+    return function[:-2] if function and function.endswith("()") else function
 
 
 def check_details(name, rep):

@@ -1,8 +1,9 @@
 /* The command line: usage errors (exit 2, one line), --version, info, analyze's outputs and
- * exit statuses, and run's option parsing, dump finding and exit-status rules. */
+ * exit statuses, and run's option parsing, dump finding, failure lines and exit statuses. */
 #include "support.h"
 
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -195,35 +196,133 @@ static const char *libc_path(void)
     return info.dli_fname;
 }
 
-START_TEST(run_exit_status_without_dump)
+/* `atoll run --output OUT --preload LIBC [--error-exitcode N] -- PROGRAM [ARGS...]`, the
+ * program and its arguments listed up to a NULL; the exit status, and the standard output and
+ * error in *out and *err. */
+__attribute__((sentinel)) static int run_prog(char **out, char **err, const char *out_dir,
+                                              const char *exitcode, ...)
 {
-    char *dir = temp_dir(), *out_dir = path_join(dir, "out"), *out, *err;
-    char *argv[] = {(char *)atoll_path(), "run", "--output", out_dir, "--preload",
-                    (char *)libc_path(), "--error-exitcode", "7", "--", "/bin/sh", "-c",
-                    "exit 3", NULL};
-    ck_assert_int_eq(run_capture(argv, &out, &err), 3);
-    ck_assert_int_eq(count_lines(err), 1);
-    ck_assert_msg(strncmp(err, "atoll run: no dump from pid ", 28) == 0, "%s", err);
-    char *tail;
-    ck_assert_int_ge(asprintf(&tail, " in %s\n", out_dir), 0);
-    ck_assert_str_eq(err + strlen(err) - strlen(tail), tail);
+    char *argv[16];
+    int n = 0;
+    argv[n++] = (char *)atoll_path();
+    argv[n++] = "run";
+    argv[n++] = "--output";
+    argv[n++] = (char *)out_dir;
+    argv[n++] = "--preload";
+    argv[n++] = (char *)libc_path();
+    if (exitcode) {
+        argv[n++] = "--error-exitcode";
+        argv[n++] = (char *)exitcode;
+    }
+    argv[n++] = "--";
+    va_list ap;
+    va_start(ap, exitcode);
+    for (const char *a; (a = va_arg(ap, const char *));) {
+        ck_assert_int_lt(n, 15);
+        argv[n++] = (char *)a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    return run_capture(argv, out, err);
+}
+
+/* The program's pid, as the line of a failed run names it after "(pid ". */
+static long pid_in(const char *err)
+{
+    const char *p = strstr(err, "(pid ");
+    ck_assert_msg(p != NULL, "no pid in '%s'", err);
+    return strtol(p + 5, NULL, 10);
+}
+
+/* A program that ends without a dump: `atoll run` says so in one line and exits with 2 (it
+ * reported nothing), whatever the program's status and --error-exitcode. */
+START_TEST(run_without_dump)
+{
+    char *dir = temp_dir(), *out_dir = path_join(dir, "out"), *out, *err, *want;
+    ck_assert_int_eq(run_prog(&out, &err, out_dir, "7", "/bin/sh", "-c", "exit 3", NULL), 2);
+    ck_assert_str_eq(out, "");
+    ck_assert_int_ge(asprintf(&want, "atoll run: no report: /bin/sh (pid %ld) exited with status "
+                                     "3 and left no dump in %s (no collection at exit: it called "
+                                     "_exit, or libatoll.so was not loaded)\n",
+                              pid_in(err), out_dir), 0);
+    ck_assert_str_eq(err, want);
     struct stat st;
     ck_assert_int_eq(stat(out_dir, &st), 0);   /* the output directory was made for it */
-    free(tail), free(out), free(err);
+    free(want), free(out), free(err);
 
-    char *killed[] = {(char *)atoll_path(), "run", "--output", out_dir, "--preload",
-                      (char *)libc_path(), "--", "/bin/sh", "-c", "kill -9 $$", NULL};
-    ck_assert_int_eq(run_capture(killed, &out, &err), 128 + 9);
-    ck_assert_int_eq(count_lines(err), 1);
+    ck_assert_int_eq(run_prog(&out, &err, out_dir, NULL, "/bin/sh", "-c", "kill -9 $$", NULL), 2);
+    ck_assert_int_ge(asprintf(&want, "atoll run: no report: /bin/sh (pid %ld) was killed by "
+                                     "signal 9 (Killed) and left no dump in %s\n",
+                              pid_in(err), out_dir), 0);
+    ck_assert_str_eq(err, want);
+    free(want), free(out), free(err);
+    rm_rf(dir);
+    free(out_dir), free(dir);
+}
+END_TEST
+
+/* A program that cannot be started: one line, and the shell's 127 (not found) or 126; an
+ * output directory that cannot be made: one line and 2. */
+START_TEST(run_cannot_start)
+{
+    char *dir = temp_dir(), *out_dir = path_join(dir, "out"), *out, *err, *want;
+    ck_assert_int_eq(run_prog(&out, &err, out_dir, "7", "/nonexistent/program", NULL), 127);
+    ck_assert_str_eq(err, "atoll run: cannot run /nonexistent/program: No such file or "
+                          "directory\n");
     free(out), free(err);
 
-    char *missing[] = {(char *)atoll_path(), "run", "--output", out_dir, "--preload",
-                       (char *)libc_path(), "--", "/nonexistent/program", NULL};
-    ck_assert_int_eq(run_capture(missing, &out, &err), 127);
-    ck_assert_int_eq(count_lines(err), 2);
+    ck_assert_int_eq(run_prog(&out, &err, out_dir, "7", dir, NULL), 126);
+    ck_assert_int_ge(asprintf(&want, "atoll run: cannot run %s: Permission denied\n", dir), 0);
+    ck_assert_str_eq(err, want);
+    free(want), free(out), free(err);
+
+    ck_assert_int_eq(run_prog(&out, &err, "/nonexistent/out", "7", "/bin/true", NULL), 2);
+    ck_assert_str_eq(err, "atoll run: cannot create /nonexistent/out: No such file or "
+                          "directory\n");
     free(out), free(err);
     rm_rf(dir);
     free(out_dir), free(dir);
+}
+END_TEST
+
+/* The program puts a dump ($0) where `atoll run` looks for its own ($1/NAME.PID.SEQ.atoll). */
+static const char copy_exit3[] = "cp \"$0\" \"$1/sh.$$.1.atoll\"; exit 3";
+static const char copy_kill9[] = "cp \"$0\" \"$1/sh.$$.1.atoll\"; kill -9 $$";
+
+START_TEST(run_reports_the_dump)
+{
+    char *dir = temp_dir(), *out_dir = path_join(dir, "out"), *out, *err, *want;
+    char *tree = write_scenario(dir, "tree"), *rooted = write_scenario(dir, "rooted");
+    const char *sh = "/bin/sh";
+    mkdir(out_dir, 0777);
+    ck_assert_int_eq(run_prog(&out, &err, out_dir, NULL, sh, "-c", copy_exit3, tree, out_dir,
+                              NULL), 3);
+    ck_assert_msg(strstr(err, "\n  definitely lost: 112 bytes in 2 blocks\n"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run_prog(&out, &err, out_dir, "7", sh, "-c", copy_exit3, tree, out_dir,
+                              NULL), 7);
+    free(out), free(err);
+    ck_assert_int_eq(run_prog(&out, &err, out_dir, "7", sh, "-c", copy_exit3, rooted, out_dir,
+                              NULL), 3);
+    ck_assert_msg(strstr(err, "\n  definitely lost: 0 bytes in 0 blocks\n"), "%s", err);
+    free(out), free(err);
+    /* a program killed after a collection: the report of that dump, and 128 + the signal */
+    ck_assert_int_eq(run_prog(&out, &err, out_dir, NULL, sh, "-c", copy_kill9, tree, out_dir,
+                              NULL), 128 + 9);
+    ck_assert_msg(strstr(err, "\n  definitely lost: 112 bytes in 2 blocks\n"), "%s", err);
+    free(out), free(err);
+
+    /* a dump that cannot be read: no report, one line naming it and what is wrong, and 2 */
+    ck_assert_int_eq(run_prog(&out, &err, out_dir, "7", sh, "-c",
+                              "echo junk > \"$0/sh.$$.1.atoll\"", out_dir, NULL), 2);
+    long pid = pid_in(err);
+    ck_assert_int_ge(asprintf(&want, "atoll run: no report: %s/sh.%ld.1.atoll: truncated: 5 "
+                                     "bytes, smaller than the 64-byte header (/bin/sh (pid %ld) "
+                                     "exited with status 0)\n", out_dir, pid, pid), 0);
+    ck_assert_str_eq(err, want);
+    free(want), free(out), free(err);
+    rm_rf(dir);
+    free(tree), free(rooted), free(out_dir), free(dir);
 }
 END_TEST
 
@@ -238,7 +337,9 @@ Suite *cli_suite(void)
     tcase_add_test(tc, analyze_text_and_exit_codes);
     tcase_add_test(tc, finds_the_last_dump);
     tcase_add_test(tc, finds_the_preload);
-    tcase_add_test(tc, run_exit_status_without_dump);
+    tcase_add_test(tc, run_without_dump);
+    tcase_add_test(tc, run_cannot_start);
+    tcase_add_test(tc, run_reports_the_dump);
     suite_add_tcase(s, tc);
     return s;
 }
