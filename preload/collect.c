@@ -13,6 +13,7 @@
 #include "world.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -75,7 +76,7 @@ static void reap(int wait_for_it)
 /* One collection of generation g. With wait set, waits for the snapshot to finish and fills
  * *out; returns 0, or -1 with errno. */
 int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
-                      struct atoll_collect_result *out)
+                      struct atoll_collect_result *out, const struct atoll_entry *entry)
 {
     if (!atoll_g.profiling || !shared_result) {
         errno = ENOTSUP;
@@ -91,7 +92,13 @@ int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
                                      .path = path };
     clock_gettime(CLOCK_REALTIME, &job.wall_start);
     shared_result->status = -1;
+    if (entry) {
+        atoll_world.collector_sp = entry->sp;
+        memcpy(atoll_world.collector_regs, entry->regs, sizeof atoll_world.collector_regs);
+    }
     atoll_world_stop();
+    atoll_world.collector_sp = 0;
+    memset(atoll_world.collector_regs, 0, sizeof atoll_world.collector_regs);
     uint64_t t0 = atoll_world.stop_ns;
     struct timespec mono;
     clock_gettime(CLOCK_MONOTONIC, &mono);
@@ -164,11 +171,11 @@ void atoll_collect_count(int32_t delta)
 void atoll_collect_pending(int pending)
 {
     if (pending & ATOLL_PENDING_SIGNAL)
-        atoll_collect_run(2, ATOLL_DUMP_TRIGGER_SIGNAL, NULL, 0, NULL);
+        atoll_collect_run(2, ATOLL_DUMP_TRIGGER_SIGNAL, NULL, 0, NULL, NULL);
     if ((pending & ATOLL_PENDING_COLLECT) && atoll_cc.enabled &&
         __atomic_load_n(&count0, __ATOMIC_RELAXED) > (int64_t)atoll_cc.threshold[0] &&
         !__atomic_load_n(&busy, __ATOMIC_RELAXED))
-        atoll_collect_run(auto_generation(), ATOLL_DUMP_TRIGGER_THRESHOLD, NULL, 0, NULL);
+        atoll_collect_run(auto_generation(), ATOLL_DUMP_TRIGGER_THRESHOLD, NULL, 0, NULL, NULL);
 }
 
 static void on_collect_signal(int sig)
@@ -207,9 +214,8 @@ void atoll_collect_at_exit(void)
     if (!atoll_cc.at_exit || !atoll_g.profiling)
         return;
     struct atoll_collect_result r;
-    atoll_world.collector_sp = atoll_profile_program_sp();
-    int rc = atoll_collect_run(2, ATOLL_DUMP_TRIGGER_EXIT, NULL, 1, &r);
-    atoll_world.collector_sp = 0;
+    struct atoll_entry entry = { .sp = atoll_profile_program_sp() };
+    int rc = atoll_collect_run(2, ATOLL_DUMP_TRIGGER_EXIT, NULL, 1, &r, &entry);
     if (rc != 0) {
         atoll_log("the collection at exit failed (errno %d)", errno);
         return;

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <time.h>
+#include <ucontext.h>
 
 #define ATOLL_PENDING_STOP 1
 #define ATOLL_PENDING_COLLECT 2
@@ -39,8 +40,15 @@ struct atoll_collect_result {
 extern struct atoll_collect_config atoll_cc;
 
 int atoll_collect_init(void);
+/* Where the program called in, for a collection on its thread: its stack pointer then, and
+ * its registers (indexed as ucontext's gregs; zero where unknown). */
+struct atoll_entry {
+    uintptr_t sp;
+    uintptr_t regs[NGREG];
+};
+
 int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
-                      struct atoll_collect_result *out);
+                      struct atoll_collect_result *out, const struct atoll_entry *entry);
 void atoll_collect_pending(int pending);
 int atoll_collect_install_signal(int sig);
 int64_t atoll_collect_get_count(void);

@@ -170,10 +170,11 @@ void atoll_world_stop(void)
         me->regs[r] = (uintptr_t)uc.uc_mcontext.gregs[r];
     me->flags = ATOLL_DUMP_THREAD_STOPPED;
     if (atoll_world.collector_sp > me->sp) {
-        /* Our own registers and frames hold nothing of the program's. */
+        /* Our own registers and frames hold nothing of the program's: what it had in
+         * registers when it called in is what the caller saved there. */
         me->sp = atoll_world.collector_sp;
         for (int r = 0; r < ATOLL_WORLD_NREGS; r++)
-            me->regs[r] = 0;
+            me->regs[r] = atoll_world.collector_regs[r];
     }
     __atomic_store_n(&parked, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);

@@ -54,6 +54,34 @@ START_TEST(singly_linked_list)
 END_TEST
 
 /* A ring of n blocks of `size` bytes, block i pointing to block i+1 from offset 8 * i. */
+/* Leaves copies of the block hidden in h in 4 KiB of stack below the caller's frame, where the
+ * frames of a call made next will lie. */
+static NOINLINE void spill_below(uintptr_t h)
+{
+    volatile uintptr_t words[512];
+    for (size_t i = 0; i < N(words); i++)
+        store_revealed((void *)&words[i], h);
+}
+
+/* No scrub before the collection: the dead words below the test's frame hold the block's
+ * address, under the frames of atoll_dump itself. The API scans the caller's stack from its
+ * frame up, with the registers it called with, so none of those words is a root. */
+START_TEST(stale_words_below_the_caller)
+{
+    uintptr_t h[1];
+    build_list(h, 1);
+    struct taken t;
+    dump_prepare(&t);
+    spill_below(h[0]);
+    dump_finish(&t, atoll_dump(t.path));
+    void *a = reveal(h[0]);
+    struct want_block b[] = { { a, 24, 0, 0, 0 } };
+    expect_shape(&t.d, b, N(b), NULL, 0, NULL, 0);
+    ck_assert(!block_alive(&t, a));
+    drop_dump(&t);
+}
+END_TEST
+
 static NOINLINE void build_ring(uintptr_t *h, int n, size_t size)
 {
     void **first = zalloc(size), **prev = first;
@@ -292,6 +320,7 @@ Suite *graph_suite(void)
     tcase_add_test(tc, unaligned_and_stale_words);
     tcase_add_test(tc, large_blocks);
     tcase_add_test(tc, large_block_before_top_chunk);
+    tcase_add_test(tc, stale_words_below_the_caller);
     suite_add_tcase(s, tc);
     return s;
 }
