@@ -85,14 +85,6 @@ static void index_large(struct snap *s, size_t i)
     index_block(s, l->meta.size, l->meta.flags);
 }
 
-static size_t first_high_large(const struct snap *s)
-{
-    size_t li = 0;
-    while (li < s->nlarge && s->large[li].address < atoll_g.base)
-        li++;
-    return li;
-}
-
 int snap_index_blocks(struct snap *s)
 {
     s->nlarge = atoll_large_count();
@@ -128,10 +120,10 @@ int snap_index_blocks(struct snap *s)
     if (!s->large || !s->large_index || !s->geom || !s->words || !s->refs)
         return -1;
 
-    size_t li = first_high_large(s);
-    for (size_t i = 0; i < li; i++)
+    while (s->high_large < s->nlarge && s->large[s->high_large].address < atoll_g.base)
+        s->high_large++;
+    for (size_t i = 0; i < s->high_large; i++)
         index_large(s, i);
-    s->nlow_large = s->nblocks;
     for (size_t i = 0; i < used; i++) {
         const struct atoll_pool *p = &atoll_g.pools[i];
         struct dumped_word *words = &s->words[i * ATOLL_BITMAP_WORDS];
@@ -158,7 +150,7 @@ int snap_index_blocks(struct snap *s)
             first += snap_popcount(words[w].bits);
         }
     }
-    for (size_t i = li; i < s->nlarge; i++)
+    for (size_t i = s->high_large; i < s->nlarge; i++)
         index_large(s, i);
     return 0;
 }
@@ -176,8 +168,6 @@ static uintptr_t next_chunk(uintptr_t address)
 /* The dumped large block containing v, or ATOLL_NONE. */
 uint32_t snap_lookup_large(const struct snap *s, uintptr_t v)
 {
-    if (s->nlarge == 0 || v < s->large[0].address)
-        return ATOLL_NONE;
     size_t lo = 0, hi = s->nlarge;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -238,8 +228,7 @@ static void write_large(struct snap *s, struct dump_out *w, size_t from, size_t 
 /* The BLOCKS section's records, in the index's order, rebuilt from the metadata. */
 void snap_write_blocks(struct snap *s, struct dump_out *w)
 {
-    size_t li = first_high_large(s);
-    write_large(s, w, 0, li);
+    write_large(s, w, 0, s->high_large);
     for (size_t i = 0; i < s->npools; i++) {
         const struct atoll_pool *p = &atoll_g.pools[i];
         const struct dumped_word *words = &s->words[i * ATOLL_BITMAP_WORDS];
@@ -256,5 +245,5 @@ void snap_write_blocks(struct snap *s, struct dump_out *w)
             }
         }
     }
-    write_large(s, w, li, s->nlarge);
+    write_large(s, w, s->high_large, s->nlarge);
 }

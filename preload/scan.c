@@ -124,10 +124,7 @@ static void scan_large_range(struct snap *s, struct ring *q, size_t from, size_t
 void snap_scan_blocks(struct snap *s)
 {
     struct ring q = { .head = 0, .len = 0, .ready = 0 };
-    size_t li = 0;
-    while (li < s->nlarge && s->large[li].address < atoll_g.base)
-        li++;
-    scan_large_range(s, &q, 0, li);
+    scan_large_range(s, &q, 0, s->high_large);
     for (size_t i = 0; i < s->npools; i++) {
         const struct atoll_pool *p = &atoll_g.pools[i];
         if (!p->bsize)
@@ -143,7 +140,7 @@ void snap_scan_blocks(struct snap *s)
             scan_block(s, &q, addr, m->size, from);
         }
     }
-    scan_large_range(s, &q, li, s->nlarge);
+    scan_large_range(s, &q, s->high_large, s->nlarge);
     while (q.len)
         settle_oldest(s, &q);
 }

@@ -115,13 +115,13 @@ struct snap {
     struct block_refs *refs;
     uint8_t *dead;                    /* set by snap_count_unreachable */
     uint64_t dead_bytes;              /* summed as the blocks are written */
-    uint32_t nlow_large;              /* large blocks below the region come first */
     struct pool_geom *geom;           /* for every pool of the region in use */
     struct dumped_word *words;        /* ATOLL_BITMAP_WORDS per pool */
     size_t npools;
     struct atoll_large_block *large;  /* all large blocks, sorted by address */
     uint32_t *large_index;            /* their dumped index, or ATOLL_NONE */
     size_t nlarge;
+    size_t high_large;                /* the first of them above the region (dumped last) */
     uintptr_t large_lo, large_span;   /* [lo, lo + span) holds every large block */
     uint64_t heap_blocks, heap_bytes;
     /* graph */
@@ -141,6 +141,7 @@ struct snap {
 /* index.c */
 int snap_index_blocks(struct snap *s);
 uint32_t snap_lookup(const struct snap *s, uintptr_t v);
+/* v must lie in [large_lo, large_lo + large_span). */
 uint32_t snap_lookup_large(const struct snap *s, uintptr_t v);
 void snap_add_root(struct snap *s, uint32_t kind, uint32_t index, uint64_t where, uint32_t t);
 void snap_write_blocks(struct snap *s, struct dump_out *w);
