@@ -1,6 +1,8 @@
 /* The helpers of acc.h. Built at -O0 with the programs, so every call happens as written. */
 #include "acc.h"
 
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,30 @@ void scrub_stack(void)
                      "xor %%r9d, %%r9d\n\txor %%r10d, %%r10d\n\txor %%r11d, %%r11d"
                      ::: "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
 #endif
+}
+
+static sem_t parked_sem;
+
+static void *run_parked(void *body)
+{
+    ((void (*)(void))body)();
+    return NULL;
+}
+
+int start_parked(void (*body)(void))
+{
+    sem_init(&parked_sem, 0, 0);
+    pthread_t t;
+    if (pthread_create(&t, NULL, run_parked, (void *)body) != 0)
+        return -1;
+    while (sem_wait(&parked_sem) != 0)
+        ;
+    return 0;
+}
+
+void parked(void)
+{
+    sem_post(&parked_sem);
 }
 
 int dropping(int argc, char **argv)

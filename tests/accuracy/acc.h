@@ -26,6 +26,12 @@ void *ring(int len, size_t size);
  * caller-saved registers. */
 void scrub_stack(void);
 
+/* Starts a thread running body, which must call parked() once it holds what it holds, and
+ * returns then. The thread never ends: it stays parked while the process exits. Returns -1 if
+ * the thread cannot be started. */
+int start_parked(void (*body)(void));
+void parked(void);
+
 /* argv[1] == "drop": the program lets go of what it otherwise keeps reachable, so the same
  * blocks turn into a leak of known size (the control that shows the kept run could fail). */
 int dropping(int argc, char **argv);
