@@ -322,7 +322,7 @@ END_TEST
 #define HUGE_SIZE ((size_t)256 << 10)   /* past glibc's mmap threshold: a mapping of its own */
 
 /* The program's page right below or above the mapping glibc made for a huge block: the kernel
- * merges the two into one line of /proc/self/maps. */
+ * merges the two into one line of /proc/self/maps. MAP_FAILED when both neighbours are taken. */
 static NOINLINE void **map_beside(uintptr_t huge_hidden)
 {
     char *huge = reveal(huge_hidden);
@@ -333,7 +333,30 @@ static NOINLINE void **map_beside(uintptr_t huge_hidden)
     if (page == MAP_FAILED)
         page = mmap((void *)hi, 4096, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    ck_assert_msg(page != MAP_FAILED, "no free page beside the huge block's mapping");
+    return page;
+}
+
+#define HUGE_TRIES 64
+
+/* A huge block with a page of the program's mapped beside it. The kernel places mappings top
+ * down in the first gap that fits, so a block squeezed between two mappings is kept while the
+ * next one is tried: the search moves down to the free space below every mapping. */
+static NOINLINE void **huge_with_page_beside(uintptr_t *huge_hidden)
+{
+    uintptr_t tried[HUGE_TRIES];
+    void **page = MAP_FAILED;
+    int n = 0;
+    while (n < HUGE_TRIES) {
+        tried[n] = hide(zalloc(HUGE_SIZE));
+        page = map_beside(tried[n]);
+        if (page != MAP_FAILED)
+            break;
+        n++;
+    }
+    ck_assert_msg(page != MAP_FAILED, "no free page beside %d huge blocks' mappings", n);
+    for (int i = 0; i < n; i++)
+        free(reveal(tried[i]));
+    *huge_hidden = tried[n];
     return page;
 }
 
@@ -357,9 +380,8 @@ static int same_mapping(const void *a, const void *b)
 START_TEST(anonymous_mapping_beside_large_block)
 {
     uintptr_t h[2];
-    h[0] = hide(zalloc(HUGE_SIZE));
+    void **page = huge_with_page_beside(&h[0]);
     build_blocks(&h[1], 1, 24);
-    void **page = map_beside(h[0]);
     store_revealed(&page[32], h[1]);
     struct taken t;
     take_dump(&t);
