@@ -26,8 +26,10 @@ struct dump {
     const struct atoll_dump_block *blocks;
     const struct atoll_dump_edge *edges;
     const struct atoll_dump_root *roots;
-    uint32_t nmodules, nthreads, nframes, nsites, nblocks, nedges, nroots;
+    const struct atoll_dump_object *objects;
+    uint32_t nmodules, nthreads, nframes, nsites, nblocks, nedges, nroots, nobjects;
     uint32_t *indeg;            /* EDGES into each block */
+    uint32_t *object_of;        /* per block: its OBJECTS index or AN_NONE; NULL without OBJECTS */
     bool mapped;                /* map came from mmap (else the caller owns it) */
 };
 
@@ -49,10 +51,27 @@ struct graph {
     uint32_t n;
     uint32_t *off;              /* n + 1 offsets into to[] */
     uint32_t *to;
+    uint32_t *eid;              /* per edge: its EDGES index; NULL when edge e is EDGES[e] */
     bool owns_off;              /* off[] was allocated here (else borrowed) */
 };
 
+/* With OBJECTS, a block an object owns is folded into it: the owned block's references are
+ * the owner's edges, and the owner's reference is the only edge to it. */
+
 int graph_from_dump(struct graph *g, const struct dump *d);
+static inline uint32_t graph_eid(const struct graph *g, uint32_t e)
+{
+    return g->eid ? g->eid[e] : e;
+}
+/* Where the object `owner` holds its reference to the block it owns (a byte offset). */
+uint64_t graph_owned_at(const struct graph *g, const struct dump *d, uint32_t owner,
+                        uint32_t owned);
+/* The object block v belongs to: v, or its owner. */
+static inline uint32_t dump_owner(const struct dump *d, uint32_t v)
+{
+    uint32_t k = d->object_of ? d->object_of[v] : AN_NONE;
+    return k == AN_NONE ? v : d->objects[k].owner;
+}
 void graph_free(struct graph *g);
 
 /* ---- reach.c: CPython's rule. alive[i] is 1 for blocks referenced from outside the dumped
@@ -238,6 +257,11 @@ void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
+/* "+OFF" for a reference in the member itself; "+OWN[+OFF]" for one at OFF in a block the
+ * member owns, which the member references at +OWN. */
+void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e);
+/* The type name of an object block, or NULL. */
+const char *report_type(const struct dump *d, uint32_t v);
 void report_frame(struct outbuf *o, const struct frame_sym *f);
 const char *trigger_name(uint32_t trigger);
 const char *class_name(uint8_t cls);

@@ -14,12 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NSECTIONS 9
+#define NSECTIONS 10
+#define REQUIRED_SECTIONS 9                 /* OBJECTS may be absent */
 
-static const uint32_t record_sizes[NSECTIONS + 1] = {0, 96, 1, 64, 32, 8, 8, 40, 16, 24};
+static const uint32_t record_sizes[NSECTIONS + 1] = {0, 96, 1, 64, 32, 8, 8, 40, 16, 24, 32};
 
 static const char *const section_names[NSECTIONS + 1] = {
     "?", "PROCESS", "STRINGS", "MODULES", "THREADS", "FRAMES", "SITES", "BLOCKS", "EDGES", "ROOTS",
+    "OBJECTS",
 };
 
 const char *dump_section_name(uint32_t type)
@@ -77,7 +79,7 @@ static int check_header(const uint8_t *p, size_t size, char *err, size_t errlen)
     return 0;
 }
 
-/* Finds the nine sections and checks their bounds, record sizes and CRCs. */
+/* Finds the sections and checks their bounds, record sizes and CRCs. */
 static int check_sections(const uint8_t *p, size_t size, struct atoll_dump_section *sec,
                           char *err, size_t errlen)
 {
@@ -111,7 +113,7 @@ static int check_sections(const uint8_t *p, size_t size, struct atoll_dump_secti
             return fail(err, errlen, "section %s CRC mismatch", name);
         sec[e.type] = e;
     }
-    for (uint32_t t = 1; t <= NSECTIONS; t++)
+    for (uint32_t t = 1; t <= REQUIRED_SECTIONS; t++)
         if (!seen[t])
             return fail(err, errlen, "section %s is missing", section_names[t]);
     return 0;
@@ -232,6 +234,40 @@ static int check_roots(struct dump *d, uint32_t *rootin, char *err, size_t errle
     return 0;
 }
 
+/* Objects sorted by block, each owned block owned by an object of the dump. */
+static int check_objects(struct dump *d, char *err, size_t errlen)
+{
+    if (!d->nobjects)
+        return 0;
+    d->object_of = an_malloc(((size_t)d->nblocks + 1) * sizeof *d->object_of);
+    if (!d->object_of)
+        return fail(err, errlen, "out of memory for %u blocks", d->nblocks);
+    memset(d->object_of, 0xff, ((size_t)d->nblocks + 1) * sizeof *d->object_of);
+    for (uint32_t i = 0; i < d->nobjects; i++) {
+        const struct atoll_dump_object *o = &d->objects[i];
+        if (o->block >= d->nblocks)
+            return fail(err, errlen, "OBJECTS[%u]: block %u is not a BLOCKS index", i, o->block);
+        if (i && o->block <= d->objects[i - 1].block)
+            return fail(err, errlen, "OBJECTS[%u]: not sorted by block", i);
+        if (o->runtime < ATOLL_DUMP_RUNTIME_CPYTHON || o->runtime > ATOLL_DUMP_RUNTIME_ANNOTATED)
+            return fail(err, errlen, "OBJECTS[%u]: unknown runtime %u", i, o->runtime);
+        if (!string_ok(d, o->type))
+            return fail(err, errlen, "OBJECTS[%u]: type string %u lies outside STRINGS", i,
+                        o->type);
+        if (o->block == o->owner && o->offset >= (d->blocks[o->block].size | 1))
+            return fail(err, errlen, "OBJECTS[%u]: offset %u is past the block's size", i,
+                        o->offset);
+        d->object_of[o->block] = i;
+    }
+    for (uint32_t i = 0; i < d->nobjects; i++) {
+        const struct atoll_dump_object *o = &d->objects[i];
+        uint32_t k = o->owner < d->nblocks ? d->object_of[o->owner] : AN_NONE;
+        if (k == AN_NONE || d->objects[k].owner != o->owner)
+            return fail(err, errlen, "OBJECTS[%u]: owner %u is not an object", i, o->owner);
+    }
+    return 0;
+}
+
 int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
@@ -251,7 +287,9 @@ int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t e
 #define TABLE(field, count, type)                                              \
     do {                                                                       \
         d->field = (const void *)(p + sec[type].offset);                       \
-        d->count = (uint32_t)(sec[type].size / sec[type].record_size);         \
+        d->count = sec[type].record_size                                       \
+                       ? (uint32_t)(sec[type].size / sec[type].record_size)    \
+                       : 0;                                                    \
     } while (0)
     TABLE(modules, nmodules, ATOLL_DUMP_SEC_MODULES);
     TABLE(threads, nthreads, ATOLL_DUMP_SEC_THREADS);
@@ -260,10 +298,14 @@ int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t e
     TABLE(blocks, nblocks, ATOLL_DUMP_SEC_BLOCKS);
     TABLE(edges, nedges, ATOLL_DUMP_SEC_EDGES);
     TABLE(roots, nroots, ATOLL_DUMP_SEC_ROOTS);
+    TABLE(objects, nobjects, ATOLL_DUMP_SEC_OBJECTS);
 #undef TABLE
     if (check_process(d, err, errlen) || check_tables(d, err, errlen) ||
-        check_blocks(d, err, errlen))
+        check_blocks(d, err, errlen) || check_objects(d, err, errlen)) {
+        free(d->object_of);
+        d->object_of = NULL;
         return -1;
+    }
     d->indeg = an_calloc((size_t)d->nblocks + 1, sizeof *d->indeg);
     uint32_t *rootin = an_calloc((size_t)d->nblocks + 1, sizeof *rootin);
     if (!d->indeg || !rootin) {
@@ -277,6 +319,8 @@ int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t e
     if (rc) {
         free(d->indeg);
         d->indeg = NULL;
+        free(d->object_of);
+        d->object_of = NULL;
     }
     return rc;
 }
@@ -315,5 +359,6 @@ void dump_close(struct dump *d)
     if (d->mapped && d->map)
         munmap((void *)d->map, d->size);
     free(d->indeg);
+    free(d->object_of);
     memset(d, 0, sizeof *d);
 }

@@ -5,16 +5,45 @@
 
 #include <stdlib.h>
 
+/* An object is referenced from outside when its count exceeds the references that recognised
+ * blocks (objects and what they own) hold to it, and some other reference to it was found
+ * (roots, memory no layout describes): a count above every reference found is a surplus that
+ * nothing holds, as CPython's gc counts references from C code. An object whose count is 0
+ * (dead, on a free list, or stale words that look like one) follows the rule of plain blocks.
+ * An owned block lives and dies with its owner. */
+static void object_seeds(const struct dump *d, uint8_t *seed, uint32_t *inside)
+{
+    for (uint32_t i = 0; i < d->nedges; i++)
+        if (d->object_of[d->edges[i].from] != AN_NONE)
+            inside[d->edges[i].to]++;
+    for (uint32_t k = 0; k < d->nobjects; k++) {
+        const struct atoll_dump_object *o = &d->objects[k];
+        uint64_t count = o->refcount + o->weak, in = inside[o->block];
+        seed[o->block] =
+            (d->blocks[o->block].flags & (ATOLL_DUMP_BLOCK_IGNORED | ATOLL_DUMP_BLOCK_LOADER)) ||
+            (o->owner == o->block &&
+             (count ? d->blocks[o->block].refcount > in && count > in
+                    : d->blocks[o->block].refcount > d->indeg[o->block]));
+    }
+}
+
 uint8_t *reach_seeds_from_dump(const struct dump *d)
 {
     uint8_t *seed = an_malloc((size_t)d->nblocks + 1);
-    if (!seed)
+    uint32_t *inside = d->object_of ? an_calloc((size_t)d->nblocks + 1, sizeof *inside) : NULL;
+    if (!seed || (d->object_of && !inside)) {
+        free(seed);
+        free(inside);
         return NULL;
+    }
     for (uint32_t i = 0; i < d->nblocks; i++) {
         const struct atoll_dump_block *b = &d->blocks[i];
         seed[i] = b->refcount > d->indeg[i] ||
                   (b->flags & (ATOLL_DUMP_BLOCK_IGNORED | ATOLL_DUMP_BLOCK_LOADER));
     }
+    if (d->object_of)
+        object_seeds(d, seed, inside);
+    free(inside);
     return seed;
 }
 

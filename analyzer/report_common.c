@@ -52,6 +52,29 @@ void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site
         ob_str(o, "unknown site");
 }
 
+const char *report_type(const struct dump *d, uint32_t v)
+{
+    uint32_t k = d->object_of ? d->object_of[v] : AN_NONE;
+    if (k == AN_NONE || d->objects[k].owner != v)
+        return NULL;
+    return dump_string(d, d->objects[k].type);
+}
+
+void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e)
+{
+    const struct atoll_dump_edge *de = &a->d->edges[graph_eid(&a->g, e)];
+    uint32_t owner = dump_owner(a->d, de->from);
+    ob_put(o, "+", 1);
+    if (owner != de->from) {
+        ob_u64(o, graph_owned_at(&a->g, a->d, owner, de->from));
+        ob_str(o, "[+");
+        ob_u64(o, de->offset);
+        ob_put(o, "]", 1);
+        return;
+    }
+    ob_u64(o, de->offset);
+}
+
 void report_frame(struct outbuf *o, const struct frame_sym *f)
 {
     ob_hex(o, f->address);

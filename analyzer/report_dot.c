@@ -29,8 +29,8 @@ static void edge(struct outbuf *o, const struct analysis *a, uint32_t v, uint32_
     ob_u64(o, v);
     ob_str(o, " -> b");
     ob_u64(o, a->g.to[e]);
-    ob_str(o, " [label=\"+");
-    ob_u64(o, a->d->edges[e].offset);
+    ob_str(o, " [label=\"");
+    report_edge_label(o, a, e);
     ob_str(o, "\"];\n");
 }
 

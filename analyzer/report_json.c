@@ -130,6 +130,11 @@ static void cycle(struct outbuf *o, const struct analysis *a, uint32_t id, uint3
         kv_u64(o, "size", b->size, true);
         kv_u64(o, "seq", b->seq, true);
         kv_u64(o, "site", b->site, true);
+        const char *type = report_type(d, order[i]);
+        if (type) {
+            kv_str(o, "type", type, true);
+            kv_hex(o, "object", b->address + d->objects[d->object_of[order[i]]].offset, true);
+        }
         kv_str(o, "kind", class_name(a->cls[order[i]]), false);
         ob_put(o, "}", 1);
     }
@@ -145,7 +150,10 @@ static void cycle(struct outbuf *o, const struct analysis *a, uint32_t id, uint3
             first = false;
             kv_u64(o, "from", i, true);
             kv_u64(o, "to", pos[w], true);
-            kv_u64(o, "offset", d->edges[e].offset, false);
+            const struct atoll_dump_edge *de = &d->edges[graph_eid(&a->g, e)];
+            if (de->from != v)
+                kv_u64(o, "via", de->from, true);
+            kv_u64(o, "offset", de->offset, false);
             ob_put(o, "}", 1);
         }
     }

@@ -27,6 +27,11 @@ static void member(struct outbuf *o, const struct analysis *a, uint32_t i, uint3
 {
     member_name(o, i);
     ob_str(o, " (");
+    const char *type = report_type(a->d, v);
+    if (type) {
+        ob_str(o, type);
+        ob_str(o, ", ");
+    }
     ob_u64(o, a->d->blocks[v].size);
     ob_str(o, " B, ");
     report_site_label(o, a, a->d->blocks[v].site);
@@ -44,8 +49,8 @@ static void draw_simple(struct outbuf *o, const struct analysis *a, const uint32
         }
         member(o, a, i, order[i]);
         uint32_t e = shape_next_edge(&a->g, &a->s, order[i]);
-        ob_str(o, " -> +");
-        ob_u64(o, a->d->edges[e].offset);
+        ob_str(o, " -> ");
+        report_edge_label(o, a, e);
         ob_str(o, " -> ");
     }
     member_name(o, 0);
@@ -74,8 +79,8 @@ static void draw_general(struct outbuf *o, const struct analysis *a, const uint3
                 continue;
             ob_str(o, "      ");
             member_name(o, i);
-            ob_str(o, " -> +");
-            ob_u64(o, a->d->edges[e].offset);
+            ob_str(o, " -> ");
+            report_edge_label(o, a, e);
             ob_str(o, " -> ");
             member_name(o, pos[w]);
             ob_put(o, "\n", 1);

@@ -13,6 +13,29 @@ struct tuple {
     uint64_t site, size, offset;
 };
 
+/* What a member contributes to a shape: its allocation site, or for an object its type (the
+ * interpreter's C stack for one Python line changes as it specialises the bytecode, the type
+ * does not). */
+static uint64_t member_key(const struct dump *d, uint32_t v)
+{
+    uint32_t k = d->object_of ? d->object_of[v] : AN_NONE;
+    if (k != AN_NONE && d->objects[k].owner == v)
+        return (1ull << 63) | d->objects[k].type;
+    return d->blocks[v].site;
+}
+
+/* An edge's offset; for a reference held in a block the member owns, where the member holds
+ * that block, marked (which item of a list, or where an instance's value array keeps an
+ * attribute, which changes as its type's keys grow, is no part of the shape). */
+static uint64_t edge_key(const struct graph *g, const struct dump *d, uint32_t e)
+{
+    const struct atoll_dump_edge *de = &d->edges[graph_eid(g, e)];
+    uint32_t owner = dump_owner(d, de->from);
+    if (owner == de->from)
+        return de->offset;
+    return graph_owned_at(g, d, owner, de->from) | 1ull << 62;
+}
+
 struct buf {
     uint64_t *w;
     size_t n, cap;
@@ -113,7 +136,7 @@ static uint32_t simple_order(const struct graph *g, const struct sccs *s,
     for (uint32_t i = 0; i < k; i++) {
         uint32_t e = only_internal_edge(g, s, v);
         order[i] = v;
-        t[i] = (struct tuple){d->blocks[v].site, d->blocks[v].size, d->edges[e].offset};
+        t[i] = (struct tuple){member_key(d, v), d->blocks[v].size, edge_key(g, d, e)};
         v = g->to[e];
     }
     return least_rotation(t, k);
@@ -184,8 +207,8 @@ static int describe(const struct graph *g, const struct sccs *s, const struct du
             uint32_t w = g->to[e];
             if (s->comp[w] != c)
                 continue;
-            if (put(b, d->blocks[v].site) || put(b, d->blocks[v].size) ||
-                put(b, d->edges[e].offset) || put(b, d->blocks[w].site) ||
+            if (put(b, member_key(d, v)) || put(b, d->blocks[v].size) ||
+                put(b, edge_key(g, d, e)) || put(b, member_key(d, w)) ||
                 put(b, d->blocks[w].size))
                 return -1;
         }

@@ -63,6 +63,19 @@ static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const 
     return cycles;
 }
 
+/* CPython's rule: an object is referenced from outside when its own count exceeds the
+ * references the recognised blocks hold to it, and a reference from outside them was found (a
+ * count above every reference found is a surplus that nothing holds). Any other block, or an
+ * object whose count is 0 (a dead one on a free list, or stale words that look like one): when
+ * a root or a block this collection does not dump references it. */
+static int snap_has_outside_refs(const struct snap *s, uint32_t v)
+{
+    if (!(s->refs[v].limit & SNAP_ROLE_OBJECT) || !s->refs[v].external)
+        return s->refs[v].external != 0;
+    const struct snap_object *o = &((const struct snap_object *)s->objects.data)[s->object_of[v]];
+    return !(o->refcount + o->weak) || o->refcount + o->weak > s->refs[v].internal;
+}
+
 /* Returns -1 when the snapshot is out of memory for the counts. */
 int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles)
 {
@@ -77,7 +90,7 @@ int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles)
     for (uint32_t v = 0; v < n; v++) {
         first[v + 1] = first[v] + s->refs[v].out;
         dead[v] = 1;
-        if (s->refs[v].external) {
+        if (snap_has_outside_refs(s, v)) {
             dead[v] = 0;
             queue[tail++] = v;
         }

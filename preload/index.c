@@ -66,7 +66,8 @@ void snap_add_root(struct snap *s, uint32_t kind, uint32_t index, uint64_t where
 static void index_block(struct snap *s, uint64_t size, uint32_t flags)
 {
     uint32_t t = s->nblocks++;
-    s->refs[t].limit = size == 0 ? 1 : size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    /* A larger block is a large one, whose lookup checks the whole size itself. */
+    s->refs[t].limit = size == 0 ? 1 : size > SNAP_LIMIT_MASK ? SNAP_LIMIT_MASK : (uint32_t)size;
     s->bytes += size;
     if (flags & ATOLL_DUMP_BLOCK_LOADER)
         snap_add_root(s, ATOLL_DUMP_ROOT_LOADER, 0, 0, t);
@@ -165,8 +166,9 @@ static uintptr_t next_chunk(uintptr_t address)
     return size_field & 2 ? 0 : address - 16 + (size_field & ~(uint64_t)7);
 }
 
-/* The dumped large block containing v, or ATOLL_NONE. */
-uint32_t snap_lookup_large(const struct snap *s, uintptr_t v)
+/* The dumped large block containing v, or ATOLL_NONE; how far into it in *delta (clamped below
+ * the limit of a block's size). */
+uint32_t snap_lookup_large(const struct snap *s, uintptr_t v, uint32_t *delta)
 {
     size_t lo = 0, hi = s->nlarge;
     while (lo < hi) {
@@ -180,10 +182,28 @@ uint32_t snap_lookup_large(const struct snap *s, uintptr_t v)
     uint64_t size = l->meta.size ? l->meta.size : 1;
     if (v - l->address >= size || v == next_chunk(l->address))
         return ATOLL_NONE;
+    *delta = v - l->address < SNAP_LIMIT_MASK ? (uint32_t)(v - l->address) : SNAP_LIMIT_MASK - 1;
     return s->large_index[lo - 1];
 }
 
-/* The dumped block v points into, or ATOLL_NONE. */
+uint32_t snap_find_block(const struct snap *s, uintptr_t v, uint64_t *delta)
+{
+    const struct dumped_word *word;
+    uint64_t bit;
+    uint32_t d, t;
+    if (snap_slot(s, v, &word, &bit, &d))
+        t = snap_slot_block(word, bit);
+    else if (v - s->large_lo < s->large_span)
+        t = snap_lookup_large(s, v, &d);
+    else
+        return ATOLL_NONE;
+    if (t == ATOLL_NONE || d >= (s->refs[t].limit & SNAP_LIMIT_MASK))
+        return ATOLL_NONE;
+    *delta = d;
+    return t;
+}
+
+/* The dumped block a root word v references, or ATOLL_NONE. */
 uint32_t snap_lookup(const struct snap *s, uintptr_t v)
 {
     const struct dumped_word *word;
@@ -192,43 +212,35 @@ uint32_t snap_lookup(const struct snap *s, uintptr_t v)
     if (snap_slot(s, v, &word, &bit, &delta))
         t = snap_slot_block(word, bit);
     else if (v - s->large_lo < s->large_span)
-        t = snap_lookup_large(s, v), delta = 0;
+        t = snap_lookup_large(s, v, &delta);
     else
         return ATOLL_NONE;
-    return t != ATOLL_NONE && delta < s->refs[t].limit ? t : ATOLL_NONE;
+    if (t == ATOLL_NONE)
+        return ATOLL_NONE;
+    uint32_t limit = s->refs[t].limit;
+    if (delta >= limit || (limit > SNAP_LIMIT_MASK &&
+                           !snap_role_accepts(s, ATOLL_NONE, t, delta, limit)))
+        return ATOLL_NONE;
+    return t;
 }
 
-static void write_block(struct snap *s, struct dump_out *w, uint32_t t, uintptr_t addr,
-                        uint64_t size, uint64_t stamp, uint32_t site, uint32_t flags)
+static void each_large(struct snap *s, size_t from, size_t to, snap_block_fn *fn, void *arg)
 {
-    const struct block_refs *r = &s->refs[t];
-    struct atoll_dump_block b = {
-        .address = addr,
-        .size = size,
-        .seq = stamp >> ATOLL_EPOCH_BITS,
-        .site = site,
-        .refcount = r->external + r->internal,
-        .generation = (uint8_t)atoll_generation_of(stamp),
-        .flags = (uint8_t)flags,
-    };
-    if (s->dead && s->dead[t])
-        s->dead_bytes += size;
-    dump_out_put(w, &b, sizeof b);
+    for (size_t i = from; i < to; i++) {
+        const struct atoll_large_block *l = &s->large[i];
+        if (s->large_index[i] == ATOLL_NONE)
+            continue;
+        struct snap_block b = { .t = s->large_index[i], .address = l->address,
+                                .size = l->meta.size, .stamp = l->meta.stamp,
+                                .site = l->meta.site,
+                                .flags = l->meta.flags | ATOLL_DUMP_BLOCK_LARGE };
+        fn(s, &b, arg);
+    }
 }
 
-static void write_large(struct snap *s, struct dump_out *w, size_t from, size_t to)
+void snap_each_block(struct snap *s, snap_block_fn *fn, void *arg)
 {
-    for (size_t i = from; i < to; i++)
-        if (s->large_index[i] != ATOLL_NONE)
-            write_block(s, w, s->large_index[i], s->large[i].address, s->large[i].meta.size,
-                        s->large[i].meta.stamp, s->large[i].meta.site, s->large[i].meta.flags |
-                        ATOLL_DUMP_BLOCK_LARGE);
-}
-
-/* The BLOCKS section's records, in the index's order, rebuilt from the metadata. */
-void snap_write_blocks(struct snap *s, struct dump_out *w)
-{
-    write_large(s, w, 0, s->high_large);
+    each_large(s, 0, s->high_large, fn, arg);
     for (size_t i = 0; i < s->npools; i++) {
         const struct atoll_pool *p = &atoll_g.pools[i];
         const struct dumped_word *words = &s->words[i * ATOLL_BITMAP_WORDS];
@@ -241,9 +253,34 @@ void snap_write_blocks(struct snap *s, struct dump_out *w)
                 unsigned idx = wd * 64 + (unsigned)__builtin_ctzll(bits);
                 uintptr_t addr = base + (uintptr_t)idx * p->bsize;
                 const struct atoll_small_meta *m = atoll_small_meta_of(p, (void *)addr);
-                write_block(s, w, t++, addr, m->size, m->stamp, m->site, m->flags);
+                struct snap_block b = { .t = t++, .address = addr, .size = m->size,
+                                        .stamp = m->stamp, .site = m->site, .flags = m->flags };
+                fn(s, &b, arg);
             }
         }
     }
-    write_large(s, w, s->high_large, s->nlarge);
+    each_large(s, s->high_large, s->nlarge, fn, arg);
+}
+
+static void write_block(struct snap *s, const struct snap_block *blk, void *arg)
+{
+    const struct block_refs *r = &s->refs[blk->t];
+    struct atoll_dump_block b = {
+        .address = blk->address,
+        .size = blk->size,
+        .seq = blk->stamp >> ATOLL_EPOCH_BITS,
+        .site = blk->site,
+        .refcount = r->external + r->internal,
+        .generation = (uint8_t)atoll_generation_of(blk->stamp),
+        .flags = (uint8_t)blk->flags,
+    };
+    if (s->dead && s->dead[blk->t])
+        s->dead_bytes += blk->size;
+    dump_out_put(arg, &b, sizeof b);
+}
+
+/* The BLOCKS section's records, in the index's order, rebuilt from the metadata. */
+void snap_write_blocks(struct snap *s, struct dump_out *w)
+{
+    snap_each_block(s, write_block, w);
 }

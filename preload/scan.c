@@ -72,13 +72,21 @@ static void settle_oldest(struct snap *s, struct ring *q)
     if (c->to == ATOLL_NONE)
         return;
     struct block_refs *r = &s->refs[c->to];
-    if (c->delta >= r->limit)
+    uint32_t limit = r->limit;
+    if (c->delta >= limit ||
+        (limit > SNAP_LIMIT_MASK && !snap_role_accepts(s, c->from, c->to, c->delta, limit)))
         return;
     if (c->from == ATOLL_NONE) {
         r->external++;
         return;
     }
-    r->internal++;
+    /* To a live object, a reference from memory no layout describes is a reference from
+     * outside, as CPython's gc counts one from C code. It is still an edge. */
+    if ((limit & (SNAP_ROLE_OBJECT | SNAP_ROLE_DEAD)) == SNAP_ROLE_OBJECT &&
+        !snap_recognised(s, c->from))
+        r->external++;
+    else
+        r->internal++;
     s->refs[c->from].out++;
     uint32_t *to = cvec_push(&s->to);
     if (to)
@@ -88,17 +96,15 @@ static void settle_oldest(struct snap *s, struct ring *q)
     s->nedges++;
 }
 
-static void scan_block(struct snap *s, struct ring *q, uintptr_t start, uint64_t size,
-                       uint32_t from)
+static void scan_words(struct snap *s, struct ring *q, const uintptr_t *w, uint64_t k0,
+                       uint64_t k1, uint32_t from)
 {
-    uint64_t words = size / 8;
-    const uintptr_t *w = (const uintptr_t *)start;
-    for (uint64_t k = 0; k < words; k++) {
+    for (uint64_t k = k0; k < k1; k++) {
         struct candidate c = { .offset = k * 8, .from = from };
         if (snap_slot(s, w[k], &c.word, &c.bit, &c.delta)) {
             __builtin_prefetch(c.word);
         } else if (w[k] - s->large_lo < s->large_span) {
-            c.to = snap_lookup_large(s, w[k]);
+            c.to = snap_lookup_large(s, w[k], &c.delta);
             if (c.to == ATOLL_NONE)
                 continue;
         } else {
@@ -110,7 +116,31 @@ static void scan_block(struct snap *s, struct ring *q, uintptr_t start, uint64_t
         if (q->len - q->ready > DIST)
             resolve_oldest_pending(s, q);
     }
-    s->words_scanned += words;
+    s->words_scanned += k1 - k0;
+}
+
+/* A recognised block is scanned up to its layout's end, its non-reference words read as 0. */
+static void scan_recognised(struct snap *s, struct ring *q, uintptr_t start, uint64_t size,
+                            uint32_t from)
+{
+    const struct snap_object *o = &((const struct snap_object *)s->objects.data)[s->object_of[from]];
+    uint64_t words = (o->scan_bytes < size ? o->scan_bytes : size) / 8;
+    const uintptr_t *w = (const uintptr_t *)start;
+    uintptr_t head[64];
+    uint64_t n = words < 64 ? words : 64;
+    for (uint64_t k = 0; k < n; k++)
+        head[k] = (o->skip >> k) & 1 ? 0 : w[k];
+    scan_words(s, q, head, 0, n, from);
+    scan_words(s, q, w, n, words, from);
+}
+
+static void scan_block(struct snap *s, struct ring *q, uintptr_t start, uint64_t size,
+                       uint32_t from)
+{
+    if (from != ATOLL_NONE && snap_recognised(s, from))
+        scan_recognised(s, q, start, size, from);
+    else
+        scan_words(s, q, (const uintptr_t *)start, 0, size / 8, from);
 }
 
 static void scan_large_range(struct snap *s, struct ring *q, size_t from, size_t to)

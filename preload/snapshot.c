@@ -209,6 +209,7 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
         atoll_log("collection %u: out of memory in the snapshot", job->collection);
         fail(result);
     }
+    snap_find_objects(&s);
 
     struct atoll_collect_result r;
     memset(&r, 0, sizeof r);

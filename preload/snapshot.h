@@ -52,6 +52,26 @@ struct block_refs {
     uint32_t out;                     /* EDGES from it */
 };
 
+/* block_refs.limit: the requested size (clamped), or, for a block a runtime layout recognised
+ * (objects.c), its role: an object, to which only a pointer to its start (at the offset in the
+ * low bits) is a reference; or a block an object owns, to which only its owner's pointer is.
+ * A dead object (count 0: on a free list) references no live-counted object. */
+#define SNAP_ROLE_OBJECT 0x80000000u
+#define SNAP_ROLE_OWNED 0x40000000u
+#define SNAP_ROLE_DEAD 0x20000000u
+#define SNAP_LIMIT_MASK 0x1fffffffu
+
+/* A recognised block: an object, or a block an object owns. */
+struct snap_object {
+    uint32_t block;
+    uint32_t owner;                   /* the object's block; ATOLL_NONE: claimed twice, dropped */
+    uint32_t type;                    /* string offset */
+    uint16_t runtime, offset;
+    uint64_t refcount, weak;
+    uint64_t skip;                    /* bit k: word k of the block is not a reference */
+    uint64_t scan_bytes;              /* the words of [0, scan_bytes) are scanned */
+};
+
 /* The live blocks of a pool, in address order. */
 struct live_iter {
     const struct atoll_pool *p;
@@ -91,7 +111,7 @@ struct mapping {
     const char *path;                 /* points into the maps text; "" if anonymous */
 };
 
-#define DUMP_SECTIONS 9
+#define DUMP_SECTIONS 10
 
 /* The dump file being written: sections stream through an aligned buffer. */
 struct dump_out {
@@ -130,6 +150,10 @@ struct snap {
     struct cvec to;                   /* uint32_t: the edges' targets, for the counts */
     struct cvec roots;                /* struct atoll_dump_root */
     uint64_t words_scanned, root_bytes;
+    /* objects of refcounting runtimes (objects.c) */
+    struct cvec objects;              /* struct snap_object */
+    uint32_t *object_of;              /* per block: index into objects, or ATOLL_NONE */
+    struct cvec claims;               /* struct snap_claim: owned blocks, before they are checked */
     /* process */
     struct mapping *maps;
     size_t nmaps;
@@ -142,9 +166,54 @@ struct snap {
 int snap_index_blocks(struct snap *s);
 uint32_t snap_lookup(const struct snap *s, uintptr_t v);
 /* v must lie in [large_lo, large_lo + large_span). */
-uint32_t snap_lookup_large(const struct snap *s, uintptr_t v);
+uint32_t snap_lookup_large(const struct snap *s, uintptr_t v, uint32_t *delta);
 void snap_add_root(struct snap *s, uint32_t kind, uint32_t index, uint64_t where, uint32_t t);
 void snap_write_blocks(struct snap *s, struct dump_out *w);
+
+/* A dumped block, as its metadata describes it. */
+struct snap_block {
+    uint32_t t;                       /* its dump index */
+    uintptr_t address;
+    uint64_t size, stamp;
+    uint32_t site, flags;
+};
+typedef void snap_block_fn(struct snap *s, const struct snap_block *b, void *arg);
+/* Calls fn for every dumped block, in the dump's order. */
+void snap_each_block(struct snap *s, snap_block_fn *fn, void *arg);
+/* The dumped block v points into (ATOLL_NONE if none) and how far into it, ignoring roles. */
+uint32_t snap_find_block(const struct snap *s, uintptr_t v, uint64_t *delta);
+
+/* elfsym.c */
+int snap_readable(const struct snap *s, uintptr_t lo, uintptr_t hi);
+uintptr_t snap_symbol(const struct snap *s, const char *name, uint32_t *module);
+uintptr_t snap_module_symbol(const struct snap *s, uint32_t module, const char *name);
+
+/* objects.c */
+void snap_find_objects(struct snap *s);
+struct snap_object *snap_add_object(struct snap *s, uint32_t t, uint16_t runtime, uint16_t offset,
+                                    uint64_t refcount, uint32_t type);
+void snap_claim(struct snap *s, uint32_t owner, uintptr_t pointer, uint64_t scan_bytes);
+void snap_write_objects(struct snap *s, struct dump_out *w);
+
+/* Whether a word pointing delta bytes into block `to` (whose limit has a role) is a reference
+ * from block `from` (ATOLL_NONE: a root). */
+static inline int snap_role_accepts(const struct snap *s, uint32_t from, uint32_t to,
+                                    uint32_t delta, uint32_t limit)
+{
+    if (limit & SNAP_ROLE_OBJECT)
+        return delta == (limit & SNAP_LIMIT_MASK) &&
+               ((limit & SNAP_ROLE_DEAD) || from == ATOLL_NONE ||
+                !(s->refs[from].limit & SNAP_ROLE_DEAD));
+    const struct snap_object *o = s->objects.data;
+    return delta < (limit & SNAP_LIMIT_MASK) && from != ATOLL_NONE &&
+           o[s->object_of[to]].owner == from;
+}
+
+/* Whether block t's words are a recognised object's or an owned block's. */
+static inline int snap_recognised(const struct snap *s, uint32_t t)
+{
+    return s->refs[t].limit > SNAP_LIMIT_MASK;
+}
 
 /* scan.c */
 void snap_scan_range(struct snap *s, uintptr_t lo, uintptr_t hi, uint32_t kind, uint32_t index,

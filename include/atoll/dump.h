@@ -35,6 +35,7 @@ enum atoll_dump_section_type {
     ATOLL_DUMP_SEC_BLOCKS = 7,           /* struct atoll_dump_block, sorted by address */
     ATOLL_DUMP_SEC_EDGES = 8,            /* struct atoll_dump_edge, sorted by (from, offset) */
     ATOLL_DUMP_SEC_ROOTS = 9,            /* struct atoll_dump_root */
+    ATOLL_DUMP_SEC_OBJECTS = 10,         /* struct atoll_dump_object, sorted by block (optional) */
 };
 
 struct atoll_dump_section {
@@ -144,6 +145,28 @@ struct atoll_dump_root {
     uint32_t reserved;
 };
 
+/* Blocks recognised as objects of a refcounting runtime, and the blocks they own. */
+enum atoll_dump_runtime {
+    ATOLL_DUMP_RUNTIME_CPYTHON = 1,
+    ATOLL_DUMP_RUNTIME_GOBJECT = 2,
+    ATOLL_DUMP_RUNTIME_SHARED_PTR = 3,   /* a libstdc++ shared_ptr control block */
+    ATOLL_DUMP_RUNTIME_ANNOTATED = 4,    /* declared through atoll_annotate() */
+};
+
+/* An object: owner == block, refcount is the count the runtime keeps in it, and only pointers to
+ * its start (block address + offset) are references to it. An owned block (an item array, a
+ * table): owner is the object's block and only the owner's reference to it counts; the
+ * references it holds are the owner's. */
+struct atoll_dump_object {
+    uint32_t block;                 /* BLOCKS index */
+    uint32_t owner;                 /* BLOCKS index of the object (block itself for an object) */
+    uint32_t type;                  /* string offset: the type's name; "" for an owned block */
+    uint16_t runtime;               /* enum atoll_dump_runtime */
+    uint16_t offset;                /* the object's start inside its block */
+    uint64_t refcount;              /* the runtime's count (objects); 0 for an owned block */
+    uint64_t weak;                  /* references the runtime counts apart: weak ones (shared_ptr) */
+};
+
 _Static_assert(sizeof(struct atoll_dump_header) == 64, "header layout");
 _Static_assert(sizeof(struct atoll_dump_section) == 32, "section layout");
 _Static_assert(sizeof(struct atoll_dump_process) == 96, "process layout");
@@ -153,5 +176,6 @@ _Static_assert(sizeof(struct atoll_dump_site) == 8, "site layout");
 _Static_assert(sizeof(struct atoll_dump_block) == 40, "block layout");
 _Static_assert(sizeof(struct atoll_dump_edge) == 16, "edge layout");
 _Static_assert(sizeof(struct atoll_dump_root) == 24, "root layout");
+_Static_assert(sizeof(struct atoll_dump_object) == 32, "object layout");
 
 #endif

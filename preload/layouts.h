@@ -1,0 +1,21 @@
+/* The layouts of refcounted objects that the snapshot recognises (objects.c drives them). Each
+ * runtime's file finds its runtime in the process and, for a dumped block, decides whether it
+ * is one of its objects: snap_add_object with the object's count, the words that are no
+ * references (snap_object.skip), and snap_claim for the blocks it owns. */
+#ifndef ATOLL_LAYOUTS_H
+#define ATOLL_LAYOUTS_H
+
+#include "snapshot.h"
+
+struct layout {
+    /* Returns 1 when block t (at address, of size bytes) is the runtime's object. */
+    int (*classify)(struct snap *s, struct layout *l, uint32_t t, uintptr_t address,
+                    uint64_t size);
+};
+
+#define LAYOUT_MAX 4
+
+/* Each returns NULL when its runtime is not in the process. */
+struct layout *cpython_layout(struct snap *s);
+
+#endif

@@ -1,0 +1,145 @@
+/* Objects of refcounting runtimes in the snapshot: which dumped blocks the layouts (pyobjects.c,
+ * and the others listed in snap_find_objects) recognise as objects, which blocks those objects
+ * own, and the OBJECTS section that tells the analyzer.
+ *
+ * A recognised object's own count replaces the conservative one in CPython's rule, so stale
+ * pointers on stacks cannot keep its garbage alive: only a pointer to its start is a reference
+ * to it, and only the references from other recognised blocks are subtracted from its count.
+ * A block it owns (a list's item array) is referenced by its owner alone; the references the
+ * owned block holds are the owner's, as CPython's tp_traverse reports them. */
+#include "snapshot.h"
+#include "layouts.h"
+
+struct snap_claim {
+    uint32_t owner, block;
+    uint64_t scan_bytes;
+};
+
+struct snap_object *snap_add_object(struct snap *s, uint32_t t, uint16_t runtime, uint16_t offset,
+                                    uint64_t refcount, uint32_t type)
+{
+    struct snap_object *o = cvec_push(&s->objects);
+    if (!o)
+        return NULL;
+    *o = (struct snap_object){ .block = t, .owner = t, .type = type, .runtime = runtime,
+                               .offset = offset, .refcount = refcount,
+                               .scan_bytes = UINT64_MAX };
+    s->object_of[t] = (uint32_t)(s->objects.len - 1);
+    return o;
+}
+
+/* The block `pointer` points into belongs to object `owner`, which reaches it by that pointer;
+ * its first scan_bytes hold the references. Checked once every object is known. */
+void snap_claim(struct snap *s, uint32_t owner, uintptr_t pointer, uint64_t scan_bytes)
+{
+    uint64_t delta;
+    uint32_t t = snap_find_block(s, pointer, &delta);
+    if (t == ATOLL_NONE || t == owner)
+        return;
+    struct snap_claim *c = cvec_push(&s->claims);
+    if (c)
+        *c = (struct snap_claim){ .owner = owner, .block = t,
+                                  .scan_bytes = scan_bytes == UINT64_MAX ? UINT64_MAX
+                                                                         : delta + scan_bytes };
+}
+
+/* A block claimed by two objects belongs to neither; a live object is never owned, but what
+ * looked like a dead one (count 0) is the stale start of a reused block when an object claims
+ * it. */
+static void settle_claims(struct snap *s)
+{
+    const struct snap_claim *c = s->claims.data;
+    for (size_t i = 0; i < s->claims.len; i++) {
+        uint32_t k = s->object_of[c[i].block];
+        if (k == ATOLL_NONE) {
+            struct snap_object *o = cvec_push(&s->objects);
+            if (!o)
+                return;
+            const struct snap_object *owner =
+                &((const struct snap_object *)s->objects.data)[s->object_of[c[i].owner]];
+            *o = (struct snap_object){ .block = c[i].block, .owner = c[i].owner,
+                                       .runtime = owner->runtime,
+                                       .scan_bytes = c[i].scan_bytes };
+            s->object_of[c[i].block] = (uint32_t)(s->objects.len - 1);
+            continue;
+        }
+        struct snap_object *o = &((struct snap_object *)s->objects.data)[k];
+        if (o->owner == o->block && !o->refcount && !o->weak) {
+            const struct snap_object *owner =
+                &((const struct snap_object *)s->objects.data)[s->object_of[c[i].owner]];
+            *o = (struct snap_object){ .block = c[i].block, .owner = c[i].owner,
+                                       .runtime = owner->runtime,
+                                       .scan_bytes = c[i].scan_bytes };
+        } else if (o->owner != o->block && o->owner != c[i].owner) {
+            o->owner = ATOLL_NONE;
+        }
+    }
+}
+
+/* The roles go into the blocks' limits last: until then lookups see plain sizes. */
+static void set_roles(struct snap *s)
+{
+    struct snap_object *o = s->objects.data;
+    for (size_t i = 0; i < s->objects.len; i++) {
+        uint32_t *limit = &s->refs[o[i].block].limit;
+        if (o[i].owner == ATOLL_NONE)
+            s->object_of[o[i].block] = ATOLL_NONE;
+        else if (o[i].owner == o[i].block)
+            *limit = SNAP_ROLE_OBJECT | (o[i].refcount || o[i].weak ? 0 : SNAP_ROLE_DEAD) |
+                     o[i].offset;
+        else
+            *limit = SNAP_ROLE_OWNED | (*limit & SNAP_LIMIT_MASK);
+    }
+}
+
+struct classify {
+    struct layout *layouts[LAYOUT_MAX];
+    unsigned n;
+};
+
+static void classify_block(struct snap *s, const struct snap_block *b, void *arg)
+{
+    const struct classify *c = arg;
+    for (unsigned i = 0; i < c->n; i++)
+        if (c->layouts[i]->classify(s, c->layouts[i], b->t, b->address, b->size))
+            return;
+}
+
+static void detect(struct snap *s, struct classify *c)
+{
+    struct layout *l;
+    if ((l = cpython_layout(s)))
+        c->layouts[c->n++] = l;
+}
+
+void snap_find_objects(struct snap *s)
+{
+    struct classify c = { .n = 0 };
+    detect(s, &c);
+    if (!c.n || !s->nblocks)
+        return;
+    cvec_init(&s->objects, sizeof(struct snap_object));
+    cvec_init(&s->claims, sizeof(struct snap_claim));
+    s->object_of = cmem_alloc((size_t)s->nblocks * sizeof *s->object_of);
+    if (!s->object_of)
+        return;
+    memset(s->object_of, 0xff, (size_t)s->nblocks * sizeof *s->object_of);
+    snap_each_block(s, classify_block, &c);
+    settle_claims(s);
+    set_roles(s);
+}
+
+/* OBJECTS, in block order. */
+void snap_write_objects(struct snap *s, struct dump_out *w)
+{
+    const struct snap_object *o = s->objects.data;
+    for (uint32_t t = 0; s->object_of && t < s->nblocks; t++) {
+        uint32_t k = s->object_of[t];
+        if (k == ATOLL_NONE)
+            continue;
+        struct atoll_dump_object r = { .block = t, .owner = o[k].owner, .type = o[k].type,
+                                       .runtime = o[k].runtime, .offset = o[k].offset,
+                                       .refcount = o[k].refcount, .weak = o[k].weak };
+        dump_out_put(w, &r, sizeof r);
+    }
+}

@@ -1,0 +1,285 @@
+/* CPython 3.8 to 3.13 objects (PYTHONMALLOC=malloc puts every one in its own malloc block).
+ *
+ * The interpreter is found by its exported symbols (PyType_Type and the built-in types), in the
+ * executable or in libpython. A block is an object when a word where an object's ob_type would
+ * be holds a type: a pointer whose own ob_type is `type` (or a metatype whose ob_type is), read
+ * only where the process has readable memory. Where the object starts depends on the type:
+ *
+ *   non-GC object (str, int):         [ob_refcnt, ob_type, ...]                 offset 0
+ *   GC object:                        [_gc_next, _gc_prev, ob_refcnt, ob_type]  offset 16
+ *   GC object with a pre-header       [2 words, _gc_next, _gc_prev, ...]       offset 32
+ *     (3.11+: Py_TPFLAGS_MANAGED_DICT, 3.12+: or MANAGED_WEAKREF)
+ *
+ * Words that hold no counted reference are not scanned: the GC list links, the weak reference
+ * list head (tp_weaklistoffset) and a weak reference's referent and list links. The blocks an
+ * object owns: a list's item array (its first ob_size words), a dict's table, a set's table,
+ * an instance's value array (3.11, 3.12). */
+#include "layouts.h"
+
+#include <string.h>
+
+#define TP_NAME 24
+#define TP_BASICSIZE 32
+#define TP_ITEMSIZE 40
+#define TP_FLAGS 168
+#define TP_WEAKLISTOFFSET 208
+#define TP_BASE 256
+#define TP_END 296                      /* through tp_dictoffset: fields read from a type */
+
+#define F_MANAGED_WEAKREF (1ul << 3)
+#define F_MANAGED_DICT (1ul << 4)
+#define F_HAVE_GC (1ul << 14)
+#define F_TYPE_SUBCLASS (1ul << 31)
+
+#define MAX_REFCNT (1ll << 30)          /* above: immortal (3.12+) or no object */
+
+enum kind { K_OTHER, K_LIST, K_DICT, K_SET, K_WEAKREF, K_KINDS };
+
+struct pytype {
+    uintptr_t addr;                     /* 0: a free slot */
+    uint32_t name;
+    uint8_t kind, gc, preheader;
+    int64_t weaklistoffset;
+    uint64_t basicsize;
+};
+
+#define MISS_SLOTS 4096
+
+struct cpython {
+    struct layout l;
+    uintptr_t type_type;
+    uintptr_t known[K_KINDS][3];        /* the built-in types of each kind */
+    unsigned version;                   /* 0x030b for 3.11; 0 before 3.11 (no Py_Version) */
+    struct pytype *types;
+    size_t cap, used;
+    uintptr_t miss[MISS_SLOTS];         /* words recently found not to be types */
+};
+
+static uint64_t word(uintptr_t a)
+{
+    return *(const uint64_t *)a;
+}
+
+static size_t slot_of(uintptr_t a, size_t cap)
+{
+    return (size_t)((a >> 3) * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1);
+}
+
+/* The slot holding a, or the free slot where it would go. */
+static struct pytype *find_slot(struct cpython *py, uintptr_t a)
+{
+    size_t i = slot_of(a, py->cap);
+    while (py->types[i].addr && py->types[i].addr != a)
+        i = (i + 1) & (py->cap - 1);
+    return &py->types[i];
+}
+
+static struct pytype *insert(struct cpython *py, const struct pytype *t)
+{
+    if (2 * (py->used + 1) > py->cap) {
+        size_t oldcap = py->cap, cap = oldcap ? 2 * oldcap : 256;
+        struct pytype *old = py->types, *nt = cmem_alloc(cap * sizeof *nt);
+        if (!nt)
+            return NULL;
+        py->types = nt;
+        py->cap = cap;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].addr)
+                *find_slot(py, old[i].addr) = old[i];
+        if (old)
+            cmem_free(old, oldcap * sizeof *old);
+    }
+    struct pytype *slot = find_slot(py, t->addr);
+    *slot = *t;
+    py->used++;
+    return slot;
+}
+
+/* A NUL-terminated name of at most 255 printable characters, all readable. */
+static size_t name_length(const struct snap *s, uintptr_t name)
+{
+    for (size_t n = 0; n < 256; n++) {
+        if (!snap_readable(s, name + n, name + n + 1))
+            return 0;
+        unsigned char c = *(const unsigned char *)(name + n);
+        if (!c)
+            return n;
+        if (c < 32 || c > 126)
+            return 0;
+    }
+    return 0;
+}
+
+static enum kind kind_of(const struct snap *s, const struct cpython *py, uintptr_t t)
+{
+    for (int depth = 0; depth < 32 && t; depth++) {
+        for (int k = K_LIST; k < K_KINDS; k++)
+            for (int i = 0; i < 3; i++)
+                if (py->known[k][i] && py->known[k][i] == t)
+                    return (enum kind)k;
+        if (!snap_readable(s, t, t + TP_END))
+            return K_OTHER;
+        t = word(t + TP_BASE);
+    }
+    return K_OTHER;
+}
+
+/* Whether t is a type object: its ob_type is `type`, or a type whose ob_type is (metaclasses,
+ * two levels deep). */
+static int is_type(const struct snap *s, const struct cpython *py, uintptr_t t, int depth)
+{
+    if ((t & 7) || !snap_readable(s, t, t + TP_END))
+        return 0;
+    uintptr_t meta = word(t + 8);
+    if (meta == py->type_type)
+        return 1;
+    return depth < 2 && is_type(s, py, meta, depth + 1) &&
+           (word(meta + TP_FLAGS) & F_TYPE_SUBCLASS);
+}
+
+/* The type at a, or NULL when a is not one. */
+static const struct pytype *type_at(struct snap *s, struct cpython *py, uintptr_t a)
+{
+    if (!a || (a & 7))
+        return NULL;
+    if (py->cap) {
+        const struct pytype *t = find_slot(py, a);
+        if (t->addr)
+            return t;
+    }
+    uintptr_t *miss = &py->miss[slot_of(a, MISS_SLOTS)];
+    if (*miss == a || !is_type(s, py, a, 0)) {
+        *miss = a;
+        return NULL;
+    }
+    uint64_t flags = word(a + TP_FLAGS), basic = word(a + TP_BASICSIZE);
+    uintptr_t name = word(a + TP_NAME);
+    size_t len = name_length(s, name);
+    if (basic < 16 || basic > (1u << 24) || word(a + TP_ITEMSIZE) > (1u << 16) || !len) {
+        *miss = a;
+        return NULL;
+    }
+    struct pytype t = {
+        .addr = a,
+        .name = snap_add_string(s, (const char *)name, len),
+        .kind = (uint8_t)kind_of(s, py, a),
+        .gc = (flags & F_HAVE_GC) != 0,
+        .preheader = py->version >= 0x030b && (flags & (F_MANAGED_DICT | F_MANAGED_WEAKREF)),
+        .weaklistoffset = (int64_t)word(a + TP_WEAKLISTOFFSET),
+        .basicsize = basic,
+    };
+    return insert(py, &t);
+}
+
+static void skip_word(struct snap_object *o, int64_t byte)
+{
+    if (byte >= 0 && byte < 64 * 8)
+        o->skip |= 1ull << (byte / 8);
+}
+
+/* What the object at obj (offset off in block t) owns, and its words that are no references. */
+static void describe(struct snap *s, const struct cpython *py, const struct pytype *ty,
+                     struct snap_object *o, uintptr_t block, uint64_t size)
+{
+    int64_t off = o->offset;
+    uintptr_t obj = block + (uintptr_t)off;
+    if (ty->gc) {
+        skip_word(o, off - 16);
+        skip_word(o, off - 8);
+    }
+    if (ty->weaklistoffset)
+        skip_word(o, off + ty->weaklistoffset);
+    uint64_t avail = size - (uint64_t)off;
+    switch (ty->kind) {
+    case K_LIST:
+        if (avail >= 40 && word(obj + 16) < (1ull << 40))
+            snap_claim(s, o->block, word(obj + 24), word(obj + 16) * 8);
+        break;
+    case K_DICT:
+        if (avail >= 48)
+            snap_claim(s, o->block, word(obj + 40) ? word(obj + 40) : word(obj + 32), UINT64_MAX);
+        break;
+    case K_SET:
+        if (avail >= 48 && word(obj + 40) != obj + 64)
+            snap_claim(s, o->block, word(obj + 40), UINT64_MAX);
+        break;
+    case K_WEAKREF:
+        skip_word(o, off + 16);
+        skip_word(o, off + 40);
+        skip_word(o, off + 48);
+        break;
+    default:
+        break;
+    }
+    /* 3.11 keeps an instance's attribute values in the pre-header's first word; 3.12 in the
+     * second, tagged with 1. */
+    if (ty->preheader && py->version == 0x030b)
+        snap_claim(s, o->block, word(block), UINT64_MAX);
+    else if (ty->preheader && py->version == 0x030c && (word(block + 8) & 1))
+        snap_claim(s, o->block, word(block + 8), UINT64_MAX);
+}
+
+/* A GC object is on no list (_gc_next 0) or its successor's _gc_prev (flags in the low two
+ * bits) leads back to it: stale words in a reused block rarely pass. */
+static int gc_linked(const struct snap *s, uintptr_t head)
+{
+    uintptr_t next = word(head);
+    return !next || (!(next & 7) && snap_readable(s, next, next + 16) &&
+                     (word(next + 8) & ~(uintptr_t)3) == head);
+}
+
+static int classify(struct snap *s, struct layout *l, uint32_t t, uintptr_t address,
+                    uint64_t size)
+{
+    struct cpython *py = (struct cpython *)l;
+    static const struct {
+        uint16_t offset;
+        uint8_t gc, preheader;
+    } at[3] = { { 0, 0, 0 }, { 16, 1, 0 }, { 32, 1, 1 } };
+    for (int i = 0; i < 3; i++) {
+        uint16_t off = at[i].offset;
+        if (size < off + 16u)
+            return 0;
+        const struct pytype *ty = type_at(s, py, word(address + off + 8));
+        if (!ty || ty->gc != at[i].gc || ty->preheader != at[i].preheader ||
+            size < off + ty->basicsize || (ty->gc && !gc_linked(s, address + off - 16)))
+            continue;
+        int64_t refcnt = (int64_t)word(address + off);
+        if (refcnt < 0 || refcnt >= MAX_REFCNT)
+            return 0;
+        struct snap_object *o = snap_add_object(s, t, ATOLL_DUMP_RUNTIME_CPYTHON, off,
+                                                (uint64_t)refcnt, ty->name);
+        /* Count 0: a dead object on one of the interpreter's free lists (or the stale start
+         * of a reused block, which an owner's claim corrects): its words only chain the list. */
+        if (o && refcnt)
+            describe(s, py, ty, o, address, size);
+        return o != NULL;
+    }
+    return 0;
+}
+
+struct layout *cpython_layout(struct snap *s)
+{
+    static struct cpython py;
+    uint32_t module;
+    memset(&py, 0, sizeof py);
+    py.type_type = snap_symbol(s, "PyType_Type", &module);
+    if (!py.type_type)
+        return NULL;
+    static const char *const names[K_KINDS][3] = {
+        [K_LIST] = { "PyList_Type" },
+        [K_DICT] = { "PyDict_Type" },
+        [K_SET] = { "PySet_Type", "PyFrozenSet_Type" },
+        [K_WEAKREF] = { "_PyWeakref_RefType", "_PyWeakref_ProxyType",
+                        "_PyWeakref_CallableProxyType" },
+    };
+    for (int k = 0; k < K_KINDS; k++)
+        for (int i = 0; i < 3; i++)
+            if (names[k][i])
+                py.known[k][i] = snap_module_symbol(s, module, names[k][i]);
+    uintptr_t version = snap_module_symbol(s, module, "Py_Version");
+    if (version && snap_readable(s, version, version + 8))
+        py.version = (unsigned)(word(version) >> 16) & 0xffff;
+    py.l.classify = classify;
+    return &py.l;
+}
