@@ -140,6 +140,9 @@ int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_
     progress("grouping leaks");
     if (group_leaks(d, a->cls, a->suppressed, &a->leaks, &a->nleaks))
         return -1;
+    progress("refcount leaks");
+    if (refcount_leaks_find(d, &a->refleaks, &a->nrefleaks))
+        return -1;
     progress_done();
     return 0;
 }
@@ -153,6 +156,7 @@ void analysis_free(struct analysis *a)
     retain_free(&a->r);
     free(a->suppressed), free(a->comp_suppressed), free(a->comp_shape);
     free(a->shapes), free(a->leaks), free(a->cycles), free(a->comp_bytes);
+    free(a->refleaks);
     symbols_free(a->sym);
     memset(a, 0, sizeof *a);
 }

@@ -187,6 +187,18 @@ struct leak_group {
 int group_leaks(const struct dump *d, const uint8_t *cls, const uint8_t *suppressed,
                 struct leak_group **out, uint32_t *n);
 
+/* ---- breakedge.c: in cycle component c (of at most 64 members), the internal edge whose
+ * removal lets reference counting free the most members (*frees); AN_NONE for bigger cycles. */
+uint32_t break_edge(const struct graph *g, const struct sccs *s, uint32_t c, uint32_t *frees);
+
+/* ---- refleak.c: objects counted more than the references found to them. */
+struct refcount_leak {
+    uint32_t block;
+    uint64_t surplus;           /* refcount - references found */
+};
+/* By surplus descending, then block. */
+int refcount_leaks_find(const struct dump *d, struct refcount_leak **out, uint32_t *n);
+
 /* ---- analysis.c: the whole analysis of one dump. */
 struct totals {
     uint64_t blocks, bytes;
@@ -210,6 +222,8 @@ struct analysis {
     uint64_t *comp_bytes;       /* bytes per component */
     uint32_t *cycles;           /* reported cycle components, by bytes desc then comp */
     uint32_t ncycles;
+    struct refcount_leak *refleaks;
+    uint32_t nrefleaks;
     struct symbols *sym;
     struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;
     uint64_t cycle_bytes_total;

@@ -102,7 +102,14 @@ static void summary(struct outbuf *o, const struct analysis *a)
     kv_u64(o, "blocks", a->cycle_blocks.blocks, true);
     kv_u64(o, "bytes", a->cycle_blocks.bytes, false);
     ob_str(o, "},\n    ");
-    kv_u64(o, "cycle_shapes", a->nshapes, false);
+    kv_u64(o, "cycle_shapes", a->nshapes, true);
+    uint64_t surplus = 0;
+    for (uint32_t i = 0; i < a->nrefleaks; i++)
+        surplus += a->refleaks[i].surplus;
+    ob_str(o, "\n    \"refcount_leaks\": {");
+    kv_u64(o, "objects", a->nrefleaks, true);
+    kv_u64(o, "surplus", surplus, false);
+    ob_put(o, "}", 1);
     ob_str(o, "\n  },\n");
 }
 
@@ -157,7 +164,40 @@ static void cycle(struct outbuf *o, const struct analysis *a, uint32_t id, uint3
             ob_put(o, "}", 1);
         }
     }
-    ob_str(o, "]}");
+    ob_put(o, "]", 1);
+    uint32_t frees, e = break_edge(&a->g, &a->s, c, &frees);
+    if (e != AN_NONE) {
+        uint32_t v = d->edges[graph_eid(&a->g, e)].from;
+        v = dump_owner(d, v);
+        ob_str(o, ",\n     \"break\": {");
+        kv_u64(o, "from", pos[v], true);
+        kv_u64(o, "to", pos[a->g.to[e]], true);
+        kv_u64(o, "offset", d->edges[graph_eid(&a->g, e)].offset, true);
+        kv_u64(o, "frees", frees, false);
+        ob_put(o, "}", 1);
+    }
+    ob_put(o, "}", 1);
+}
+
+static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint8_t *used)
+{
+    const struct dump *d = a->d;
+    ob_str(o, "  \"refcount_leaks\": [");
+    for (uint32_t i = 0; i < a->nrefleaks; i++) {
+        uint32_t v = a->refleaks[i].block;
+        const struct atoll_dump_object *ob = &d->objects[d->object_of[v]];
+        used[d->blocks[v].site] = 1;
+        ob_str(o, i ? ",\n    {" : "\n    {");
+        kv_str(o, "type", dump_string(d, ob->type), true);
+        kv_u64(o, "site", d->blocks[v].site, true);
+        kv_u64(o, "block", v, true);
+        kv_hex(o, "address", d->blocks[v].address + ob->offset, true);
+        kv_u64(o, "refcount", ob->refcount, true);
+        kv_u64(o, "references_found", d->blocks[v].refcount, true);
+        kv_u64(o, "surplus", a->refleaks[i].surplus, false);
+        ob_put(o, "}", 1);
+    }
+    ob_str(o, a->nrefleaks ? "\n  ],\n" : "],\n");
 }
 
 static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *used)
@@ -256,6 +296,7 @@ void report_json(struct outbuf *o, const struct analysis *a, uint32_t top)
         cycle(o, a, i, a->cycles[i], order, pos, used);
     }
     ob_str(o, a->ncycles ? "\n  ],\n" : "],\n");
+    refcount_leaks(o, a, used);
     sites(o, a, used);
     ob_str(o, "}\n");
     free(used), free(order), free(pos);

@@ -89,6 +89,55 @@ static void draw_general(struct outbuf *o, const struct analysis *a, const uint3
     }
 }
 
+static void site_frames(struct outbuf *o, const struct analysis *a, uint32_t site)
+{
+    uint32_t nf = 0;
+    const struct frame_sym *f = a->sym ? symbols_site(a->sym, site, &nf) : NULL;
+    for (uint32_t k = 0; k < nf; k++) {
+        ob_printf(o, "    #%u ", k);
+        report_frame(o, &f[k]);
+        ob_put(o, "\n", 1);
+    }
+    if (!nf)
+        ob_str(o, "    (no stack)\n");
+}
+
+/* The reference whose removal frees the most members, when the cycle is small enough. */
+static void draw_break(struct outbuf *o, const struct analysis *a, uint32_t c,
+                       const uint32_t *order, uint32_t k, uint32_t *pos)
+{
+    uint32_t frees, e = break_edge(&a->g, &a->s, c, &frees);
+    if (e == AN_NONE)
+        return;
+    for (uint32_t i = 0; i < k; i++)
+        pos[order[i]] = i;
+    ob_str(o, "      break ");
+    member_name(o, pos[dump_owner(a->d, a->d->edges[graph_eid(&a->g, e)].from)]);
+    ob_str(o, " -> ");
+    report_edge_label(o, a, e);
+    ob_str(o, " -> ");
+    member_name(o, pos[a->g.to[e]]);
+    ob_printf(o, " to free %u of %u\n", frees, k);
+}
+
+static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint32_t top)
+{
+    const struct dump *d = a->d;
+    uint32_t n = a->nrefleaks < top ? a->nrefleaks : top;
+    ob_printf(o, "\nREFCOUNT LEAKS (%u of %u objects counted more than referenced)\n", n,
+              a->nrefleaks);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t v = a->refleaks[i].block;
+        const struct atoll_dump_object *ob = &d->objects[d->object_of[v]];
+        ob_printf(o, "#%u %s at 0x%llx: refcount %llu, %u references found, surplus %llu, "
+                  "site %u, allocated at:\n", i + 1, dump_string(d, ob->type),
+                  (unsigned long long)(d->blocks[v].address + ob->offset),
+                  (unsigned long long)ob->refcount, d->blocks[v].refcount,
+                  (unsigned long long)a->refleaks[i].surplus, d->blocks[v].site);
+        site_frames(o, a, d->blocks[v].site);
+    }
+}
+
 void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
 {
     const struct dump *d = a->d;
@@ -113,15 +162,7 @@ void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
             ob_printf(o, "#%u %llu bytes in %llu blocks %s lost, site %u, allocated at:\n", i + 1,
                       (unsigned long long)l->bytes, (unsigned long long)l->blocks,
                       l->cls == CLASS_DEFINITE ? "definitely" : "indirectly", l->site);
-            uint32_t nf = 0;
-            const struct frame_sym *f = a->sym ? symbols_site(a->sym, l->site, &nf) : NULL;
-            for (uint32_t k = 0; k < nf; k++) {
-                ob_printf(o, "    #%u ", k);
-                report_frame(o, &f[k]);
-                ob_put(o, "\n", 1);
-            }
-            if (!nf)
-                ob_str(o, "    (no stack)\n");
+            site_frames(o, a, l->site);
         }
     }
 
@@ -149,8 +190,11 @@ void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
                 draw_simple(o, a, order, k);
             else
                 draw_general(o, a, order, k, pos);
+            draw_break(o, a, sg->first_comp, order, k, pos);
         }
         free(order);
         free(pos);
     }
+    if (a->nrefleaks)
+        refcount_leaks(o, a, top);
 }

@@ -151,6 +151,7 @@ void atoll_unlock(void) ATOLL_HIDDEN;
 void atoll_lock_reset(void) ATOLL_HIDDEN;
 
 /* os.c */
+void *atoll_os_track(void *p, size_t size) ATOLL_HIDDEN;
 void *atoll_os_reserve(size_t size) ATOLL_HIDDEN;
 void atoll_os_release(void *p, size_t size) ATOLL_HIDDEN;
 void atoll_os_unreserve(void *p, size_t size) ATOLL_HIDDEN;

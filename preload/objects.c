@@ -124,6 +124,10 @@ void snap_find_objects(struct snap *s)
     if (!s->object_of)
         return;
     memset(s->object_of, 0xff, (size_t)s->nblocks * sizeof *s->object_of);
+    s->max_refs = s->heap_bytes / 8;
+    for (size_t i = 0; i < s->nmaps; i++)
+        if (s->maps[i].writable)
+            s->max_refs += (s->maps[i].end - s->maps[i].start) / 8;
     snap_each_block(s, classify_block, &c);
     settle_claims(s);
     set_roles(s);

@@ -4,7 +4,7 @@
 
 #include <sys/mman.h>
 
-#define MAX_RANGES 256
+#define MAX_RANGES 1024
 
 static struct {
     uintptr_t start, end;
@@ -40,6 +40,13 @@ bool atoll_os_next_owned(uintptr_t from, uintptr_t to, uintptr_t *start, uintptr
         }
     }
     return found;
+}
+
+/* A mapping made elsewhere (the snapshot child's working memory) that collections must not
+ * scan either. */
+void *atoll_os_track(void *p, size_t size)
+{
+    return remember(p, size);
 }
 
 /* Address space for later use: readable and writable, but no memory and no swap is committed

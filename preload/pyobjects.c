@@ -33,7 +33,7 @@
 
 #define MAX_REFCNT (1ll << 30)          /* above: immortal (3.12+) or no object */
 
-enum kind { K_OTHER, K_LIST, K_DICT, K_SET, K_WEAKREF, K_KINDS };
+enum kind { K_OTHER, K_LIST, K_DICT, K_SET, K_WEAKREF, K_STR, K_KINDS };
 
 struct pytype {
     uintptr_t addr;                     /* 0: a free slot */
@@ -41,6 +41,7 @@ struct pytype {
     uint8_t kind, gc, preheader;
     int64_t weaklistoffset;
     uint64_t basicsize;
+    uint64_t itemsize;                  /* 0: a fixed size (str excepted: its size varies) */
 };
 
 #define MISS_SLOTS 4096
@@ -167,6 +168,7 @@ static const struct pytype *type_at(struct snap *s, struct cpython *py, uintptr_
         .preheader = py->version >= 0x030b && (flags & (F_MANAGED_DICT | F_MANAGED_WEAKREF)),
         .weaklistoffset = (int64_t)word(a + TP_WEAKLISTOFFSET),
         .basicsize = basic,
+        .itemsize = word(a + TP_ITEMSIZE),
     };
     return insert(py, &t);
 }
@@ -219,13 +221,24 @@ static void describe(struct snap *s, const struct cpython *py, const struct pyty
         snap_claim(s, o->block, word(block + 8), UINT64_MAX);
 }
 
-/* A GC object is on no list (_gc_next 0) or its successor's _gc_prev (flags in the low two
- * bits) leads back to it: stale words in a reused block rarely pass. */
+/* A GC object is untracked (_gc_next 0, _gc_prev 0 or the finalized flag) or its successor's
+ * _gc_prev (flags in the low two bits) leads back to it. */
 static int gc_linked(const struct snap *s, uintptr_t head)
 {
     uintptr_t next = word(head);
-    return !next || (!(next & 7) && snap_readable(s, next, next + 16) &&
-                     (word(next + 8) & ~(uintptr_t)3) == head);
+    if (!next)
+        return word(head + 8) <= 1;
+    return !(next & 7) && snap_readable(s, next, next + 16) &&
+           (word(next + 8) & ~(uintptr_t)3) == head;
+}
+
+/* CPython asks malloc for exactly the object's size when the type has no items (str sizes its
+ * characters apart). Stale words in a reused block rarely pass this and the links. */
+static int sized(const struct pytype *ty, uint64_t off, uint64_t size)
+{
+    if (size < off + ty->basicsize)
+        return 0;
+    return ty->itemsize || ty->kind == K_STR || size == off + ty->basicsize;
 }
 
 static int classify(struct snap *s, struct layout *l, uint32_t t, uintptr_t address,
@@ -242,10 +255,11 @@ static int classify(struct snap *s, struct layout *l, uint32_t t, uintptr_t addr
             return 0;
         const struct pytype *ty = type_at(s, py, word(address + off + 8));
         if (!ty || ty->gc != at[i].gc || ty->preheader != at[i].preheader ||
-            size < off + ty->basicsize || (ty->gc && !gc_linked(s, address + off - 16)))
+            !sized(ty, off, size) || (ty->gc && !gc_linked(s, address + off - 16)))
             continue;
+        /* No count can exceed the words that could hold a reference. */
         int64_t refcnt = (int64_t)word(address + off);
-        if (refcnt < 0 || refcnt >= MAX_REFCNT)
+        if (refcnt < 0 || (uint64_t)refcnt > s->max_refs || refcnt >= MAX_REFCNT)
             return 0;
         struct snap_object *o = snap_add_object(s, t, ATOLL_DUMP_RUNTIME_CPYTHON, off,
                                                 (uint64_t)refcnt, ty->name);
@@ -272,6 +286,7 @@ struct layout *cpython_layout(struct snap *s)
         [K_SET] = { "PySet_Type", "PyFrozenSet_Type" },
         [K_WEAKREF] = { "_PyWeakref_RefType", "_PyWeakref_ProxyType",
                         "_PyWeakref_CallableProxyType" },
+        [K_STR] = { "PyUnicode_Type" },
     };
     for (int k = 0; k < K_KINDS; k++)
         for (int i = 0; i < 3; i++)

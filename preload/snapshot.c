@@ -28,9 +28,10 @@ size_t atoll_static_tls_size;
  * megabytes of fresh arrays, and a page fault per 4 KiB was a tenth of its time. */
 void *cmem_alloc(size_t bytes)
 {
-    void *p = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    void *p = atoll_os_track(mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+                             bytes ? bytes : 1);
+    if (!p)
         return NULL;
     if (bytes >= CMEM_HUGE)
         madvise(p, bytes, MADV_HUGEPAGE);
@@ -56,7 +57,7 @@ void *cvec_grow(struct cvec *v)
     size_t cap = v->cap ? v->cap * 2 : 4096;
     void *grown = v->data ? mremap(v->data, v->cap * v->elem, cap * v->elem, MREMAP_MAYMOVE)
                           : cmem_alloc(cap * v->elem);
-    if (grown == MAP_FAILED || !grown)
+    if (grown == MAP_FAILED || !grown || (v->data && !atoll_os_track(grown, cap * v->elem)))
         return NULL;
     if (cap * v->elem >= CMEM_HUGE)
         madvise(grown, cap * v->elem, MADV_HUGEPAGE);

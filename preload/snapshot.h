@@ -153,6 +153,7 @@ struct snap {
     /* objects of refcounting runtimes (objects.c) */
     struct cvec objects;              /* struct snap_object */
     uint32_t *object_of;              /* per block: index into objects, or ATOLL_NONE */
+    uint64_t max_refs;                /* words of the heap and of writable mappings */
     struct cvec claims;               /* struct snap_claim: owned blocks, before they are checked */
     /* process */
     struct mapping *maps;
