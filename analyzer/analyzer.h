@@ -178,10 +178,11 @@ uint32_t shape_cycle_order(const struct graph *g, const struct sccs *s, const st
 /* The internal edge of v when v belongs to a simple cycle (AN_NONE otherwise). */
 uint32_t shape_next_edge(const struct graph *g, const struct sccs *s, uint32_t v);
 
-/* ---- group.c: leaks grouped by (site, class). */
+/* ---- group.c: leaks grouped by (site, class, object type). */
 struct leak_group {
     uint32_t site;
     uint8_t cls;
+    uint32_t type;              /* an object's type (string offset), AN_NONE for other blocks */
     uint64_t blocks, bytes;
 };
 int group_leaks(const struct dump *d, const uint8_t *cls, const uint8_t *suppressed,

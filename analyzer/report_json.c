@@ -269,6 +269,8 @@ void report_json(struct outbuf *o, const struct analysis *a, uint32_t top)
         ob_str(o, i ? ",\n    {" : "\n    {");
         kv_u64(o, "site", l->site, true);
         kv_str(o, "kind", class_name(l->cls), true);
+        if (l->type != AN_NONE)
+            kv_str(o, "type", dump_string(d, l->type), true);
         kv_u64(o, "blocks", l->blocks, true);
         kv_u64(o, "bytes", l->bytes, false);
         ob_put(o, "}", 1);

@@ -159,8 +159,10 @@ void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
         ob_printf(o, "\nTOP LEAK SITES (%u of %u)\n", n, a->nleaks);
         for (uint32_t i = 0; i < n; i++) {
             const struct leak_group *l = &a->leaks[i];
-            ob_printf(o, "#%u %llu bytes in %llu blocks %s lost, site %u, allocated at:\n", i + 1,
-                      (unsigned long long)l->bytes, (unsigned long long)l->blocks,
+            ob_printf(o, "#%u %llu bytes in %llu %s%s %s lost, site %u, allocated at:\n",
+                      i + 1, (unsigned long long)l->bytes, (unsigned long long)l->blocks,
+                      l->type != AN_NONE ? dump_string(d, l->type) : "blocks",
+                      l->type != AN_NONE ? " objects" : "",
                       l->cls == CLASS_DEFINITE ? "definitely" : "indirectly", l->site);
             site_frames(o, a, l->site);
         }
