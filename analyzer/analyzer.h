@@ -235,6 +235,8 @@ enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_DOT };
 void report_text(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_json(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
+/* report_text.c: a cycle shape on one line (a simple cycle's chain, else its members). */
+void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
@@ -250,6 +252,50 @@ void info_print(FILE *f, const struct dump *d, const char *path);
 char *run_find_dump(const char *dir, long pid);
 /* libatoll.so beside the atoll binary (argument: the binary's path); malloc'ed or NULL. */
 char *run_find_preload(const char *self);
+
+/* ---- u64map.c: 64-bit keys to 64-bit values. */
+struct u64map {
+    uint64_t *keys, *vals;
+    uint8_t *used;
+    size_t cap, n;
+};
+/* The value of key, or NULL. */
+uint64_t *u64map_get(const struct u64map *m, uint64_t key);
+/* The value of key, added as 0 when missing (*added says so); NULL when out of memory. */
+uint64_t *u64map_put(struct u64map *m, uint64_t key, bool *added);
+void u64map_free(struct u64map *m);
+
+/* ---- jsonl.c: collections.jsonl lines (docs/collections.md). */
+struct collection_rec {
+    uint32_t collection, pid, generation;
+    uint32_t threshold[3];
+    char trigger[16];
+    uint64_t time_ns;               /* CLOCK_REALTIME at the start of the collection */
+    double pause_ms, scan_ms, dump_ms;
+    uint64_t blocks, bytes, heap_blocks, heap_bytes;
+    uint64_t unreachable_blocks, unreachable_bytes, cycles, dump_bytes;
+    uint64_t last_seq;              /* the last allocation sequence number handed out */
+    bool has_last_seq;
+    char dump[1024];
+};
+/* One line; -1 with the reason in err. */
+int jsonl_parse(const char *line, struct collection_rec *r, char *err, size_t errlen);
+/* The whole file (malloc'ed array); -1 with "PATH[:LINE]: reason" in err. */
+int jsonl_read(const char *path, struct collection_rec **out, size_t *n, char *err,
+               size_t errlen);
+
+/* ---- stats.c: the per-generation table of collections.jsonl. */
+void stats_print(FILE *f, const struct collection_rec *r, size_t n);
+/* The median (mean of the middle two) and the nearest-rank p99 of v[0..n), sorted in place. */
+double stats_median(double *v, size_t n);
+double stats_p99(double *v, size_t n);
+
+/* ---- live.c: `atoll run --live`, one line per new collection of DIR/collections.jsonl. */
+struct live;
+struct live *live_new(const char *dir, FILE *out, const struct suppressions *supp);
+/* Reports the collections recorded since the last call. */
+void live_poll(struct live *l);
+void live_free(struct live *l);
 
 /* ---- cli.c: the commands. Each returns the process exit status. */
 enum { OPT_FORMAT = 256, OPT_REPORT, OPT_SUPP, OPT_TOP, OPT_ERROR_EXITCODE, OPT_HELP };
@@ -277,5 +323,8 @@ int cli_main(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif
