@@ -22,7 +22,7 @@ port=$(<port)
 for ((i = 0; i < 3; i++)); do
     request "$port" leak
 done
-pid=$(pgrep -P "${servers[0]}" -x leakserver) || fail "no leakserver under atoll run"
+pid=$(child_of "${servers[0]}") || fail "no leakserver under atoll run"
 "$ATOLL_BIN" collect --wait "$pid" >out || fail "atoll collect --wait failed" out err
 grep -Eq "^collection 1 of pid $pid: generation 2, pause [0-9]+\.[0-9]+ ms, 9 blocks, [69] unreachable \((192|288) bytes\), dump .*/dumps/leakserver\.$pid\.1\.atoll$" out ||
     fail "unexpected collect --wait line" out
@@ -49,7 +49,7 @@ rm -f port
 "$ATOLL_BIN" run --output dumps -- "$LEAKSERVER" port 2>err &
 servers+=($!)
 wait_for_file port "$!" || fail "leakserver did not start" err
-pid=$(pgrep -P "$!" -x leakserver) || fail "no leakserver under atoll run"
+pid=$(child_of "$!") || fail "no leakserver under atoll run"
 expect_error "atoll collect: process $pid has no collection signal (start it with atoll run --signal SIG, or ATOLL_SIGNAL)" "$ATOLL_BIN" collect "$pid"
 request "$(<port)" quit
 echo "atoll collect: a collection on demand, and 3 refusals"

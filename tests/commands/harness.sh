@@ -23,3 +23,10 @@ wait_for_file() {
     done
     return 1
 }
+
+# child_of PID: the one child of PID (the program atoll run started).
+child_of() {
+    local kids
+    kids=$(</proc/"$1"/task/"$1"/children)
+    [[ $kids =~ ^[0-9]+\ ?$ ]] && echo "${kids% }"
+}
