@@ -269,6 +269,8 @@ enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_DOT };
 void report_text(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_json(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
+/* report_text.c: a cycle shape on one line (a simple cycle's chain, else its members). */
+void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
@@ -289,6 +291,113 @@ void info_print(FILE *f, const struct dump *d, const char *path);
 char *run_find_dump(const char *dir, long pid);
 /* libatoll.so beside the atoll binary (argument: the binary's path); malloc'ed or NULL. */
 char *run_find_preload(const char *self);
+
+/* ---- u64map.c: 64-bit keys to 64-bit values. */
+struct u64map {
+    uint64_t *keys, *vals;
+    uint8_t *used;
+    size_t cap, n;
+};
+/* The value of key, or NULL. */
+uint64_t *u64map_get(const struct u64map *m, uint64_t key);
+/* The value of key, added as 0 when missing (*added says so); NULL when out of memory. */
+uint64_t *u64map_put(struct u64map *m, uint64_t key, bool *added);
+void u64map_free(struct u64map *m);
+
+/* ---- jsonl.c: collections.jsonl lines (docs/collections.md). */
+struct collection_rec {
+    uint32_t collection, pid, generation;
+    uint32_t threshold[3];
+    char trigger[16];
+    uint64_t time_ns;               /* CLOCK_REALTIME at the start of the collection */
+    double pause_ms, scan_ms, dump_ms;
+    uint64_t blocks, bytes, heap_blocks, heap_bytes;
+    uint64_t unreachable_blocks, unreachable_bytes, cycles, dump_bytes;
+    uint64_t last_seq;              /* the last allocation sequence number handed out */
+    bool has_last_seq;
+    char dump[1024];
+};
+/* One line; -1 with the reason in err. */
+int jsonl_parse(const char *line, struct collection_rec *r, char *err, size_t errlen);
+/* The whole file (malloc'ed array); -1 with "PATH[:LINE]: reason" in err. */
+int jsonl_read(const char *path, struct collection_rec **out, size_t *n, char *err,
+               size_t errlen);
+
+/* ---- stats.c: the per-generation table of collections.jsonl. */
+void stats_print(FILE *f, const struct collection_rec *r, size_t n);
+/* The median (mean of the middle two) and the nearest-rank p99 of v[0..n), sorted in place. */
+double stats_median(double *v, size_t n);
+double stats_p99(double *v, size_t n);
+
+/* ---- live.c: `atoll run --live`, one line per new collection of DIR/collections.jsonl. */
+struct live;
+struct live *live_new(const char *dir, FILE *out, const struct suppressions *supp);
+/* Reports the collections recorded since the last call. */
+void live_poll(struct live *l);
+void live_free(struct live *l);
+
+/* ---- tune_run.c: one timed run of the workload. */
+struct tune_setting {
+    char threshold[48];             /* "" for a baseline without collections */
+    char small_max[16];             /* ATOLL_SMALL_MAX, "" for the default */
+    bool plain;                     /* without atoll at all */
+};
+
+struct tune_run {
+    bool failed;
+    char why[160];                  /* why it failed */
+    double wall_s;
+    long peak_rss_kb;
+    uint64_t start_ns;              /* CLOCK_REALTIME at the start */
+};
+
+/* Runs argv once in setting s (dumps into dir, which must exist), at most timeout_s seconds. */
+void tune_run_once(const struct tune_setting *s, const char *preload, const char *dir,
+                   char **argv, double timeout_s, struct tune_run *r);
+
+/* ---- tune_measure.c: what one run's collections did, from its collections.jsonl and dumps. */
+struct tune_measure {
+    uint64_t collections[3];        /* per generation, the exit collection not counted */
+    double pause_total_ms, pause_max_ms;
+    uint64_t garbage_blocks, garbage_bytes;
+    bool from_leaks;                /* latency of leaked blocks found (else: of the intervals) */
+    double lat_allocs_median, lat_allocs_max, lat_s_median, lat_s_max;
+};
+
+/* -1 with the reason in err when the run left no readable collections.jsonl or dump. */
+int tune_measure_dir(const char *dir, uint64_t start_ns, struct tune_measure *m, char *err,
+                     size_t errlen);
+
+/* ---- tune_report.c: the table, the Pareto front, the recommendation and the files. */
+struct tune_row {
+    struct tune_setting s;
+    unsigned runs, failed;
+    char why[160];                  /* the first failure */
+    double wall_s;                  /* medians over the successful runs from here on */
+    double overhead_pct;            /* against the chosen baseline */
+    double overhead_plain_pct, overhead_atoll_pct;
+    long peak_rss_kb;
+    struct tune_measure m;
+    bool pareto, recommended, within;
+};
+
+struct tune_result {
+    struct tune_row *rows;
+    size_t n;
+    double budget_pct;
+    const char *baseline;           /* "plain" or "atoll" */
+    double plain_s, atoll_s;        /* the baselines' median wall times */
+    int recommended;                /* row index, -1 when none is within the budget */
+};
+
+/* Marks the Pareto front and the recommendation. */
+void tune_decide(struct tune_result *t);
+void tune_print(FILE *f, const struct tune_result *t);
+/* tune.csv and tune.json in dir; -1 with the reason in err. */
+int tune_write_files(const struct tune_result *t, const char *dir, char *err, size_t errlen);
+
+/* ---- svg.c: overhead against detection latency as an SVG scatter plot. */
+int svg_plot(const struct tune_result *t, const char *path, char *err, size_t errlen);
 
 /* ---- cli.c: the commands. Each returns the process exit status. */
 enum { OPT_FORMAT = 256, OPT_REPORT, OPT_SUPP, OPT_TOP, OPT_ERROR_EXITCODE, OPT_HELP };
@@ -316,5 +425,8 @@ int cli_main(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

@@ -37,6 +37,9 @@ static const char main_help[] =
     "  run [options] -- PROGRAM [ARGS]  run PROGRAM under atoll and report its leaks\n"
     "  analyze [options] DUMP           report the leaks and cycles in a dump\n"
     "  info DUMP                        print a dump's header facts and counts\n"
+    "  stats DIR                        the collections of DIR/collections.jsonl per generation\n"
+    "  collect [--wait] PID             ask a program run with a collection signal to collect\n"
+    "  tune [options] -- PROGRAM [ARGS] measure thresholds on PROGRAM and recommend one\n"
     "\n"
     "'atoll COMMAND --help' describes a command's options; see also atoll(1).\n";
 
@@ -240,5 +243,11 @@ int cli_main(int argc, char **argv)
         return cmd_info(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "stats") == 0)
+        return cmd_stats(argc - 1, argv + 1);
+    if (strcmp(cmd, "collect") == 0)
+        return cmd_collect(argc - 1, argv + 1);
+    if (strcmp(cmd, "tune") == 0)
+        return cmd_tune(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command or option '%s'", cmd);
 }

@@ -38,10 +38,9 @@ static void member(struct outbuf *o, const struct analysis *a, uint32_t i, uint3
     ob_put(o, ")", 1);
 }
 
-static void draw_simple(struct outbuf *o, const struct analysis *a, const uint32_t *order,
-                        uint32_t k)
+/* A simple cycle as the chain of its members and the offsets of their references. */
+static void chain(struct outbuf *o, const struct analysis *a, const uint32_t *order, uint32_t k)
 {
-    ob_str(o, "      ");
     for (uint32_t i = 0; i < k; i++) {
         if (k > CHAIN_MAX && i == CHAIN_MAX - 2) {
             ob_printf(o, "... (%u more) -> ", k - CHAIN_MAX + 1);
@@ -54,7 +53,28 @@ static void draw_simple(struct outbuf *o, const struct analysis *a, const uint32
         ob_str(o, " -> ");
     }
     member_name(o, 0);
-    ob_put(o, "\n", 1);
+}
+
+void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg)
+{
+    uint32_t c = sg->first_comp, k0 = a->s.first[c + 1] - a->s.first[c];
+    uint32_t *order = an_malloc(((size_t)k0 + 1) * sizeof *order);
+    if (!order) {
+        ob_printf(o, "%u blocks", k0);
+        return;
+    }
+    uint32_t k = shape_cycle_order(&a->g, &a->s, a->d, c, order);
+    if (sg->simple) {
+        chain(o, a, order, k);
+    } else {
+        ob_printf(o, "%u blocks: ", k);
+        for (uint32_t i = 0; i < k && i < CHAIN_MAX; i++) {
+            ob_str(o, i ? ", " : "");
+            member(o, a, i, order[i]);
+        }
+        ob_str(o, k > CHAIN_MAX ? ", ..." : "");
+    }
+    free(order);
 }
 
 static void draw_general(struct outbuf *o, const struct analysis *a, const uint32_t *order,
@@ -188,9 +208,11 @@ void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
                       (unsigned long long)sg->retained_bytes,
                       (unsigned long long)sg->retained_blocks);
             uint32_t k = shape_cycle_order(&a->g, &a->s, d, sg->first_comp, order);
-            if (sg->simple)
-                draw_simple(o, a, order, k);
-            else
+            if (sg->simple) {
+                ob_str(o, "      ");
+                chain(o, a, order, k);
+                ob_put(o, "\n", 1);
+            } else
                 draw_general(o, a, order, k, pos);
             draw_break(o, a, sg->first_comp, order, k, pos);
         }

@@ -16,9 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { OPT_OUTPUT = 512, OPT_THRESHOLD, OPT_SIGNAL, OPT_STACK_DEPTH, OPT_PRELOAD };
+enum { OPT_OUTPUT = 512, OPT_THRESHOLD, OPT_SIGNAL, OPT_STACK_DEPTH, OPT_PRELOAD, OPT_LIVE };
 
 static const char run_help[] =
     "usage: atoll run [options] -- PROGRAM [ARGS...]\n"
@@ -33,6 +34,10 @@ static const char run_help[] =
     "  --signal SIG            collect on this signal (ATOLL_SIGNAL)\n"
     "  --stack-depth N         frames recorded per allocation (ATOLL_STACK_DEPTH)\n"
     "  --preload LIB           preload LIB instead of the libatoll.so beside atoll\n"
+    "  --live                  while PROGRAM runs, one line per collection on standard error:\n"
+    "                          its generation, pause and blocks, and the leaks (by site) and\n"
+    "                          cycles (by shape) no earlier collection found; growing ones\n"
+    "                          are flagged (set --threshold or --signal for collections)\n"
     "  --format text|json|dot  report format (default text)\n"
     "  --report FILE           write the report to FILE (default standard error)\n"
     "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
@@ -120,7 +125,18 @@ char *run_find_preload(const char *self)
 
 struct run_env {
     const char *output, *threshold, *signal, *stack_depth, *preload;
+    bool live;
+    const struct suppressions *supp;
 };
+
+/* The output directory of the run of pid (buf holds it when it is the default). */
+static const char *run_dir(const struct run_env *env, pid_t pid, char *buf, size_t len)
+{
+    if (env->output)
+        return env->output;
+    snprintf(buf, len, "atoll.%ld", (long)pid);
+    return buf;
+}
 
 static bool valid_threshold(const char *s)
 {
@@ -184,6 +200,7 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
         {"signal", required_argument, 0, OPT_SIGNAL},
         {"stack-depth", required_argument, 0, OPT_STACK_DEPTH},
         {"preload", required_argument, 0, OPT_PRELOAD},
+        {"live", no_argument, 0, OPT_LIVE},
         {"format", required_argument, 0, OPT_FORMAT},
         {"report", required_argument, 0, OPT_REPORT},
         {"suppressions", required_argument, 0, OPT_SUPP},
@@ -226,6 +243,9 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
         case OPT_PRELOAD:
             env->preload = optarg;
             break;
+        case OPT_LIVE:
+            env->live = true;
+            break;
         default:
             if (cli_report_option(ro, "run", opt, optarg) < 0)
                 return 2;
@@ -234,6 +254,31 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
     if (optind == argc)
         return cli_usage_error("run", "missing PROGRAM");
     return -1;
+}
+
+/* Waits for pid; with --live, reports each collection while it runs. -1 with errno if the
+ * wait failed. */
+static int await_exit(const struct run_env *env, pid_t pid, int *status)
+{
+    char buf[64];
+    struct live *l = env->live ? live_new(run_dir(env, pid, buf, sizeof buf), stderr, env->supp)
+                               : NULL;
+    struct timespec tick = {0, 100 * 1000 * 1000};
+    pid_t r;
+    while ((r = waitpid(pid, status, l ? WNOHANG : 0)) <= 0) {
+        if (r < 0 && errno != EINTR)
+            break;
+        if (r == 0) {
+            live_poll(l);
+            nanosleep(&tick, NULL);
+        }
+    }
+    int err = errno;
+    if (l)
+        live_poll(l);
+    live_free(l);
+    errno = err;
+    return r < 0 ? -1 : 0;
 }
 
 /* Starts the program and waits for it. Returns 1 with its wait status, 0 if it could not be
@@ -262,12 +307,10 @@ static int spawn(const struct run_env *env, const char *preload, char **prog, pi
     if (!failed) {
         while ((got = read(pipefd[0], cf, sizeof *cf)) < 0 && errno == EINTR)
             ;
-        while (waitpid(*pid, status, 0) < 0)
-            if (errno != EINTR) {
-                failed = "waitpid";
-                err = errno;
-                break;
-            }
+        if (await_exit(env, *pid, status)) {
+            failed = "waitpid";
+            err = errno;
+        }
     }
     close(pipefd[0]);
     sigaction(SIGINT, &old_int, NULL);
@@ -297,6 +340,7 @@ int cmd_run(int argc, char **argv)
     int rc = parse(argc, argv, &env, &ro);
     if (rc >= 0)
         goto out;
+    env.supp = ro.supp;
     rc = 2;
     if (!env.preload) {
         if (!(found = run_find_preload("/proc/self/exe"))) {
@@ -319,11 +363,7 @@ int cmd_run(int argc, char **argv)
     if (started < 0)
         goto out;
     char dirbuf[64];
-    const char *dir = env.output;
-    if (!dir) {
-        snprintf(dirbuf, sizeof dirbuf, "atoll.%ld", (long)pid);
-        dir = dirbuf;
-    }
+    const char *dir = run_dir(&env, pid, dirbuf, sizeof dirbuf);
     if (!started) {
         if (cf.exec) {
             fprintf(stderr, "atoll run: cannot run %s: %s\n", prog[0], strerror(cf.err));

@@ -99,6 +99,7 @@ int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
     atoll_world_stop();
     atoll_world.collector_sp = 0;
     memset(atoll_world.collector_regs, 0, sizeof atoll_world.collector_regs);
+    job.last_seq = atoll_profile_last_seq();
     uint64_t t0 = atoll_world.stop_ns;
     struct timespec mono;
     clock_gettime(CLOCK_MONOTONIC, &mono);

@@ -28,6 +28,7 @@ struct atoll_collect_job {
     const char *path;                 /* atoll_dump(): write here; NULL: the output directory */
     struct timespec wall_start;
     uint64_t mono_start_ns;
+    uint64_t last_seq;                /* atoll_profile_last_seq() while the world was stopped */
 };
 
 /* What the snapshot reports back through shared memory. */

@@ -133,6 +133,7 @@ size_t atoll_profile_size(const void *ptr) ATOLL_HIDDEN;
 int atoll_profile_ignore(const void *ptr) ATOLL_HIDDEN;
 void atoll_profile_adopt_existing(void) ATOLL_HIDDEN;
 uintptr_t atoll_profile_program_sp(void) ATOLL_HIDDEN;
+uint64_t atoll_profile_last_seq(void) ATOLL_HIDDEN;
 
 /* collect.c */
 extern uint64_t atoll_collections_done ATOLL_HIDDEN;

@@ -130,6 +130,18 @@ static uint64_t next_stamp(void)
     return ptls.seq_next++ << ATOLL_EPOCH_BITS | epoch;
 }
 
+/* The highest sequence number handed out so far, for collections.jsonl (detection latency in
+ * allocations). Exact when only the calling thread allocates; with other threads it may count
+ * up to SEQ_BATCH - 1 numbers per thread that they have reserved and not yet used. Lock-free
+ * and allocation-free: it runs while the world is stopped. */
+uint64_t atoll_profile_last_seq(void)
+{
+    uint64_t batches = __atomic_load_n(&seq_batches, __ATOMIC_RELAXED);
+    if (batches && ptls.seq_end == batches * SEQ_BATCH + 1)
+        return ptls.seq_next - 1;
+    return batches * SEQ_BATCH;
+}
+
 /* Records b as a block of n requested bytes allocated from return address ra. */
 void atoll_profile_record(void *b, size_t n, const void *ra)
 {

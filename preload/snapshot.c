@@ -157,7 +157,7 @@ static void append_jsonl(const char *dir, const struct atoll_collect_job *job,
         "\"blocks\":%u,\"bytes\":%llu,\"heap_blocks\":%llu,\"heap_bytes\":%llu,"
         "\"words_scanned\":%llu,\"roots_bytes\":%llu,\"references\":%llu,\"roots\":%llu,"
         "\"unreachable_blocks\":%llu,\"unreachable_bytes\":%llu,\"cycles\":%llu,"
-        "\"threshold\":[%u,%u,%u],\"dump\":\"%s\",\"dump_bytes\":%llu}\n",
+        "\"threshold\":[%u,%u,%u],\"dump\":\"%s\",\"dump_bytes\":%llu,\"last_seq\":%llu}\n",
         job->collection, (int)job->pid, job->generation, trigger_name(job->trigger),
         (unsigned long long)job->wall_start.tv_sec * 1000000000ull + (unsigned long long)job->wall_start.tv_nsec,
         (unsigned long long)(pause_ns / 1000000), (unsigned long long)(pause_ns / 1000 % 1000),
@@ -169,7 +169,7 @@ static void append_jsonl(const char *dir, const struct atoll_collect_job *job,
         (unsigned long long)s->roots.len, (unsigned long long)r->unreachable_blocks,
         (unsigned long long)r->unreachable_bytes, (unsigned long long)r->cycles,
         atoll_cc.threshold[0], atoll_cc.threshold[1], atoll_cc.threshold[2], r->dump_path,
-        (unsigned long long)size);
+        (unsigned long long)size, (unsigned long long)job->last_seq);
     int fd = (int)syscall(SYS_open, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return;

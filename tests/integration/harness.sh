@@ -1,6 +1,6 @@
 # Sourced by every integration script: checks the environment meson passes, makes the scratch
-# dir (removed on exit), runs a command under atoll, and checks atoll's exit statistics so a
-# test proves that atoll, not glibc, served the program.
+# dir (../scratch.sh), runs a command under atoll, and checks atoll's exit statistics so a test
+# proves that atoll, not glibc, served the program.
 
 : "${ATOLL_LIB:?set by meson: path of libatoll.so}"
 : "${ATOLL_MODE:?set by meson: alloc or profile}"
@@ -9,16 +9,7 @@
 
 # The baseline runs must not be preloaded, whatever the caller's environment holds.
 unset LD_PRELOAD ATOLL_STATS ATOLL_SMALL_MAX ATOLL_ON_ERROR
-export LC_ALL=C
-
-scratch=$(mktemp -d)
-# A script that starts a server defines on_exit to stop it; it runs before the scratch dir goes.
-trap 'if declare -F on_exit >/dev/null; then on_exit; fi; rm -rf "$scratch"' EXIT
-# Exit through the EXIT trap on a signal too (meson's timeout sends TERM), never straight out.
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 141' PIPE
-trap 'exit 143' TERM
+source "$(dirname "${BASH_SOURCE[0]}")/../scratch.sh"
 
 # In profile mode every process collects at exit: its dumps go to the scratch dir.
 with_atoll() {
@@ -33,18 +24,6 @@ stats_re='^atoll: allocator statistics of pid [0-9]+ |^atoll:   |^atoll: [0-9]+ 
 
 without_stats() {
     grep -Ev "$stats_re" "$1" || true
-}
-
-# fail MESSAGE [FILE...]: say why, show the files, and stop the test.
-fail() {
-    echo "FAIL: $1" >&2
-    shift
-    local f
-    for f in "$@"; do
-        echo "----- $f" >&2
-        cat "$f" >&2
-    done
-    exit 1
 }
 
 # same_output BASELINE ATOLL: the two files must be byte-identical.

@@ -8,22 +8,7 @@
 set -euo pipefail
 source "$(dirname "$0")/harness.sh"
 
-port_is_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-port=''
-for ((candidate = 16379 + $$ % 1000; candidate < 16379 + $$ % 1000 + 50; candidate++)); do
-    if port_is_free "$candidate"; then
-        port=$candidate
-        break
-    fi
-done
-[[ -n $port ]] || fail "no free loopback port near $((16379 + $$ % 1000))"
-
-cli() {
-    redis-cli -h 127.0.0.1 -p "$port" "$@"
-}
+free_port 16379
 
 server=''
 on_exit() {

@@ -1,0 +1,32 @@
+# Sourced by the commands tests: ../scratch.sh (the scratch dir, fail, free ports), and a
+# loopback client for leakserver.
+: "${ATOLL_BIN:?set by meson: the atoll command}"
+unset LD_PRELOAD ATOLL_THRESHOLD ATOLL_SIGNAL ATOLL_OUTPUT
+source "$(dirname "${BASH_SOURCE[0]}")/../scratch.sh"
+
+# request PORT WORD: one request to leakserver, which answers "ok".
+request() {
+    local reply
+    exec 3<>"/dev/tcp/127.0.0.1/$1"
+    echo "$2" >&3
+    read -r reply <&3
+    exec 3>&-
+    [[ $reply == ok ]] || fail "leakserver answered '$reply' to $2"
+}
+
+# wait_for_file FILE PID: until FILE is not empty (leakserver's port), while PID lives.
+wait_for_file() {
+    for ((i = 0; i < 200; i++)); do
+        [[ -s $1 ]] && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# child_of PID: the one child of PID (the program atoll run started).
+child_of() {
+    local kids
+    kids=$(</proc/"$1"/task/"$1"/children)
+    [[ $kids =~ ^[0-9]+\ ?$ ]] && echo "${kids% }"
+}
