@@ -5,8 +5,9 @@
  * lets it go. A thread inside an atoll critical section (a malloc in profile mode, a table
  * update) only notes the request and stops itself when it leaves the section, so no thread is
  * ever stopped holding one of atoll's locks or half-way through a record. A thread that does
- * not answer in time (the signal blocked, or replaced by the program) is left running; its
- * stack is then scanned whole.
+ * not answer in time (the signal replaced by the program), or that blocks the signal (its
+ * /proc status says so, read once the others had a millisecond), is left running; its stack is
+ * then scanned whole.
  *
  * With every thread parked the collector takes a copy-on-write snapshot of the process with a
  * raw clone (no atfork handlers, no C-library lock, no SIGCHLD: the program's wait() never sees
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #define STOP_TIMEOUT_NS (200 * 1000 * 1000ull)
+#define STOP_GRACE_NS (1000 * 1000ull)          /* then threads that block the signal are let be */
 
 struct atoll_world atoll_world;
 static uint32_t resume_word;            /* futex: bumped to let the threads go */
@@ -147,6 +149,37 @@ static unsigned list_threads(uint32_t *tids, unsigned max, uint32_t self)
     return n;
 }
 
+/* Whether thread tid blocks the stop signal now (SigBlk in its /proc status): it cannot park
+ * until it unblocks it, and many never do (jemalloc's background thread blocks every signal
+ * for life), so the collection does not wait for it. */
+static int blocks_stop_signal(uint32_t tid)
+{
+    char path[64], buf[2048];
+    atoll_fmt(path, sizeof path, "/proc/self/task/%u/status", tid);
+    int fd = (int)syscall(SYS_open, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    long got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0)
+        return 0;
+    buf[got] = 0;
+    const char *p = strstr(buf, "SigBlk:");
+    if (!p)
+        return 0;
+    uint64_t mask = 0;
+    for (p += 7; *p == ' ' || *p == '\t'; p++)
+        ;
+    for (;; p++) {
+        unsigned d = *p >= '0' && *p <= '9' ? (unsigned)(*p - '0')
+                   : *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10) : 16;
+        if (d == 16)
+            break;
+        mask = mask << 4 | d;
+    }
+    return (mask >> (stop_signal - 1)) & 1;
+}
+
 /* Stops every other thread; returns when all have parked or the time is up. The calling
  * thread is recorded too, as thread 0, with the registers of this call. */
 void atoll_world_stop(void)
@@ -186,8 +219,17 @@ void atoll_world_stop(void)
         if (syscall(SYS_tgkill, pid, atoll_world.others[i], stop_signal) == 0)
             atoll_world.others[sent++] = atoll_world.others[i];
     atoll_world.nothers = sent;
-    while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) < sent && now_ns() - start < STOP_TIMEOUT_NS)
+    unsigned expected = sent;
+    int checked = 0;
+    while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) < expected &&
+           now_ns() - start < STOP_TIMEOUT_NS) {
+        if (!checked && now_ns() - start > STOP_GRACE_NS) {
+            checked = 1;
+            for (unsigned i = 0; i < sent; i++)
+                expected -= (unsigned)blocks_stop_signal(atoll_world.others[i]);
+        }
         sched_yield();
+    }
     atoll_world.stop_ns = now_ns() - start;
 }
 
