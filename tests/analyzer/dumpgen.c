@@ -1,5 +1,6 @@
 /* The test dump writer (see dumpgen.h): growable arrays of records, laid out at write time as
- * header, the nine sections in type order at 8-aligned offsets, then the section table. */
+ * header, the nine sections in type order at 8-aligned offsets (ten when there are objects),
+ * then the section table. */
 #include "dumpgen.h"
 
 #include <atoll/crc32c.h>
@@ -31,6 +32,7 @@ struct dg {
     VEC(struct atoll_dump_block) blocks;
     VEC(struct atoll_dump_edge) edges;
     VEC(struct atoll_dump_root) roots;
+    VEC(struct atoll_dump_object) objects;
     VEC(uint32_t) external;
     uint64_t next_address;
 };
@@ -71,6 +73,7 @@ void dg_free(struct dg *g)
         return;
     free(g->strings.v), free(g->modules.v), free(g->threads.v), free(g->frames.v);
     free(g->sites.v), free(g->blocks.v), free(g->edges.v), free(g->roots.v);
+    free(g->objects.v);
     free(g->external.v);
     free(g);
 }
@@ -176,6 +179,17 @@ void dg_external(struct dg *g, uint32_t block, uint32_t n)
     g->external.v[block] += n;
 }
 
+void dg_object(struct dg *g, uint32_t block, uint32_t owner, const char *type, uint64_t refcount,
+               uint64_t weak)
+{
+    struct atoll_dump_object o = { .block = block, .owner = owner,
+                                   .type = type ? dg_str(g, type) : dg_str(g, ""),
+                                   .runtime = ATOLL_DUMP_RUNTIME_CPYTHON,
+                                   .offset = owner == block ? 16 : 0, .refcount = refcount,
+                                   .weak = weak };
+    PUSH(g->objects, o);
+}
+
 static int edge_cmp(const void *a, const void *b)
 {
     const struct atoll_dump_edge *x = a, *y = b;
@@ -203,7 +217,7 @@ int dg_build(struct dg *g, uint8_t **out, size_t *outlen)
         g->blocks.v[g->edges.v[i].to].refcount++;
     for (size_t i = 0; i < g->roots.n; i++)
         g->blocks.v[g->roots.v[i].target].refcount++;
-    struct layout sec[9] = {
+    struct layout sec[10] = {
         {1, 96, &g->proc, 96},
         {2, 1, g->strings.v, g->strings.n},
         {3, 64, g->modules.v, g->modules.n * 64},
@@ -213,17 +227,19 @@ int dg_build(struct dg *g, uint8_t **out, size_t *outlen)
         {7, 40, g->blocks.v, g->blocks.n * 40},
         {8, 16, g->edges.v, g->edges.n * 16},
         {9, 24, g->roots.v, g->roots.n * 24},
+        {10, 32, g->objects.v, g->objects.n * 32},
     };
-    uint64_t offs[9], pos = 64;
-    for (int i = 0; i < 9; i++) {
+    int nsec = g->objects.n ? 10 : 9;
+    uint64_t offs[10], pos = 64;
+    for (int i = 0; i < nsec; i++) {
         offs[i] = pos;
         pos = (pos + sec[i].size + 7) & ~(uint64_t)7;
     }
-    uint64_t table = pos, len = table + 9 * 32;
+    uint64_t table = pos, len = table + (uint64_t)nsec * 32;
     uint8_t *buf = calloc(1, len);
     if (!buf)
         return -1;
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < nsec; i++) {
         if (sec[i].size)
             memcpy(buf + offs[i], sec[i].data, sec[i].size);
         struct atoll_dump_section e = {sec[i].type, sec[i].record, offs[i], sec[i].size, 0, 0};
@@ -236,7 +252,7 @@ int dg_build(struct dg *g, uint8_t **out, size_t *outlen)
     h.header_size = 64;
     h.file_size = len;
     h.section_table_offset = table;
-    h.section_count = 9;
+    h.section_count = (uint32_t)nsec;
     h.section_entry_size = 32;
     memcpy(buf, &h, sizeof h);
     dg_recrc(buf, len);

@@ -34,6 +34,10 @@ void dg_root_stack(struct dg *g, uint32_t target);
 /* n references to block from outside the dumped set (older generations). */
 void dg_external(struct dg *g, uint32_t block, uint32_t n);
 uint32_t dg_nblocks(const struct dg *g);
+/* An OBJECTS record (add them in block order): a CPython object at offset 16 when owner ==
+ * block, else a block owner owns. */
+void dg_object(struct dg *g, uint32_t block, uint32_t owner, const char *type, uint64_t refcount,
+               uint64_t weak);
 
 /* The dump in a malloc'ed (16-aligned) buffer. */
 int dg_build(struct dg *g, uint8_t **buf, size_t *len);

@@ -35,5 +35,6 @@ Suite *graph_suite(void);
 Suite *validate_suite(void);
 Suite *symbols_suite(void);
 Suite *cli_suite(void);
+Suite *objects_suite(void);
 
 #endif
