@@ -3,9 +3,10 @@
  *
  * A dlclose may unmap a module and a later dlopen put another at its address, so the table is
  * emptied around every dlclose, and gen (odd while one is under way) tells the walker's caches
- * that what they hold may be stale. dl_iterate_phdr takes the loader's lock: it is never called
- * with our lock held (a thread in dlopen that mallocs while holding the loader's lock would wait
- * for ours), and a module found while a dlclose ran is not kept. */
+ * that what they hold may be stale; while it is odd, every lookup asks the loader (a module on
+ * the caller's stack cannot be the one being unloaded), and what it finds is not kept.
+ * dl_iterate_phdr takes the loader's lock: it is never called with our lock held (a thread in
+ * dlopen that mallocs while holding the loader's lock would wait for ours). */
 #include "internal.h"
 #include "unwind.h"
 
@@ -107,22 +108,19 @@ static int find_module(struct dl_phdr_info *info, size_t size, void *arg)
 
 int atoll_module_find(uintptr_t pc, struct atoll_module *out)
 {
-    if (lookup(pc, out))
-        return 1;
     uint64_t before = atoll_modules_gen();
-    if (before & 1)
-        return 0;
+    if (!(before & 1) && lookup(pc, out))
+        return 1;
     struct probe p = { .pc = pc };
     dl_iterate_phdr(find_module, &p);
     if (!p.found)
         return 0;
     atoll_critical_enter();
     atoll_spin_lock(&lock_word);
-    int current = __atomic_load_n(&gen, __ATOMIC_ACQUIRE) == before;
-    if (current && count < MAX_MODULES)
+    if (!(before & 1) && __atomic_load_n(&gen, __ATOMIC_ACQUIRE) == before && count < MAX_MODULES)
         table[count++] = p.m;
     atoll_spin_unlock(&lock_word);
     atoll_critical_exit();
     *out = p.m;
-    return current;
+    return 1;
 }

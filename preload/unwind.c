@@ -116,7 +116,7 @@ static void forget(struct unwind_state *s, uint64_t gen)
     s->gen = gen;
 }
 
-static struct atoll_rule rule_at(struct unwind_state *s, uintptr_t pc)
+static struct atoll_rule rule_at(struct unwind_state *s, uintptr_t pc, int keep)
 {
     unsigned home = (unsigned)((pc * 0x9E3779B97F4A7C15ull) >> 52) & (RULE_SLOTS - 1);
     struct rule_entry *free_entry = &s->rules[home];
@@ -133,8 +133,10 @@ static struct atoll_rule rule_at(struct unwind_state *s, uintptr_t pc)
     struct atoll_rule rule = { ATOLL_RULE_NONE, 0, 0, 0 };
     if (atoll_module_find(pc, &m))
         rule = atoll_cfa_rule(&m, pc);
-    free_entry->pc = pc;
-    free_entry->rule = rule;
+    if (keep) {
+        free_entry->pc = pc;
+        free_entry->rule = rule;
+    }
     return rule;
 }
 
@@ -195,6 +197,7 @@ struct walk {
     uintptr_t frames[ATOLL_MAX_STACK_DEPTH + 8];
     unsigned n, max;
     int overflow;
+    int stable;                   /* no dlclose under way: rules and the stack may be kept */
 };
 
 static int readable(struct unwind_state *s, uintptr_t addr)
@@ -255,7 +258,7 @@ static int walk(struct walk *w, uintptr_t pc, uintptr_t sp, uintptr_t bp0)
     struct rbp bp = { bp0, 0, 1 };
     uintptr_t lookup = pc;
     while (w->n < w->max) {
-        struct atoll_rule rule = rule_at(w->s, lookup);
+        struct atoll_rule rule = rule_at(w->s, lookup, w->stable);
         uintptr_t cfa, ra;
         switch (rule.kind) {
         case ATOLL_RULE_END:
@@ -337,9 +340,12 @@ static void count_capture(unsigned which)
         st->stacks_libunwind++;
 }
 
-/* ATOLL_UNWIND_CHECK=1: every stack once more through unw_backtrace, and compared. */
+/* ATOLL_UNWIND_CHECK=1: every stack once more through unw_backtrace, and compared; not while
+ * a dlclose runs (see capture). */
 static void check_against_libunwind(uint32_t site)
 {
+    if (atoll_modules_gen() & 1)
+        return;
     uintptr_t frames[ATOLL_MAX_STACK_DEPTH + 8];
     unsigned n = libunwind_frames(frames, atoll_g.stack_depth + 8);
     const uintptr_t *program;
@@ -384,16 +390,19 @@ static uint32_t capture(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t ra)
     struct unwind_state *s = state_of(atoll_tls.heap);
     uint64_t gen = atoll_modules_gen();
     unsigned max = atoll_g.stack_depth + 8;
-    if (!s || (gen & 1)) {
+    if (!s) {
         uintptr_t frames[ATOLL_MAX_STACK_DEPTH + 8];
         count_capture(2);
         return intern(frames, libunwind_frames(frames, max));
     }
-    if (ATOLL_UNLIKELY(s->gen != gen))
+    /* While a dlclose runs, the walk asks the loader for every rule and keeps nothing: a thread
+     * of libunwind's would wait for the loader's lock while holding its own. */
+    int stable = !(gen & 1);
+    if (ATOLL_UNLIKELY(stable && s->gen != gen))
         forget(s, gen);
     struct memo_slot *slot = slot_at(s, sp, ra);
-    if (slot->valid && slot->sp == sp && slot->ra == ra && (!slot->uses_bp || slot->bp == bp) &&
-        same_words(slot)) {
+    if (stable && slot->valid && slot->sp == sp && slot->ra == ra &&
+        (!slot->uses_bp || slot->bp == bp) && same_words(slot)) {
         count_capture(0);
         return slot->site;
     }
@@ -403,6 +412,7 @@ static uint32_t capture(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t ra)
     w.n = 0;
     w.max = max;
     w.overflow = 0;
+    w.stable = stable;
     slot->valid = 0;
     slot->nchecks = 0;
     slot->uses_bp = 0;
@@ -412,7 +422,7 @@ static uint32_t capture(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t ra)
     }
     uint32_t site = intern(w.frames, w.n);
     count_capture(1);
-    if (!w.overflow && site != 0 && atoll_modules_gen() == gen) {
+    if (stable && !w.overflow && site != 0 && atoll_modules_gen() == gen) {
         slot->sp = sp;
         slot->ra = ra;
         slot->bp = bp;
