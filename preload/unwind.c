@@ -35,6 +35,7 @@
 #define RULE_PROBES 8
 #define RANGES 4
 #define MEMO_BYTES ((size_t)1 << 20)
+#define MEMO_WAYS 4 /* stacks kept under one key: calls from several places of one caller */
 #define SIGNAL_RIP 0xa8 /* offsets in ucontext_t of uc_mcontext.gregs[REG_RIP], ... */
 #define SIGNAL_RBP 0x78
 #define SIGNAL_RSP 0xa0
@@ -49,10 +50,11 @@ struct check {
 };
 
 struct memo_slot {
+    uint64_t tag;                 /* the modules' generation + 1 when made; 0: empty */
     uintptr_t sp, ra, bp;
     uint32_t site;
     uint16_t nchecks;
-    uint8_t uses_bp, valid;
+    uint8_t uses_bp;
     struct check checks[];
 };
 
@@ -65,7 +67,8 @@ struct unwind_state {
     uintptr_t ranges_tp;          /* the thread the ranges were read for */
     struct range ranges[RANGES];
     unsigned next_range;
-    unsigned memo_mask, memo_cap;
+    unsigned memo_mask, memo_cap;  /* sets - 1; words a stack may keep */
+    unsigned next_way;
     size_t slot_bytes;
     struct rule_entry rules[RULE_SLOTS];
     char memo[];
@@ -89,9 +92,9 @@ static struct unwind_state *state_of(struct atoll_heap *h)
     size_t cap = 2 * ((size_t)atoll_g.stack_depth + 8) + 16;
     size_t slot_bytes = sizeof(struct memo_slot) + cap * sizeof(struct check);
     size_t slots = 1;
-    while (slots * 2 * slot_bytes <= MEMO_BYTES)
+    while (slots * 2 * MEMO_WAYS * slot_bytes <= MEMO_BYTES)
         slots *= 2;
-    struct unwind_state *s = atoll_os_alloc(sizeof *s + slots * slot_bytes);
+    struct unwind_state *s = atoll_os_alloc(sizeof *s + slots * MEMO_WAYS * slot_bytes);
     if (!s)
         return NULL;
     s->memo_mask = (unsigned)slots - 1;
@@ -101,18 +104,22 @@ static struct unwind_state *state_of(struct atoll_heap *h)
     return s;
 }
 
-static struct memo_slot *slot_at(struct unwind_state *s, uintptr_t sp, uintptr_t ra)
+static struct memo_slot *way(struct unwind_state *s, char *set, unsigned i)
 {
-    uint64_t h = (sp ^ (ra * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull;
-    return (struct memo_slot *)(s->memo + (size_t)((h >> 40) & s->memo_mask) * s->slot_bytes);
+    return (struct memo_slot *)(set + (size_t)i * s->slot_bytes);
 }
 
-/* After a dlclose: rules and stacks of unloaded code must not be used again. */
+static char *set_of(struct unwind_state *s, uintptr_t sp, uintptr_t ra)
+{
+    uint64_t h = (sp ^ (ra * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull;
+    return s->memo + (size_t)((h >> 40) & s->memo_mask) * MEMO_WAYS * s->slot_bytes;
+}
+
+/* After a dlclose: rules of unloaded code must not be used again (and the stacks, whose tags
+ * no longer match, are not). */
 static void forget(struct unwind_state *s, uint64_t gen)
 {
     memset(s->rules, 0, sizeof s->rules);
-    for (unsigned i = 0; i <= s->memo_mask; i++)
-        ((struct memo_slot *)(s->memo + (size_t)i * s->slot_bytes))->valid = 0;
     s->gen = gen;
 }
 
@@ -371,7 +378,7 @@ static void check_against_libunwind(uint32_t site)
 
 void atoll_unwind_check_report(void)
 {
-    if (atoll_g.unwind_check)
+    if (atoll_g.unwind_check && atoll_g.profiling)
         atoll_log("unwind check: %llu stacks compared with libunwind's, %llu differ",
                   (unsigned long long)__atomic_load_n(&checked, __ATOMIC_RELAXED),
                   (unsigned long long)__atomic_load_n(&differ, __ATOMIC_RELAXED));
@@ -400,12 +407,16 @@ static uint32_t capture(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t ra)
     int stable = !(gen & 1);
     if (ATOLL_UNLIKELY(stable && s->gen != gen))
         forget(s, gen);
-    struct memo_slot *slot = slot_at(s, sp, ra);
-    if (stable && slot->valid && slot->sp == sp && slot->ra == ra &&
-        (!slot->uses_bp || slot->bp == bp) && same_words(slot)) {
-        count_capture(0);
-        return slot->site;
+    char *set = set_of(s, sp, ra);
+    for (unsigned i = 0; stable && i < MEMO_WAYS; i++) {
+        struct memo_slot *slot = way(s, set, i);
+        if (slot->tag == gen + 1 && slot->sp == sp && slot->ra == ra &&
+            (!slot->uses_bp || slot->bp == bp) && same_words(slot)) {
+            count_capture(0);
+            return slot->site;
+        }
     }
+    struct memo_slot *slot = way(s, set, s->next_way++ % MEMO_WAYS);
     struct walk w;
     w.s = s;
     w.slot = slot;
@@ -413,7 +424,7 @@ static uint32_t capture(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t ra)
     w.max = max;
     w.overflow = 0;
     w.stable = stable;
-    slot->valid = 0;
+    slot->tag = 0;
     slot->nchecks = 0;
     slot->uses_bp = 0;
     if (walk(&w, pc, sp, bp) != 0) {
@@ -427,7 +438,7 @@ static uint32_t capture(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t ra)
         slot->ra = ra;
         slot->bp = bp;
         slot->site = site;
-        slot->valid = 1;
+        slot->tag = gen + 1;
     }
     return site;
 }
