@@ -4,12 +4,14 @@
 # libatoll.so in profile mode (no exit collection: the figure is the recording), in alloc mode,
 # and under heaptrack when it is installed. Prints every run's wall time, the medians and the
 # ratios to glibc's median (wall time, and user+system CPU time, steadier on a loaded machine), and the call-stack counters of one profile run.
-# Usage: bench/profile.sh [REPS (5)] [N (200000)] [LIB (build/preload/libatoll.so)]
+# Usage: bench/profile.sh [REPS (5)] [N (200000)] [LIB (build/preload/libatoll.so)] [OTHER_LIB]
+# OTHER_LIB (another build of libatoll.so, e.g. of an earlier commit) adds its profile mode.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 reps=${1:-5}
 n=${2:-200000}
 lib=$(readlink -f "${3:-$here/build/preload/libatoll.so}")
+other=${4:+$(readlink -f "$4")}
 python=/usr/bin/python3.11
 script=$here/../shared/workloads/pyobjs.py
 [ -f "$script" ] || script=/work/shared/workloads/pyobjs.py
@@ -17,6 +19,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 configs=(glibc profile alloc)
+[ -n "$other" ] && configs+=(other)
 command -v heaptrack >/dev/null && configs+=(heaptrack)
 
 run() {
@@ -24,13 +27,15 @@ run() {
         glibc) env PYTHONMALLOC=malloc "$python" "$script" "$n" ;;
         profile) env PYTHONMALLOC=malloc LD_PRELOAD="$lib" ATOLL_MODE=profile ATOLL_AT_EXIT=0 \
                      "$python" "$script" "$n" ;;
+        other) env PYTHONMALLOC=malloc LD_PRELOAD="$other" ATOLL_MODE=profile ATOLL_AT_EXIT=0 \
+                   "$python" "$script" "$n" ;;
         alloc) env PYTHONMALLOC=malloc LD_PRELOAD="$lib" ATOLL_MODE=alloc "$python" "$script" "$n" ;;
         heaptrack) (cd "$tmp" && env PYTHONMALLOC=malloc heaptrack -o "$tmp/ht" "$python" "$script" "$n") ;;
     esac >/dev/null 2>&1
 }
 
 timed() {
-    /usr/bin/time -f "$1 %e %U %S" -a -o "$tmp/times" bash -c "$(declare -f run); $(declare -p python script n lib tmp); run $1"
+    /usr/bin/time -f "$1 %e %U %S" -a -o "$tmp/times" bash -c "$(declare -f run); $(declare -p python script n lib other tmp); run $1"
 }
 
 for ((i = 0; i < reps; i++)); do

@@ -7,13 +7,12 @@ set -u
 prog=$1 lib=$2 min=$3
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
-ATOLL_UNWIND_CHECK=1 ATOLL_STATS=1 "$prog" "$lib" 2>"$err"
-status=$?
-cat "$err" >&2
-if [ "$status" -ne 0 ]; then
-    echo "stacks.sh: $prog exited with status $status" >&2
+if ! ATOLL_UNWIND_CHECK=1 ATOLL_STATS=1 "$prog" "$lib" 2>"$err"; then
+    cat "$err" >&2
+    echo "stacks.sh: $prog failed" >&2
     exit 1
 fi
+cat "$err" >&2
 verdict=$(grep -E '^atoll: unwind check: [0-9]+ stacks compared' "$err")
 compared=$(sed -E 's/.*check: ([0-9]+) stacks.*/\1/' <<<"$verdict")
 differ=$(sed -E "s/.*libunwind's, ([0-9]+) differ.*/\1/" <<<"$verdict")
