@@ -2,7 +2,9 @@
  * stack atoll's walker records with libunwind's (stacks.sh reads the verdict). Deep recursion;
  * code built with and without frame pointers (stacks_o0.c is -O0); alloca; qsort's callbacks
  * (frames of libc between the program's); C++ with exceptions and std::function
- * (stacks_cxx.cpp); a dlopen'ed library, closed and opened again; signal handlers that
+ * (stacks_cxx.cpp); two builds of one library (-O2, and -O0 with frame pointers: other unwind
+ * rules at the same offsets), each opened and closed in turn, so that one is likely to be
+ * loaded where the other was; signal handlers that
  * allocate, on the thread's stack and on an alternate one, interrupting code anywhere (a
  * thread sends them every 20 us); and all of it on several threads at once. */
 #include <dlfcn.h>
@@ -19,7 +21,7 @@
 #define WORKERS 4
 
 static int in_handler_allocs;
-static const char *lib_path;
+static const char *lib_paths[2];
 static pthread_t workers[WORKERS];
 static int done;
 
@@ -69,7 +71,7 @@ static void sort_allocating(void)
     qsort(v, 64, sizeof v[0], compare_allocating);
 }
 
-static void library_round(void)
+static void library_round(const char *lib_path)
 {
     void *h = dlopen(lib_path, RTLD_NOW);
     if (!h) {
@@ -115,11 +117,12 @@ static void *pest(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: stacks LIBRARY\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: stacks LIBRARY LIBRARY_O0\n");
         return 2;
     }
-    lib_path = argv[1];
+    lib_paths[0] = argv[1];
+    lib_paths[1] = argv[2];
 
     static char altstack[1 << 16];
     stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
@@ -136,8 +139,8 @@ int main(int argc, char **argv)
         pthread_create(&workers[i], NULL, thread_main, (void *)(intptr_t)1500);
     pthread_t pester;
     pthread_create(&pester, NULL, pest, NULL);
-    for (int i = 0; i < 4; i++)
-        library_round();
+    for (int i = 0; i < 6; i++)
+        library_round(lib_paths[i % 2]);
     thread_main((void *)(intptr_t)1500);
     __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
     pthread_join(pester, NULL);

@@ -2,12 +2,12 @@
 # Runs stacks with ATOLL_UNWIND_CHECK=1 and ATOLL_STATS=1 and checks the verdict: every stack
 # compared with libunwind's (at least MIN of them), none different, and both of the walker's
 # ways used (stacks found remembered, and walked).
-# Usage: stacks.sh PROGRAM LIBRARY MIN
+# Usage: stacks.sh PROGRAM LIBRARY LIBRARY_O0 MIN
 set -u
-prog=$1 lib=$2 min=$3
+prog=$1 lib=$2 lib_o0=$3 min=$4
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
-if ! ATOLL_UNWIND_CHECK=1 ATOLL_STATS=1 "$prog" "$lib" 2>"$err"; then
+if ! ATOLL_UNWIND_CHECK=1 ATOLL_STATS=1 "$prog" "$lib" "$lib_o0" 2>"$err"; then
     cat "$err" >&2
     echo "stacks.sh: $prog failed" >&2
     exit 1
