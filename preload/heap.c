@@ -236,6 +236,9 @@ void atoll_heap_sum_stats(struct atoll_heap_stats *out)
         out->small_frees += h->stats.small_frees;
         out->remote_frees += h->stats.remote_frees;
         out->large_mallocs += h->stats.large_mallocs;
+        out->stacks_remembered += h->stats.stacks_remembered;
+        out->stacks_walked += h->stats.stacks_walked;
+        out->stacks_libunwind += h->stats.stacks_libunwind;
     }
     atoll_unlock();
 }

@@ -7,6 +7,7 @@
  * and the fork handlers. */
 #include "internal.h"
 #include "collect.h"
+#include "unwind.h"
 #include "world.h"
 
 #include <dlfcn.h>
@@ -115,6 +116,7 @@ static void fork_child(void)
     atoll_imeta_after_fork_child();
     atoll_sites_after_fork_child();
     atoll_large_after_fork_child();
+    atoll_modules_after_fork_child();
     atoll_collect_after_fork_child();
 }
 
@@ -168,6 +170,7 @@ __attribute__((constructor(101))) static void atoll_constructor(void)
 __attribute__((destructor)) static void atoll_destructor(void)
 {
     atoll_collect_at_exit();
+    atoll_unwind_check_report();
     if (atoll_g.stats_at_exit)
         atoll_stats_print();
 }

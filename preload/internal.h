@@ -135,6 +135,10 @@ void atoll_profile_adopt_existing(void) ATOLL_HIDDEN;
 uintptr_t atoll_profile_program_sp(void) ATOLL_HIDDEN;
 uint64_t atoll_profile_last_seq(void) ATOLL_HIDDEN;
 
+/* unwind.c (the rest of the walker's declarations are in unwind.h) */
+void atoll_unwind_init(uintptr_t self_start, uintptr_t self_end) ATOLL_HIDDEN;
+void atoll_unwind_check_report(void) ATOLL_HIDDEN;
+
 /* collect.c */
 extern uint64_t atoll_collections_done ATOLL_HIDDEN;
 void atoll_collect_count(int32_t delta) ATOLL_HIDDEN;

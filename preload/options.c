@@ -95,6 +95,9 @@ void atoll_options_load_collector(void)
         else
             atoll_g.stack_depth = (unsigned)n;
     }
+    if ((v = env("ATOLL_UNWIND_CHECK")))
+        atoll_g.unwind_check =
+            parse_word("ATOLL_UNWIND_CHECK", v, (const char *const[]){ "0", "1", NULL }) == 1;
     if ((v = env("ATOLL_THRESHOLD")) && parse_thresholds(v, atoll_cc.threshold) != 0) {
         atoll_log("ATOLL_THRESHOLD=%s is not t0,t1,t2 (three numbers); using 0,10,10", v);
         atoll_cc.threshold[0] = 0;

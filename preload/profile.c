@@ -7,6 +7,7 @@
  * blocks in large.c's table. */
 #define UNW_LOCAL_ONLY
 #include "internal.h"
+#include "unwind.h"
 
 #include <dlfcn.h>
 #include <libunwind.h>
@@ -66,6 +67,7 @@ static void code_range_of(uintptr_t probe, uintptr_t *start, uintptr_t *end)
 void atoll_profile_start_stacks(void)
 {
     code_range_of((uintptr_t)&atoll_site_intern, &self_start, &self_end);
+    atoll_unwind_init(self_start, self_end);
     void *in_loader = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
     if (in_loader)
         code_range_of((uintptr_t)in_loader, &loader_start, &loader_end);
@@ -76,21 +78,14 @@ void atoll_profile_start_stacks(void)
     __atomic_store_n(&stacks_ready, 1, __ATOMIC_RELEASE);
 }
 
-static uint32_t capture_site(void)
+/* The site of the calling stack; the unknown site while libunwind cannot be used yet, or in
+ * a signal handler that interrupted a capture of this thread. */
+static uint32_t capture_site(const void *ra)
 {
     if (!__atomic_load_n(&stacks_ready, __ATOMIC_ACQUIRE) || ptls.unwinding)
         return 0;
     ptls.unwinding = 1;
-    void *frames[ATOLL_MAX_STACK_DEPTH + 8];
-    int n = unw_backtrace(frames, (int)atoll_g.stack_depth + 8);
-    int first = 0;
-    while (first < n && (uintptr_t)frames[first] >= self_start &&
-           (uintptr_t)frames[first] < self_end)
-        first++;
-    int depth = n - first;
-    if (depth > (int)atoll_g.stack_depth)
-        depth = (int)atoll_g.stack_depth;
-    uint32_t site = atoll_site_intern(frames + first, depth > 0 ? (unsigned)depth : 0);
+    uint32_t site = atoll_unwind_site(ra);
     ptls.unwinding = 0;
     return site;
 }
@@ -147,7 +142,7 @@ void atoll_profile_record(void *b, size_t n, const void *ra)
 {
     uint32_t flags = (uintptr_t)ra >= loader_start && (uintptr_t)ra < loader_end
                          ? ATOLL_DUMP_BLOCK_LOADER : 0;
-    uint32_t site = capture_site();
+    uint32_t site = capture_site(ra);
     uint64_t stamp = next_stamp();
     struct atoll_pool *p = atoll_pool_of(b);
     if (p) {

@@ -20,4 +20,8 @@ void atoll_stats_print(void)
               a.active, a.active * (ATOLL_ARENA_SIZE >> 10), a.peak,
               a.peak * (ATOLL_ARENA_SIZE >> 10), a.released);
     atoll_log("  pools: %zu taken from arenas, %zu given back", a.pools_taken, a.pools_given);
+    if (atoll_g.profiling)
+        atoll_log("  call stacks: %llu remembered, %llu walked, %llu by libunwind",
+                  (unsigned long long)h.stacks_remembered, (unsigned long long)h.stacks_walked,
+                  (unsigned long long)h.stacks_libunwind);
 }

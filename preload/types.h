@@ -63,6 +63,9 @@ struct atoll_heap_stats {
     uint64_t small_frees;
     uint64_t remote_frees;            /* of small_frees, those made by another thread */
     uint64_t large_mallocs;
+    uint64_t stacks_remembered;       /* profile mode: call stacks found remembered, */
+    uint64_t stacks_walked;           /* walked, */
+    uint64_t stacks_libunwind;        /* or left to libunwind (unwind.c) */
 };
 
 /* Blocks this thread freed last, per class, for its next mallocs: they are still in the CPU
@@ -87,6 +90,7 @@ struct atoll_heap {
     struct atoll_heap_stats stats;
     struct atoll_heap *next_all;      /* every heap ever made, for statistics and fork */
     struct atoll_heap *next_abandoned;
+    void *unwind;                     /* the stack walker's caches (unwind.c) */
     /* Other threads write this line: keep it apart from the owner's hot fields. */
     struct atoll_pool *remote __attribute__((aligned(64))); /* atomic: queue of pools */
 } __attribute__((aligned(64)));
@@ -140,6 +144,7 @@ struct atoll_global {
     int stats_at_exit;
     enum atoll_mode mode;
     unsigned stack_depth;             /* ATOLL_STACK_DEPTH */
+    int unwind_check;                 /* ATOLL_UNWIND_CHECK */
 };
 
 enum atoll_thread_state { ATOLL_THREAD_RUNNING, ATOLL_THREAD_BUSY, ATOLL_THREAD_DEAD };
