@@ -45,6 +45,12 @@ static void bucket_push(struct atoll_arena *a)
     bucket[a->nfree] = a;
 }
 
+/* Arenas are first taken in address order: those from this index on were never touched. */
+size_t atoll_arenas_touched(void)
+{
+    return next_untouched;
+}
+
 static struct atoll_arena *arena_new(void)
 {
     struct atoll_arena *a = released;

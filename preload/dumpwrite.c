@@ -143,6 +143,8 @@ void dump_out_abandon(struct dump_out *w, const char *path)
     w->buf = NULL;
 }
 
+
+
 /* The table, then the header into the first page, and the exact length. The placeholder
  * header was put first, so while nothing is flushed it is still at the start of the buffer. */
 static void finish(struct dump_out *w)
@@ -174,28 +176,29 @@ static void finish(struct dump_out *w)
         w->failed = error_of();
 }
 
-static void *frames_and_sites(uint32_t nsites, struct atoll_dump_site **sites, size_t *nframes)
+/* FRAMES and SITES, streamed from the site table: no copy of the frames (megabytes of fresh
+ * memory for a program with many sites, a page fault per 4 KiB). */
+static void write_sites(struct dump_out *w, uint32_t nsites)
 {
-    *nframes = 0;
-    for (uint32_t id = 1; id < nsites; id++) {
-        uint32_t depth;
-        atoll_site_frames(id, &depth);
-        *nframes += depth;
-    }
-    uint64_t *frames = cmem_alloc((*nframes + 1) * sizeof *frames);
-    *sites = cmem_alloc(((size_t)nsites + 1) * sizeof **sites);
-    if (!frames || !*sites)
-        return NULL;
-    size_t f = 0;
+    dump_out_begin(w, ATOLL_DUMP_SEC_FRAMES, 8);
     for (uint32_t id = 1; id < nsites; id++) {
         uint32_t depth;
         void *const *fr = atoll_site_frames(id, &depth);
-        (*sites)[id].first_frame = (uint32_t)f;
-        (*sites)[id].depth = depth;
-        for (uint32_t k = 0; k < depth; k++)
-            frames[f++] = (uint64_t)(uintptr_t)fr[k];
+        for (uint32_t k = 0; k < depth; k++) {
+            uint64_t f = (uint64_t)(uintptr_t)fr[k];
+            dump_out_put(w, &f, sizeof f);
+        }
     }
-    return frames;
+    dump_out_end(w);
+    dump_out_begin(w, ATOLL_DUMP_SEC_SITES, sizeof(struct atoll_dump_site));
+    struct atoll_dump_site site = { 0, 0 };
+    dump_out_put(w, &site, sizeof site);
+    for (uint32_t id = 1; id < nsites; id++) {
+        site.first_frame += site.depth;
+        atoll_site_frames(id, &site.depth);
+        dump_out_put(w, &site, sizeof site);
+    }
+    dump_out_end(w);
 }
 
 /* Everything after EDGES, then the table and the header; closes the file. Returns 0 or an
@@ -218,10 +221,7 @@ int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
             }
     }
     uint32_t nsites = atoll_site_count();
-    struct atoll_dump_site *sites = NULL;
-    size_t nframes;
-    uint64_t *frames = frames_and_sites(nsites, &sites, &nframes);
-    if (!frames || !threads) {
+    if (!threads) {
         dump_out_abandon(w, path);
         return ENOMEM;
     }
@@ -231,9 +231,7 @@ int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
     section(w, ATOLL_DUMP_SEC_MODULES, sizeof(struct atoll_dump_module), s->modules.data,
             s->modules.len * sizeof(struct atoll_dump_module));
     section(w, ATOLL_DUMP_SEC_THREADS, sizeof *threads, threads, nthreads * sizeof *threads);
-    section(w, ATOLL_DUMP_SEC_FRAMES, 8, frames, nframes * 8);
-    section(w, ATOLL_DUMP_SEC_SITES, sizeof *sites, sites,
-            (size_t)(nsites ? nsites : 1) * sizeof *sites);
+    write_sites(w, nsites);
     dump_out_begin(w, ATOLL_DUMP_SEC_BLOCKS, sizeof(struct atoll_dump_block));
     snap_write_blocks(s, w);
     dump_out_end(w);

@@ -102,10 +102,9 @@ int snap_index_blocks(struct snap *s)
     s->large_lo = s->nlarge ? s->large[0].address : 0;
     s->large_span = hi - s->large_lo;
 
-    size_t npools = atoll_g.size >> ATOLL_POOL_SHIFT, used = 0;
-    for (size_t a = 0; a < npools / ATOLL_POOLS_PER_ARENA; a++)
-        if (atoll_g.arenas[a].state != ATOLL_ARENA_UNTOUCHED)
-            used = (a + 1) * ATOLL_POOLS_PER_ARENA;
+    /* Not a pass over every arena of the reservation: reading the untouched part of its table
+     * faults in a page of zeros per 64 arenas (21 ms for a 64 GiB reservation). */
+    size_t used = atoll_arenas_touched() * ATOLL_POOLS_PER_ARENA;
     s->npools = used;
     s->geom = cmem_alloc((used + 1) * sizeof *s->geom);
     s->words = cmem_alloc((used + 1) * ATOLL_BITMAP_WORDS * sizeof *s->words);

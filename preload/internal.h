@@ -156,6 +156,7 @@ void atoll_unlock(void) ATOLL_HIDDEN;
 void atoll_lock_reset(void) ATOLL_HIDDEN;
 
 /* os.c */
+size_t atoll_arenas_touched(void) ATOLL_HIDDEN;
 void *atoll_os_track(void *p, size_t size) ATOLL_HIDDEN;
 void *atoll_os_reserve(size_t size) ATOLL_HIDDEN;
 void atoll_os_release(void *p, size_t size) ATOLL_HIDDEN;
