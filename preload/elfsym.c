@@ -9,9 +9,12 @@
 #include <elf.h>
 #include <string.h>
 
-/* Whether [lo, hi) lies inside one readable mapping (the maps are sorted by address). */
+/* Whether [lo, hi) lies inside one readable mapping (the maps are sorted by address). atoll's
+ * region of pools is mapped readable whole. */
 int snap_readable(const struct snap *s, uintptr_t lo, uintptr_t hi)
 {
+    if (lo - atoll_g.base < atoll_g.size && hi - atoll_g.base <= atoll_g.size && lo <= hi)
+        return 1;
     size_t a = 0, b = s->nmaps;
     while (a < b) {
         size_t mid = (a + b) / 2;

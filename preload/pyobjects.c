@@ -138,10 +138,12 @@ static int is_type(const struct snap *s, const struct cpython *py, uintptr_t t, 
            (word(meta + TP_FLAGS) & F_TYPE_SUBCLASS);
 }
 
-/* The type at a, or NULL when a is not one. */
+/* The type at a, or NULL when a is not one. A type is static, in a module's data, or a heap
+ * type, hundreds of bytes long: never in a block of atoll's pools (where a GC object's
+ * _gc_prev, tried as an ob_type, mostly points). */
 static const struct pytype *type_at(struct snap *s, struct cpython *py, uintptr_t a)
 {
-    if (!a || (a & 7))
+    if (!a || (a & 7) || a - atoll_g.base < atoll_g.size)
         return NULL;
     if (py->cap) {
         const struct pytype *t = find_slot(py, a);
