@@ -18,5 +18,6 @@ struct layout {
 /* Each returns NULL when its runtime is not in the process. */
 struct layout *cpython_layout(struct snap *s);
 struct layout *sharedptr_layout(struct snap *s);
+struct layout *gobject_layout(struct snap *s);
 
 #endif
