@@ -177,6 +177,7 @@ static void child(const struct run_env *env, const char *preload, char **argv, i
     }
     setenv("LD_PRELOAD", preload, 1);
     setenv("PYTHONMALLOC", "malloc", 1);
+    setenv("G_SLICE", "always-malloc", 1);
     setenv("ATOLL_OUTPUT", out, 1);
     if (env->threshold)
         setenv("ATOLL_THRESHOLD", env->threshold, 1);

@@ -79,6 +79,29 @@ ATOLL_API int atoll_isenabled(void);
  * EINVAL (not a live block) or ENOTSUP (not in profile mode). */
 ATOLL_API int atoll_ignore(const void *block);
 
+/* Refcounted objects of your own C code (docs/objects.md): tell atoll where a block keeps its
+ * reference count and which of its words hold no reference, and collections read the block as
+ * CPython's gc reads an object: only a pointer to the block's start is a reference to it, it is
+ * alive when its count exceeds the references other recognised objects hold to it, and the
+ * words named here are not scanned. Stale pointers on stacks then cannot keep a cycle of such
+ * objects alive, and a count above every reference found is reported (an incref without its
+ * decref). */
+struct atoll_layout {
+    unsigned refcount_offset;   /* bytes from the block's start to the count, a multiple of width */
+    unsigned refcount_width;    /* 1, 2, 4 or 8 bytes, unsigned, in native byte order */
+    uint64_t no_references;     /* bit k: the 8 bytes at 8k hold no reference (first 64 words) */
+    const char *type;           /* shown in reports (first 63 bytes copied); NULL: "annotated" */
+};
+
+/* Annotates one block (a live block's start) until it is freed. 0, or -1 with errno EINVAL (not
+ * a live block, or a bad width or offset), ENOTSUP (not in profile mode) or ENOMEM. */
+ATOLL_API int atoll_annotate(const void *block, const struct atoll_layout *layout);
+
+/* Annotates every block allocated at the same site as block (the same call stack, as reports
+ * group them), past and future: call it once per site, e.g. on the first block it makes.
+ * Returns as atoll_annotate. A block's own annotation wins over its site's. */
+ATOLL_API int atoll_annotate_site(const void *block, const struct atoll_layout *layout);
+
 #ifdef __cplusplus
 }
 #endif

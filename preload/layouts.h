@@ -13,9 +13,12 @@ struct layout {
                     uint64_t size);
 };
 
-#define LAYOUT_MAX 4
+#define LAYOUT_MAX 8
 
 /* Each returns NULL when its runtime is not in the process. */
 struct layout *cpython_layout(struct snap *s);
+struct layout *sharedptr_layout(struct snap *s);
+struct layout *gobject_layout(struct snap *s);
+struct layout *annotated_layout(struct snap *s);
 
 #endif

@@ -110,6 +110,12 @@ static void detect(struct snap *s, struct classify *c)
     struct layout *l;
     if ((l = cpython_layout(s)))
         c->layouts[c->n++] = l;
+    if ((l = annotated_layout(s)))
+        c->layouts[c->n++] = l;
+    if ((l = gobject_layout(s)))
+        c->layouts[c->n++] = l;
+    if ((l = sharedptr_layout(s)))
+        c->layouts[c->n++] = l;
 }
 
 void snap_find_objects(struct snap *s)

@@ -16,6 +16,7 @@ int main(int argc, char **argv)
     srunner_add_suite(sr, fork_suite());
     srunner_add_suite(sr, arena_suite());
     srunner_add_suite(sr, fmt_suite());
+    srunner_add_suite(sr, mangled_suite());
     srunner_add_suite(sr, options_suite());
     /* Tests change atoll_g and the heap on purpose: each needs its own process. */
     srunner_set_fork_status(sr, CK_FORK);

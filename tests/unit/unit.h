@@ -16,6 +16,7 @@ Suite *threads_suite(void);
 Suite *fork_suite(void);
 Suite *arena_suite(void);
 Suite *fmt_suite(void);
+Suite *mangled_suite(void);
 Suite *options_suite(void);
 
 /* Child modes of this program, run by the options tests; -1 when argv names none. */
