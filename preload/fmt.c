@@ -141,3 +141,18 @@ void atoll_log(const char *fmt, ...)
     }
     errno = saved_errno;
 }
+
+/* Reads lower-case hex digits (as /proc writes them) and leaves *p on the first other byte. */
+uint64_t atoll_parse_hex(const char **p)
+{
+    uint64_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        if (c >= '0' && c <= '9')
+            v = v * 16 + (uint64_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v * 16 + (uint64_t)(c - 'a' + 10);
+        else
+            return v;
+    }
+}

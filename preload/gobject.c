@@ -55,11 +55,6 @@ struct gobject {
     uintptr_t miss[MISS_SLOTS];         /* words recently found not to be classes */
 };
 
-static uint64_t word(uintptr_t a)
-{
-    return *(const uint64_t *)a;
-}
-
 /* The size of the dumped block that starts at a, or 0. */
 static uint64_t block_at(struct snap *s, uintptr_t a)
 {

@@ -185,17 +185,21 @@ uint32_t snap_lookup_large(const struct snap *s, uintptr_t v, uint32_t *delta)
     return s->large_index[lo - 1];
 }
 
-uint32_t snap_find_block(const struct snap *s, uintptr_t v, uint64_t *delta)
+/* The dumped block v points into and how far (*delta), before any size or role check. */
+static uint32_t block_at(const struct snap *s, uintptr_t v, uint32_t *delta)
 {
     const struct dumped_word *word;
     uint64_t bit;
-    uint32_t d, t;
-    if (snap_slot(s, v, &word, &bit, &d))
-        t = snap_slot_block(word, bit);
-    else if (v - s->large_lo < s->large_span)
-        t = snap_lookup_large(s, v, &d);
-    else
-        return ATOLL_NONE;
+    if (snap_slot(s, v, &word, &bit, delta))
+        return snap_slot_block(word, bit);
+    if (v - s->large_lo < s->large_span)
+        return snap_lookup_large(s, v, delta);
+    return ATOLL_NONE;
+}
+
+uint32_t snap_find_block(const struct snap *s, uintptr_t v, uint64_t *delta)
+{
+    uint32_t d, t = block_at(s, v, &d);
     if (t == ATOLL_NONE || d >= (s->refs[t].limit & SNAP_LIMIT_MASK))
         return ATOLL_NONE;
     *delta = d;
@@ -205,15 +209,7 @@ uint32_t snap_find_block(const struct snap *s, uintptr_t v, uint64_t *delta)
 /* The dumped block a root word v references, or ATOLL_NONE. */
 uint32_t snap_lookup(const struct snap *s, uintptr_t v)
 {
-    const struct dumped_word *word;
-    uint64_t bit;
-    uint32_t delta, t;
-    if (snap_slot(s, v, &word, &bit, &delta))
-        t = snap_slot_block(word, bit);
-    else if (v - s->large_lo < s->large_span)
-        t = snap_lookup_large(s, v, &delta);
-    else
-        return ATOLL_NONE;
+    uint32_t delta, t = block_at(s, v, &delta);
     if (t == ATOLL_NONE)
         return ATOLL_NONE;
     uint32_t limit = s->refs[t].limit;

@@ -206,6 +206,7 @@ void atoll_options_load_collector(void) ATOLL_HIDDEN;
 void atoll_stats_print(void) ATOLL_HIDDEN;
 
 /* fmt.c: async-signal-safe formatting; no stdio anywhere in the preload */
+uint64_t atoll_parse_hex(const char **p) ATOLL_HIDDEN;
 size_t atoll_fmt(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4))) ATOLL_HIDDEN;
 void atoll_log(const char *fmt, ...) __attribute__((format(printf, 1, 2))) ATOLL_HIDDEN;

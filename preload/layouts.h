@@ -7,6 +7,13 @@
 
 #include "snapshot.h"
 
+/* A word of the program's memory, at an address a layout has checked (inside a live block, or
+ * snap_readable). */
+static inline uint64_t word(uintptr_t a)
+{
+    return *(const uint64_t *)a;
+}
+
 struct layout {
     /* Returns 1 when block t (at address, of size bytes) is the runtime's object. */
     int (*classify)(struct snap *s, struct layout *l, uint32_t t, uintptr_t address,

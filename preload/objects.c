@@ -43,6 +43,15 @@ void snap_claim(struct snap *s, uint32_t owner, uintptr_t pointer, uint64_t scan
                                                                          : delta + scan_bytes };
 }
 
+/* The record of a block owned through claim c, of its owner's runtime. */
+static struct snap_object owned_by(const struct snap *s, const struct snap_claim *c)
+{
+    const struct snap_object *owner =
+        &((const struct snap_object *)s->objects.data)[s->object_of[c->owner]];
+    return (struct snap_object){ .block = c->block, .owner = c->owner,
+                                 .runtime = owner->runtime, .scan_bytes = c->scan_bytes };
+}
+
 /* A block claimed by two objects belongs to neither; a live object is never owned, but what
  * looked like a dead one (count 0) is the stale start of a reused block when an object claims
  * it. */
@@ -55,24 +64,15 @@ static void settle_claims(struct snap *s)
             struct snap_object *o = cvec_push(&s->objects);
             if (!o)
                 return;
-            const struct snap_object *owner =
-                &((const struct snap_object *)s->objects.data)[s->object_of[c[i].owner]];
-            *o = (struct snap_object){ .block = c[i].block, .owner = c[i].owner,
-                                       .runtime = owner->runtime,
-                                       .scan_bytes = c[i].scan_bytes };
+            *o = owned_by(s, &c[i]);
             s->object_of[c[i].block] = (uint32_t)(s->objects.len - 1);
             continue;
         }
         struct snap_object *o = &((struct snap_object *)s->objects.data)[k];
-        if (o->owner == o->block && !o->refcount && !o->weak) {
-            const struct snap_object *owner =
-                &((const struct snap_object *)s->objects.data)[s->object_of[c[i].owner]];
-            *o = (struct snap_object){ .block = c[i].block, .owner = c[i].owner,
-                                       .runtime = owner->runtime,
-                                       .scan_bytes = c[i].scan_bytes };
-        } else if (o->owner != o->block && o->owner != c[i].owner) {
+        if (o->owner == o->block && !o->refcount && !o->weak)
+            *o = owned_by(s, &c[i]);
+        else if (o->owner != o->block && o->owner != c[i].owner)
             o->owner = ATOLL_NONE;
-        }
     }
 }
 

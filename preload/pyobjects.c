@@ -56,11 +56,6 @@ struct cpython {
     uintptr_t miss[MISS_SLOTS];         /* words recently found not to be types */
 };
 
-static uint64_t word(uintptr_t a)
-{
-    return *(const uint64_t *)a;
-}
-
 static size_t slot_of(uintptr_t a, size_t cap)
 {
     return (size_t)((a >> 3) * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1);

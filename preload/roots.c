@@ -25,20 +25,6 @@ static const int8_t dwarf_of_greg[17] = { 8, 9, 10, 11, 12, 13, 14, 15, 5, 4, 6,
 
 static char *maps_text;
 
-static uintptr_t parse_hex(const char **p)
-{
-    uintptr_t v = 0;
-    for (;; (*p)++) {
-        char c = **p;
-        if (c >= '0' && c <= '9')
-            v = v * 16 + (uintptr_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v * 16 + (uintptr_t)(c - 'a' + 10);
-        else
-            return v;
-    }
-}
-
 uint32_t snap_add_string(struct snap *s, const char *str, size_t len)
 {
     uint32_t off = (uint32_t)s->strings.len;
@@ -138,14 +124,14 @@ int snap_read_maps(struct snap *s)
             *nl = 0;
         struct mapping *m = &s->maps[s->nmaps];
         const char *p = line;
-        m->start = parse_hex(&p);
+        m->start = atoll_parse_hex(&p);
         p++;
-        m->end = parse_hex(&p);
+        m->end = atoll_parse_hex(&p);
         p++;
         m->readable = p[0] == 'r';
         m->writable = p[1] == 'w';
         p += 5;
-        m->offset = parse_hex(&p);
+        m->offset = atoll_parse_hex(&p);
         for (int field = 0; field < 2 && *p; field++) { /* device, inode */
             while (*p == ' ')
                 p++;

@@ -42,11 +42,6 @@ struct sharedptr {
     struct vtable_entry seen[VTABLE_SLOTS];
 };
 
-static uint64_t word(uintptr_t a)
-{
-    return *(const uint64_t *)a;
-}
-
 static const struct {
     const char *prefix;
     enum cb_kind kind;

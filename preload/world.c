@@ -167,16 +167,9 @@ static int blocks_stop_signal(uint32_t tid)
     const char *p = strstr(buf, "SigBlk:");
     if (!p)
         return 0;
-    uint64_t mask = 0;
     for (p += 7; *p == ' ' || *p == '\t'; p++)
         ;
-    for (;; p++) {
-        unsigned d = *p >= '0' && *p <= '9' ? (unsigned)(*p - '0')
-                   : *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10) : 16;
-        if (d == 16)
-            break;
-        mask = mask << 4 | d;
-    }
+    uint64_t mask = atoll_parse_hex(&p);
     return (mask >> (stop_signal - 1)) & 1;
 }
 
