@@ -6,7 +6,11 @@
  * The file is written with O_DIRECT through an aligned buffer where the file system allows
  * it. A dump is written once and read later by another process; through the page cache each of
  * its pages would first be allocated (on a 2-core VM here: 0.4 s for a 200 MB dump, against
- * 0.04 s direct), and would then sit in memory the program's machine may need. */
+ * 0.04 s direct), and would then sit in memory the program's machine may need.
+ *
+ * Where the child has a second CPU, a thread of its own writes full buffers while the child
+ * fills the next: a 200 MB dump waited 0.13 s in pwrite on this VM, now overlapped by the scan
+ * and the counts. Several buffers, for bursts (a scan helper's edges come all at once). */
 #include "snapshot.h"
 #include "world.h"
 
@@ -38,8 +42,66 @@ static void checksum_pending(struct dump_out *w)
     w->crc_from = w->fill;
 }
 
+/* Returns 0 or an errno. */
+static int write_out(int fd, const char *data, size_t len, uint64_t offset)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t got = pwrite(fd, data + done, len - done, (off_t)(offset + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && errno == EINVAL && (fcntl(fd, F_GETFL) & O_DIRECT)) {
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_DIRECT);
+            continue;
+        }
+        if (got <= 0)
+            return error_of();
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+static int write_loop(void *arg)
+{
+    struct dump_out *w = arg;
+    struct dump_writer *q = &w->writer;
+    for (uint32_t done = 0;; done++) {
+        cthread_wait(&q->posted, done);
+        if (__atomic_load_n(&q->stop, __ATOMIC_ACQUIRE))
+            return 0;
+        const struct dump_job *j = &q->jobs[done % DUMP_BUFFERS];
+        if (!q->failed)
+            q->failed = write_out(w->fd, w->bufs[done % DUMP_BUFFERS], j->len, j->offset);
+        __atomic_store_n(&q->done, done + 1, __ATOMIC_RELEASE);
+        cthread_wake(&q->done);
+    }
+}
+
+/* Returns once the writer has written `upto` buffers, with its failure. */
+static void writer_wait(struct dump_out *w, uint32_t upto)
+{
+    struct dump_writer *q = &w->writer;
+    for (uint32_t done; (int32_t)((done = __atomic_load_n(&q->done, __ATOMIC_ACQUIRE)) - upto) < 0;)
+        cthread_wait(&q->done, done);
+    if (!w->failed)
+        w->failed = q->failed;
+}
+
+static void writer_stop(struct dump_out *w)
+{
+    struct dump_writer *q = &w->writer;
+    if (!q->thread.stack)
+        return;
+    writer_wait(w, q->posted);
+    __atomic_store_n(&q->stop, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&q->posted, q->posted + 1, __ATOMIC_RELEASE);
+    cthread_wake(&q->posted);
+    cthread_join(&q->thread);
+}
+
 /* Writes the buffer out, rounded up to the alignment with zeros (ftruncate sets the final
- * length). The first page is kept so the header can be patched into it at the end. */
+ * length): by the writer thread if there is one, the child going on in the next buffer once
+ * the writer is done with it. The first page is kept so the header can be patched into it at
+ * the end. */
 static void flush(struct dump_out *w)
 {
     checksum_pending(w);
@@ -47,18 +109,17 @@ static void flush(struct dump_out *w)
     memset(w->buf + w->fill, 0, len - w->fill);
     if (w->flushed == 0)
         memcpy(w->head, w->buf, ALIGN);
-    for (size_t done = 0; done < len && !w->failed;) {
-        ssize_t got = pwrite(w->fd, w->buf + done, len - done, (off_t)(w->flushed + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0 && errno == EINVAL && (fcntl(w->fd, F_GETFL) & O_DIRECT)) {
-            fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) & ~O_DIRECT);
-            continue;
-        }
-        if (got <= 0)
-            w->failed = error_of();
-        else
-            done += (size_t)got;
+    struct dump_writer *q = &w->writer;
+    if (q->thread.stack) {
+        uint32_t n = q->posted;
+        q->jobs[n % DUMP_BUFFERS] = (struct dump_job){ .len = len, .offset = w->flushed };
+        __atomic_store_n(&q->posted, n + 1, __ATOMIC_RELEASE);
+        cthread_wake(&q->posted);
+        w->buf = w->bufs[(n + 1) % DUMP_BUFFERS];
+        if (n + 1 >= DUMP_BUFFERS)
+            writer_wait(w, n + 2 - DUMP_BUFFERS);
+    } else if (!w->failed) {
+        w->failed = write_out(w->fd, w->buf, len, w->flushed);
     }
     w->flushed += w->fill;
     w->fill = w->crc_from = 0;
@@ -68,13 +129,13 @@ void dump_out_put_slow(struct dump_out *w, const void *data, size_t n)
 {
     const char *p = data;
     while (n && !w->failed) {
-        size_t room = DUMP_CHUNK - w->fill, take = n < room ? n : room;
+        size_t room = w->chunk - w->fill, take = n < room ? n : room;
         memcpy(w->buf + w->fill, p, take);
         w->fill += take;
         w->pos += take;
         p += take;
         n -= take;
-        if (w->fill == DUMP_CHUNK)
+        if (w->fill == w->chunk)
             flush(w);
     }
 }
@@ -97,12 +158,20 @@ int dump_out_open(struct dump_out *w, const char *path)
         w->fd = (int)syscall(SYS_open, path, flags, 0600);
     if (w->fd < 0)
         return error_of();
-    w->buf = cmem_alloc(DUMP_CHUNK + ALIGN);
-    if (!w->buf) {
+    int threaded = cthread_useful();
+    w->nbufs = threaded ? DUMP_BUFFERS : 1;
+    w->chunk = DUMP_BYTES / w->nbufs;
+    w->bufs[0] = cmem_alloc(DUMP_BYTES + ALIGN);
+    if (!w->bufs[0]) {
         dump_out_abandon(w, path);
         return ENOMEM;
     }
-    w->head = w->buf + DUMP_CHUNK;
+    for (unsigned i = 1; i < w->nbufs; i++)
+        w->bufs[i] = w->bufs[i - 1] + w->chunk;
+    w->head = w->bufs[0] + DUMP_BYTES;
+    w->buf = w->bufs[0];
+    if (threaded)
+        cthread_start(&w->writer.thread, write_loop, w);
     struct atoll_dump_header h;
     memset(&h, 0, sizeof h);
     dump_out_put(w, &h, sizeof h);
@@ -137,9 +206,10 @@ static void section(struct dump_out *w, uint32_t type, uint32_t record_size, con
 
 void dump_out_abandon(struct dump_out *w, const char *path)
 {
+    writer_stop(w);
     close(w->fd);
     unlink(path);
-    cmem_free(w->buf, DUMP_CHUNK + ALIGN);
+    cmem_free(w->bufs[0], DUMP_BYTES + ALIGN);
     w->buf = NULL;
 }
 
@@ -167,6 +237,7 @@ static void finish(struct dump_out *w)
     if (in_buffer)
         memcpy(w->buf, &h, sizeof h);
     flush(w);
+    writer_stop(w);
     if (!in_buffer && !w->failed) {
         memcpy(w->head, &h, sizeof h);
         if (pwrite(w->fd, w->head, ALIGN, 0) != ALIGN)
@@ -243,7 +314,7 @@ int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
     finish(w);
     if (close(w->fd) != 0 && !w->failed)
         w->failed = error_of();
-    cmem_free(w->buf, DUMP_CHUNK + ALIGN);
+    cmem_free(w->bufs[0], DUMP_BYTES + ALIGN);
     *bytes_written = w->pos;
     if (w->failed)
         unlink(path);

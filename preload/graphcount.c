@@ -8,7 +8,6 @@
 static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const uint8_t *dead)
 {
     uint32_t n = s->nblocks;
-    const uint32_t *to = s->to.data;
     uint32_t *index = cmem_alloc((size_t)n * 4), *low = cmem_alloc((size_t)n * 4);
     uint32_t *stack = cmem_alloc((size_t)n * 4), *calls = cmem_alloc((size_t)n * 4);
     uint32_t *next_edge = cmem_alloc((size_t)n * 4);
@@ -29,7 +28,7 @@ static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const 
         while (depth) {
             uint32_t v = calls[depth - 1];
             if (next_edge[v] < first[v + 1]) {
-                uint32_t w = to[next_edge[v]++];
+                uint32_t w = snap_edge_target(s, next_edge[v]++);
                 if (!dead[w])
                     continue;
                 if (!index[w]) {
@@ -56,7 +55,7 @@ static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const 
                 size++;
             } while (w != v);
             for (uint32_t k = first[v]; k < first[v + 1]; k++)
-                self_loop |= to[k] == v;
+                self_loop |= snap_edge_target(s, k) == v;
             cycles += size > 1 || self_loop;
         }
     }
@@ -80,11 +79,10 @@ static int snap_has_outside_refs(const struct snap *s, uint32_t v)
 int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles)
 {
     uint32_t n = s->nblocks;
-    const uint32_t *to = s->to.data;
-    uint32_t *first = cmem_alloc(((size_t)n + 1) * 4), *queue = cmem_alloc((size_t)n * 4);
-    uint8_t *dead = cmem_alloc((size_t)n + 1);
+    uint32_t *first = cmem_reuse(((size_t)n + 1) * 4), *queue = cmem_reuse((size_t)n * 4);
+    uint8_t *dead = cmem_reuse((size_t)n + 1);
     *blocks = *cycles = 0;
-    if (!first || !queue || !dead || s->to.len != s->nedges)
+    if (!first || !queue || !dead || s->to.len + s->ntail != s->nedges)
         return -1;
     uint32_t head = 0, tail = 0;
     for (uint32_t v = 0; v < n; v++) {
@@ -97,11 +95,13 @@ int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles)
     }
     while (head < tail) {
         uint32_t v = queue[head++];
-        for (uint32_t k = first[v]; k < first[v + 1]; k++)
-            if (dead[to[k]]) {
-                dead[to[k]] = 0;
-                queue[tail++] = to[k];
+        for (uint32_t k = first[v]; k < first[v + 1]; k++) {
+            uint32_t w = snap_edge_target(s, k);
+            if (dead[w]) {
+                dead[w] = 0;
+                queue[tail++] = w;
             }
+        }
     }
     for (uint32_t v = 0; v < n; v++)
         *blocks += dead[v];

@@ -269,9 +269,23 @@ static void write_block(struct snap *s, const struct snap_block *blk, void *arg)
         .generation = (uint8_t)atoll_generation_of(blk->stamp),
         .flags = (uint8_t)blk->flags,
     };
-    if (s->dead && s->dead[blk->t])
-        s->dead_bytes += blk->size;
     dump_out_put(arg, &b, sizeof b);
+}
+
+static void add_dead(struct snap *s, const struct snap_block *blk, void *arg)
+{
+    if (s->dead[blk->t])
+        *(uint64_t *)arg += blk->size;
+}
+
+/* The bytes of the blocks the count found unreachable: a pass of its own, since the count runs
+ * while BLOCKS is written, and only when there are some. */
+uint64_t snap_dead_bytes(struct snap *s, uint64_t dead_blocks)
+{
+    uint64_t bytes = 0;
+    if (s->dead && dead_blocks)
+        snap_each_block(s, add_dead, &bytes);
+    return bytes;
 }
 
 /* The BLOCKS section's records, in the index's order, rebuilt from the metadata. */

@@ -1,12 +1,13 @@
 /* The snapshot child: the collection's work after the program has resumed.
  *
  *   index the live blocks -> roots and blocks scanned (edges streamed to the dump file)
- *   -> unreachable count -> the rest of the dump -> one line of collections.jsonl
+ *   -> the unreachable count, beside the rest of the dump -> one line of collections.jsonl
  *   -> result to the parent
  *
- * It runs in a copy-on-write copy of the process with one thread. Any lock in it may be held
- * (by a thread that does not exist here), so it calls nothing that may lock or allocate:
- * memory is mmap'd, output is write(2). */
+ * It runs in a copy-on-write copy of the process, started with one thread. Any lock in it may
+ * be held (by a thread that does not exist here), so it calls nothing that may lock or
+ * allocate: memory is mmap'd, output is write(2). Where it may use two CPUs it starts threads
+ * of its own (cthread.c): a dump writer, a scan helper, the count. */
 #include "snapshot.h"
 #include "collect.h"
 #include "world.h"
@@ -42,6 +43,49 @@ void cmem_free(void *p, size_t bytes)
 {
     if (p)
         munmap(p, bytes ? bytes : 1);
+}
+
+/* Memory the child has written and no longer needs, kept for cmem_reuse: on this VM a page
+ * that has not been touched lately costs some 3 ms a MB the first time (the host backs the
+ * guest's memory lazily and takes free pages back), a written one nothing. */
+#define SPARES 8
+static struct {
+    char *p;
+    size_t bytes;
+} spares[SPARES];
+
+void cmem_recycle(void *p, size_t bytes)
+{
+    for (unsigned i = 0; i < SPARES; i++)
+        if (!__atomic_load_n(&spares[i].p, __ATOMIC_ACQUIRE)) {
+            spares[i].bytes = bytes;
+            __atomic_store_n(&spares[i].p, p, __ATOMIC_RELEASE);
+            return;
+        }
+    cmem_free(p, bytes);
+}
+
+/* Zeroed memory: the front of a recycled region that is big enough (its rest stays spare), or
+ * fresh memory. For arrays written whole: the region is cleared whole. */
+void *cmem_reuse(size_t bytes)
+{
+    size_t need = (bytes + 4095) & ~(size_t)4095;
+    for (unsigned i = 0; i < SPARES; i++) {
+        char *p = __atomic_exchange_n(&spares[i].p, NULL, __ATOMIC_ACQ_REL);
+        if (!p)
+            continue;
+        if (spares[i].bytes < need) {
+            __atomic_store_n(&spares[i].p, p, __ATOMIC_RELEASE);
+            continue;
+        }
+        memset(p, 0, bytes);
+        if (spares[i].bytes > need) {
+            spares[i].bytes -= need;
+            __atomic_store_n(&spares[i].p, p + need, __ATOMIC_RELEASE);
+        }
+        return p;
+    }
+    return cmem_alloc(bytes);
 }
 
 void cvec_init(struct cvec *v, size_t elem)
@@ -185,6 +229,21 @@ static _Noreturn void fail(struct atoll_collect_result *result)
     __builtin_unreachable();
 }
 
+/* The unreachable count, beside the writing of the dump where there is a second CPU: it reads
+ * the graph, which nothing changes after the scan. */
+struct count_job {
+    struct snap *s;
+    uint64_t blocks, cycles;
+    int failed;
+};
+
+static int count_main(void *arg)
+{
+    struct count_job *j = arg;
+    j->failed = snap_count_unreachable(j->s, &j->blocks, &j->cycles) != 0;
+    return 0;
+}
+
 _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
                                    struct atoll_collect_result *result)
 {
@@ -239,14 +298,16 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
     dump_out_begin(&out, ATOLL_DUMP_SEC_EDGES, sizeof(struct atoll_dump_edge));
     snap_scan_roots(&s);
     snap_scan_blocks(&s);
-    dump_out_end(&out);
-    uint64_t scan_ns = mono_ns() - scan_start;
-
-    uint64_t dump_start = mono_ns(), size = 0;
     r.blocks = s.nblocks;
     r.bytes = s.bytes;
-    if (snap_count_unreachable(&s, &r.unreachable_blocks, &r.cycles) != 0)
-        atoll_log("collection %u: out of memory for the unreachable count", job->collection);
+    struct count_job count = { .s = &s };
+    struct cthread counter = { 0, NULL };
+    if (!cthread_useful() || cthread_start(&counter, count_main, &count) != 0)
+        count_main(&count);
+    snap_write_tail(&s);
+    dump_out_end(&out);
+    uint64_t scan_ns = mono_ns() - scan_start;
+    uint64_t dump_start = mono_ns(), size = 0;
 
     proc.pid = pid;
     proc.ppid = job->ppid;
@@ -265,7 +326,12 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
         atoll_log("cannot write the dump %s: %s", r.dump_path, error_text(err));
         fail(result);
     }
-    r.unreachable_bytes = s.dead_bytes;
+    cthread_join(&counter);
+    if (count.failed)
+        atoll_log("collection %u: out of memory for the unreachable count", job->collection);
+    r.unreachable_blocks = count.blocks;
+    r.cycles = count.cycles;
+    r.unreachable_bytes = snap_dead_bytes(&s, count.blocks);
     append_jsonl(dir, job, &s, &r, pause_ns, scan_ns, mono_ns() - dump_start, size);
     r.status = -1;
     *result = r;

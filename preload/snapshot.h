@@ -19,6 +19,8 @@ struct cvec {
 
 void *cmem_alloc(size_t bytes);
 void cmem_free(void *p, size_t bytes);
+void cmem_recycle(void *p, size_t bytes);
+void *cmem_reuse(size_t bytes);
 void *cvec_grow(struct cvec *v);
 
 /* A new element at the end, or NULL when out of memory. */
@@ -113,6 +115,33 @@ struct mapping {
 
 #define DUMP_SECTIONS 10
 
+/* cthread.c: a thread of the snapshot child */
+struct cthread {
+    uint32_t tid;                     /* 0 once it has exited */
+    void *stack;
+};
+int cthread_useful(void);
+int cthread_start(struct cthread *t, int (*fn)(void *), void *arg);
+void cthread_join(struct cthread *t);
+void cthread_wait(uint32_t *word, uint32_t seen);
+void cthread_wake(uint32_t *word);
+
+#define DUMP_BUFFERS 4
+
+struct dump_job {
+    size_t len;
+    uint64_t offset;
+};
+
+/* The thread that writes the dump's full buffers, in turn, while the child fills the next. */
+struct dump_writer {
+    struct cthread thread;
+    uint32_t posted, done;            /* buffers handed over, buffers written */
+    uint32_t stop;
+    int failed;                       /* errno of the thread's first failed write */
+    struct dump_job jobs[DUMP_BUFFERS];
+};
+
 /* The dump file being written: sections stream through an aligned buffer. */
 struct dump_out {
     int fd;
@@ -121,10 +150,20 @@ struct dump_out {
     uint64_t flushed;                 /* file offset of buf[0] */
     size_t fill;
     size_t crc_from;                  /* bytes of buf not yet in the open section's CRC */
-    char *buf;
+    char *buf;                        /* the buffer being filled: one of bufs */
+    char *bufs[DUMP_BUFFERS];
+    unsigned nbufs;
+    size_t chunk;                     /* bytes of each buffer */
     char *head;                       /* the file's first page, as first written */
+    struct dump_writer writer;        /* no thread: buffers are written in turn */
     struct atoll_dump_section secs[DUMP_SECTIONS];
     unsigned nsecs;
+};
+
+/* An edge the scan helper found: its source is implied by the order (scan.c). */
+struct snap_tail_edge {
+    uint32_t to;
+    uint32_t word;                    /* the pointer's offset in its source, in words */
 };
 
 struct snap {
@@ -134,7 +173,6 @@ struct snap {
     uint64_t bytes;                   /* their requested sizes */
     struct block_refs *refs;
     uint8_t *dead;                    /* set by snap_count_unreachable */
-    uint64_t dead_bytes;              /* summed as the blocks are written */
     struct pool_geom *geom;           /* for every pool of the region in use */
     struct dumped_word *words;        /* ATOLL_BITMAP_WORDS per pool */
     size_t npools;
@@ -148,6 +186,9 @@ struct snap {
     struct dump_out *out;             /* edges go straight to the dump */
     uint64_t nedges;
     struct cvec to;                   /* uint32_t: the edges' targets, for the counts */
+    const struct snap_tail_edge *tail; /* then the scan helper's edges (scan.c) */
+    size_t ntail;
+    uint32_t tail_first;              /* the first block of the helper's part */
     struct cvec roots;                /* struct atoll_dump_root */
     uint64_t words_scanned, root_bytes;
     /* objects of refcounting runtimes (objects.c) */
@@ -170,6 +211,7 @@ uint32_t snap_lookup(const struct snap *s, uintptr_t v);
 uint32_t snap_lookup_large(const struct snap *s, uintptr_t v, uint32_t *delta);
 void snap_add_root(struct snap *s, uint32_t kind, uint32_t index, uint64_t where, uint32_t t);
 void snap_write_blocks(struct snap *s, struct dump_out *w);
+uint64_t snap_dead_bytes(struct snap *s, uint64_t dead_blocks);
 
 /* A dumped block, as its metadata describes it. */
 struct snap_block {
@@ -221,11 +263,18 @@ void snap_scan_range(struct snap *s, uintptr_t lo, uintptr_t hi, uint32_t kind, 
                      uintptr_t tls_lo, uintptr_t tls_hi);
 void snap_add_register_root(struct snap *s, uint32_t thread, uint32_t dwarf_reg, uintptr_t v);
 void snap_scan_blocks(struct snap *s);
+void snap_write_tail(struct snap *s);
 
 /* roots.c */
 int snap_read_maps(struct snap *s);
 void snap_scan_roots(struct snap *s);
 uint32_t snap_add_string(struct snap *s, const char *str, size_t len);
+
+/* The target of the k-th edge, in the dump's order. */
+static inline uint32_t snap_edge_target(const struct snap *s, uint64_t k)
+{
+    return k < s->to.len ? ((const uint32_t *)s->to.data)[k] : s->tail[k - s->to.len].to;
+}
 
 /* graphcount.c */
 int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles);
@@ -279,11 +328,12 @@ static inline uint32_t snap_slot_block(const struct dumped_word *word, uint64_t 
     return word->first + snap_popcount(word->bits & (bit - 1));
 }
 
-#define DUMP_CHUNK ((size_t)8 << 20)
+/* The dump's buffer memory: one buffer, or DUMP_BUFFERS with a writer thread. */
+#define DUMP_BYTES ((size_t)8 << 20)
 
 static inline void dump_out_put(struct dump_out *w, const void *data, size_t n)
 {
-    if (n < DUMP_CHUNK - w->fill) {
+    if (n < w->chunk - w->fill) {
         memcpy(w->buf + w->fill, data, n);
         w->fill += n;
         w->pos += n;
