@@ -2,11 +2,14 @@
  * heap, the dump is written by a thread of its own through several buffers, and the count runs
  * beside the writing. The graph is one ring of small blocks with chords and a large block in
  * it, every refcount and edge known; it is collected on every CPU and again on one CPU (no
- * threads), and both dumps must hold exactly that graph. */
+ * threads), and both dumps must hold exactly that graph. The same heap makes a snapshot slow
+ * enough to see what a threshold collection does while one is running. */
 #include "collect.h"
 
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #define RING 300000u                  /* 64-byte blocks: 2.4 million words, the helper's half */
 #define LARGE_SIZE ((size_t)256 << 10) /* a mapping of glibc's own, past the mmap threshold */
@@ -111,12 +114,56 @@ START_TEST(ring_on_every_cpu_and_on_one)
 }
 END_TEST
 
+/* Allocates n blocks of 16 bytes into keep[], growing counter 0 by n. */
+static void grow(void **keep, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        keep[i] = zalloc(16);
+}
+
+/* A threshold collection that comes due while the last snapshot is still scanning this heap
+ * (milliseconds) waits for that snapshot, not the program: the next 300 allocations (well under
+ * a millisecond) start no collection. The deferred one runs once the snapshot is done. */
+START_TEST(threshold_collection_does_not_wait_for_the_last_snapshot)
+{
+    uintptr_t *h = build_ring();
+    static void *keep[1000];
+    long c0, c1, c2;
+    atoll_set_threshold(100, 1000, 1000);
+    grow(keep, 101);
+    atoll_get_count(&c0, &c1, &c2);
+    ck_assert_int_eq(c1, 1);
+    grow(keep + 101, 300);
+    atoll_get_count(&c0, &c1, &c2);
+    ck_assert_int_eq(c1, 1);
+    ck_assert_int_ge(c0, 300);
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    size_t n = 401;
+    do {
+        ck_assert_uint_lt(n, N(keep));
+        grow(keep + n++, 1);
+        usleep(1000);
+        atoll_get_count(&c0, &c1, &c2);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (c1 < 2 && now.tv_sec - start.tv_sec < 30);
+    ck_assert_int_eq(c1, 2);
+    atoll_set_threshold(0, 10, 10);
+    for (size_t i = 0; i < n; i++)
+        free(keep[i]);
+    for (uint32_t i = 0; i <= RING; i++)
+        free(reveal(h[i]));
+    free(h);
+}
+END_TEST
+
 Suite *bigheap_suite(void)
 {
     Suite *s = suite_create("bigheap");
     TCase *tc = tcase_create("bigheap");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, ring_on_every_cpu_and_on_one);
+    tcase_add_test(tc, threshold_collection_does_not_wait_for_the_last_snapshot);
     suite_add_tcase(s, tc);
     return s;
 }
