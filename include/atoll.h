@@ -62,7 +62,9 @@ ATOLL_API int atoll_dump(const char *path);
 
 /* Automatic collections: when allocations minus frees since the last collection pass t0, a
  * generation-0 collection; every t1 of those a generation-1 one; every t2 of those, a full one.
- * t0 = 0: none (the default; ATOLL_THRESHOLD=t0,t1,t2 sets them at start-up). */
+ * t0 = 0: none (the default; ATOLL_THRESHOLD=t0,t1,t2 sets them at start-up). One that comes
+ * due while the last collection's snapshot is still at work starts when it is done; the
+ * program does not wait for it. */
 ATOLL_API void atoll_get_threshold(unsigned *t0, unsigned *t1, unsigned *t2);
 ATOLL_API void atoll_set_threshold(unsigned t0, unsigned t1, unsigned t2);
 
