@@ -56,7 +56,7 @@ void cthread_join(struct cthread *t)
     if (!t->stack)
         return;
     for (uint32_t v; (v = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE)) != 0;)
-        syscall(SYS_futex, &t->tid, FUTEX_WAIT, v, NULL, NULL, 0);
+        cthread_wait(&t->tid, v);
     cmem_free(t->stack, STACK_BYTES);
     t->stack = NULL;
 }

@@ -159,14 +159,14 @@ int dump_out_open(struct dump_out *w, const char *path)
     if (w->fd < 0)
         return error_of();
     int threaded = cthread_useful();
-    w->nbufs = threaded ? DUMP_BUFFERS : 1;
-    w->chunk = DUMP_BYTES / w->nbufs;
+    unsigned nbufs = threaded ? DUMP_BUFFERS : 1;
+    w->chunk = DUMP_BYTES / nbufs;
     w->bufs[0] = cmem_alloc(DUMP_BYTES + ALIGN);
     if (!w->bufs[0]) {
         dump_out_abandon(w, path);
         return ENOMEM;
     }
-    for (unsigned i = 1; i < w->nbufs; i++)
+    for (unsigned i = 1; i < nbufs; i++)
         w->bufs[i] = w->bufs[i - 1] + w->chunk;
     w->head = w->bufs[0] + DUMP_BYTES;
     w->buf = w->bufs[0];

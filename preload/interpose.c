@@ -179,13 +179,14 @@ static void *raw_memalign(size_t align, size_t n)
     return aligned_alloc_pow2(align, n);
 }
 
-/* Profile mode: every call runs inside a critical section and records what it did; a
- * collection that became due meanwhile runs when the section ends, outside the allocator. */
-#define PROFILED_ALLOC(call, n)                                                              \
+/* Profile mode: every call runs inside a critical section and records what it did, with ra,
+ * the return address of the exported function the program called; a collection that became
+ * due meanwhile runs when the section ends, outside the allocator. */
+#define PROFILED_ALLOC(call, n, ra)                                                          \
     do {                                                                                     \
         atoll_critical_enter();                                                              \
         void *b_ = (call);                                                                   \
-        atoll_profile_alloc(b_, (n), __builtin_return_address(0));                           \
+        atoll_profile_alloc(b_, (n), (ra));                                                  \
         atoll_critical_exit();                                                               \
         return b_;                                                                           \
     } while (0)
@@ -194,11 +195,7 @@ static void *raw_memalign(size_t align, size_t n)
  * fast paths a stack frame (three register saves and restores a call). */
 static __attribute__((noinline)) void *malloc_profiled(size_t n, const void *ra)
 {
-    atoll_critical_enter();
-    void *b = raw_malloc(n);
-    atoll_profile_alloc(b, n, ra);
-    atoll_critical_exit();
-    return b;
+    PROFILED_ALLOC(raw_malloc(n), n, ra);
 }
 
 static __attribute__((noinline)) void free_profiled(void *ptr)
@@ -231,7 +228,7 @@ ATOLL_EXPORT void *calloc(size_t n, size_t m)
 {
     if (ATOLL_LIKELY(!atoll_g.profiling))
         return raw_calloc(n, m);
-    PROFILED_ALLOC(raw_calloc(n, m), n * m);
+    PROFILED_ALLOC(raw_calloc(n, m), n * m, __builtin_return_address(0));
 }
 
 ATOLL_EXPORT void *realloc(void *ptr, size_t n)
@@ -260,7 +257,7 @@ ATOLL_EXPORT void *memalign(size_t align, size_t n)
 {
     if (ATOLL_LIKELY(!atoll_g.profiling))
         return raw_memalign(align, n);
-    PROFILED_ALLOC(raw_memalign(align, n), n);
+    PROFILED_ALLOC(raw_memalign(align, n), n, __builtin_return_address(0));
 }
 
 ATOLL_EXPORT void *aligned_alloc(size_t align, size_t n)
@@ -285,7 +282,7 @@ ATOLL_EXPORT void *valloc(size_t n)
 {
     if (ATOLL_LIKELY(!atoll_g.profiling))
         return __libc_valloc(n);
-    PROFILED_ALLOC(__libc_valloc(n), n);
+    PROFILED_ALLOC(__libc_valloc(n), n, __builtin_return_address(0));
 }
 
 /* pvalloc's block is whole pages, all of them the program's: record (and scan) them all. */
@@ -295,7 +292,7 @@ ATOLL_EXPORT void *pvalloc(size_t n)
         return __libc_pvalloc(n);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t pages = n ? ((n - 1) | (page - 1)) + 1 : page;
-    PROFILED_ALLOC(__libc_pvalloc(n), pages < n ? n : pages);
+    PROFILED_ALLOC(__libc_pvalloc(n), pages < n ? n : pages, __builtin_return_address(0));
 }
 
 /* glibc exports its malloc_usable_size only under that name, which is ours now; look it up

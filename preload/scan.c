@@ -67,7 +67,7 @@ struct part_counts {
 struct scanner {
     struct snap *s;
     struct ring q;
-    struct snap_tail_edge *edges;          /* NULL: the child's own scanner */
+    struct snap_tail_edge *edges;     /* NULL: the child's own scanner */
     struct part_counts *counts;       /* per block */
     size_t nedges, cap;               /* cap: room for an edge per word of the part */
     uint64_t words;
@@ -322,9 +322,9 @@ void snap_scan_blocks(struct snap *s)
     if (parted) {
         cthread_join(&thread);
         merge(s, &helper, first_block);
-    }
-    if (!parted)
+    } else {
         cmem_free(helper.edges, helper.cap * sizeof *helper.edges);
+    }
     if (helper.counts)
         cmem_recycle(helper.counts, (size_t)s->nblocks * sizeof *helper.counts);
 }

@@ -152,7 +152,6 @@ struct dump_out {
     size_t crc_from;                  /* bytes of buf not yet in the open section's CRC */
     char *buf;                        /* the buffer being filled: one of bufs */
     char *bufs[DUMP_BUFFERS];
-    unsigned nbufs;
     size_t chunk;                     /* bytes of each buffer */
     char *head;                       /* the file's first page, as first written */
     struct dump_writer writer;        /* no thread: buffers are written in turn */
