@@ -47,9 +47,12 @@ servers+=($!)
 expect_error "atoll collect: process $! does not run under atoll (no libatoll.so mapped)" "$ATOLL_BIN" collect "$!"
 rm -f port
 "$ATOLL_BIN" run --output dumps -- "$LEAKSERVER" port 2>err &
-servers+=($!)
-wait_for_file port "$!" || fail "leakserver did not start" err
-pid=$(child_of "$!") || fail "no leakserver under atoll run"
+unsignalled=$!
+servers+=($unsignalled)
+wait_for_file port "$unsignalled" || fail "leakserver did not start" err
+pid=$(child_of "$unsignalled") || fail "no leakserver under atoll run"
 expect_error "atoll collect: process $pid has no collection signal (start it with atoll run --signal SIG, or ATOLL_SIGNAL)" "$ATOLL_BIN" collect "$pid"
 request "$(<port)" quit
+# Its exit collection writes into dumps: done before the scratch directory is removed.
+wait "$unsignalled" || fail "atoll run failed" err
 echo "atoll collect: a collection on demand, and 3 refusals"
