@@ -195,7 +195,7 @@ void atoll_heap_flush_cache(struct atoll_heap *h)
         while (c->head) {
             void *b = c->head;
             c->head = *(void **)b;
-            struct atoll_pool *p = atoll_pool_of(b);
+            struct atoll_pool *p = atoll_pool_of_ours(b);
             atoll_pool_push(p, b);
             if (--p->used <= p->relist_at)
                 atoll_heap_free_slow(h, p);

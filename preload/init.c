@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-struct atoll_global atoll_g = { .small_limit = ATOLL_SMALL_LIMIT + 1, .stack_depth = 32 };
+struct atoll_global atoll_g = {
+    .fast_max = ATOLL_SMALL_LIMIT, .small_limit = ATOLL_SMALL_LIMIT + 1, .stack_depth = 32,
+};
 int atoll_initialized;
 char atoll_self_marker;
 
@@ -78,11 +80,19 @@ void atoll_global_init(void)
         region_init();
         /* Profile from the first block when the environment is readable this early, so that
          * no block of the loader's goes unrecorded; the constructor adds the call stacks. */
-        if (atoll_g.mode == ATOLL_MODE_PROFILE && atoll_g.size && environ_ready())
-            atoll_g.profiling = 1;
+        atoll_set_profiling(atoll_g.mode == ATOLL_MODE_PROFILE && atoll_g.size && environ_ready());
         __atomic_store_n(&atoll_initialized, 1, __ATOMIC_RELEASE);
     }
     atoll_unlock();
+}
+
+/* Profiling closes the plain fast paths (their limits become 0), so that malloc and free
+ * reach the profiled paths through the tests they make anyway. */
+void atoll_set_profiling(int on)
+{
+    atoll_g.profiling = on;
+    atoll_g.fast_max = !on && atoll_g.small_limit ? atoll_g.small_limit - 1 : 0;
+    atoll_g.fast_size = on ? 0 : atoll_g.size;
 }
 
 static void thread_exit(void *arg)
@@ -124,7 +134,7 @@ static void start_profiling(void)
 {
     if (atoll_collect_init() != 0 || atoll_world_install() != 0) {
         atoll_log("cannot set up collections; running as an allocator only");
-        atoll_g.profiling = 0;
+        atoll_set_profiling(0);
         return;
     }
     void (*tls_info)(size_t *, size_t *) =
@@ -134,7 +144,7 @@ static void start_profiling(void)
         tls_info(&atoll_static_tls_size, &align);
     atoll_profile_start_stacks();
     if (!atoll_g.profiling) {
-        atoll_g.profiling = 1;
+        atoll_set_profiling(1);
         atoll_profile_adopt_existing();
     }
     if (atoll_cc.signal && atoll_collect_install_signal(atoll_cc.signal) != 0)
@@ -162,7 +172,7 @@ __attribute__((constructor(101))) static void atoll_constructor(void)
     if (atoll_g.mode == ATOLL_MODE_PROFILE && atoll_g.size)
         start_profiling();
     else
-        atoll_g.profiling = 0;
+        atoll_set_profiling(0);
     if (!atoll_cc.follow)
         unsetenv("LD_PRELOAD");
 }

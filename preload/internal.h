@@ -28,9 +28,17 @@ extern struct atoll_heap atoll_empty_heap ATOLL_HIDDEN;
 extern struct atoll_pool atoll_empty_pool ATOLL_HIDDEN;
 extern __thread struct atoll_tls atoll_tls ATOLL_HIDDEN __attribute__((tls_model("initial-exec")));
 
+void atoll_set_profiling(int on) ATOLL_HIDDEN;
+
 static inline unsigned atoll_size_class(size_t n)
 {
     return n ? (unsigned)((n - 1) >> ATOLL_ALIGN_SHIFT) : 0;
+}
+
+/* The pool of a block known to be ours (one from a pool's list or a thread's cache). */
+static inline struct atoll_pool *atoll_pool_of_ours(const void *ptr)
+{
+    return &atoll_g.pools[((uintptr_t)ptr - atoll_g.base) >> ATOLL_POOL_SHIFT];
 }
 
 /* The pool that holds ptr, or NULL when ptr is not in our region. */
@@ -39,7 +47,7 @@ static inline struct atoll_pool *atoll_pool_of(const void *ptr)
     uintptr_t off = (uintptr_t)ptr - atoll_g.base;
     if (off >= atoll_g.size)
         return NULL;
-    return &atoll_g.pools[off >> ATOLL_POOL_SHIFT];
+    return atoll_pool_of_ours(ptr);
 }
 
 static inline uintptr_t atoll_pool_base(const struct atoll_pool *p)
@@ -47,11 +55,24 @@ static inline uintptr_t atoll_pool_base(const struct atoll_pool *p)
     return atoll_g.base + ((uintptr_t)(p - atoll_g.pools) << ATOLL_POOL_SHIFT);
 }
 
-/* Exact for offsets below 16 KiB and block sizes up to 512 (error < 2^23 / 2^32). */
-static inline unsigned atoll_block_index(const struct atoll_pool *p, const void *ptr)
+/* ptr's offset in its pool times ceil(2^32 / bsize). For offsets below 16 KiB and block sizes
+ * up to 512, its high half is the block index, and its low half is below 2^14 at a block's
+ * start and at least 2^23 anywhere inside a block (unit test block_product checks every class
+ * and offset): free learns both from one multiplication. */
+static inline uint64_t atoll_block_product(const struct atoll_pool *p, const void *ptr)
 {
     uint32_t off = (uint32_t)((uintptr_t)ptr & ATOLL_POOL_MASK);
-    return (unsigned)(((uint64_t)off * p->inv) >> 32);
+    return (uint64_t)off * p->inv;
+}
+
+static inline bool atoll_block_product_at_start(uint64_t product)
+{
+    return (uint32_t)product < (uint32_t)1 << 22;
+}
+
+static inline unsigned atoll_block_index(const struct atoll_pool *p, const void *ptr)
+{
+    return (unsigned)(atoll_block_product(p, ptr) >> 32);
 }
 
 /* The block's first word held its free-list link: a program that never writes that word

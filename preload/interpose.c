@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static inline void *small_alloc(unsigned cls, size_t n, size_t align)
+static inline void *small_alloc(size_t cls, size_t n, size_t align)
 {
     struct atoll_heap *h = atoll_tls.heap;
     struct atoll_cache *c = &h->cache[cls];
@@ -19,13 +19,13 @@ static inline void *small_alloc(unsigned cls, size_t n, size_t align)
     if (ATOLL_LIKELY(b != NULL)) {
         c->head = *(void **)b;
         c->count--;
-        return atoll_block_hand_out(h, atoll_pool_of(b), b);
+        return atoll_block_hand_out(h, atoll_pool_of_ours(b), b);
     }
     struct atoll_pool *p = h->cur[cls];
     b = p->free;
     if (ATOLL_LIKELY(b != NULL))
         return atoll_pool_pop(h, p, b);
-    return atoll_heap_alloc_slow(h, cls, n, align);
+    return atoll_heap_alloc_slow(h, (unsigned)cls, n, align);
 }
 
 static void *large_alloc(size_t n)
@@ -43,34 +43,31 @@ static inline void *raw_malloc(size_t n)
     return large_alloc(n);
 }
 
-/* Apart from raw_free: the check's call would cost its fast path a stack frame. */
+/* Apart from owned_free: the check's call would cost its fast path a stack frame. */
 static __attribute__((noinline)) void bad_free(struct atoll_pool *p, void *ptr)
 {
     atoll_report_bad_pointer("free", ptr, p, atoll_block_check(p, ptr));
 }
 
-static inline void raw_free(void *ptr)
+/* A pointer inside the region, off bytes from its base. */
+static inline void owned_free(void *ptr, uintptr_t off)
 {
-    uintptr_t off = (uintptr_t)ptr - atoll_g.base;
-    if (ATOLL_UNLIKELY(off >= atoll_g.size)) {
-        if (ptr)
-            __libc_free(ptr);
-        return;
-    }
     struct atoll_pool *p = &atoll_g.pools[off >> ATOLL_POOL_SHIFT];
     struct atoll_heap *h = atoll_tls.heap;
     if (ATOLL_UNLIKELY(p->owner != h)) {
         atoll_remote_free(p, ptr);
         return;
     }
-    unsigned i = atoll_block_index(p, ptr);
+    uint64_t product = atoll_block_product(p, ptr);
+    unsigned i = (unsigned)(product >> 32);
     uint64_t bit = (uint64_t)1 << (i & 63);
-    if (ATOLL_UNLIKELY((uint32_t)(off & ATOLL_POOL_MASK) != i * p->bsize ||
-                       !(p->live[i >> 6] & bit))) {
+    uint64_t *live = &p->live[i >> 6];
+    uint64_t word = *live;
+    if (ATOLL_UNLIKELY(!atoll_block_product_at_start(product) || !(word & bit))) {
         bad_free(p, ptr);
         return;
     }
-    p->live[i >> 6] &= ~bit;
+    *live = word ^ bit;
     h->stats.small_frees++;
     struct atoll_cache *c = &h->cache[p->cls];
     if (ATOLL_LIKELY(c->count < ATOLL_CACHE_MAX)) {
@@ -82,6 +79,15 @@ static inline void raw_free(void *ptr)
     atoll_pool_push(p, ptr);
     if (ATOLL_UNLIKELY(--p->used <= p->relist_at))
         atoll_heap_free_slow(h, p);
+}
+
+static inline void raw_free(void *ptr)
+{
+    uintptr_t off = (uintptr_t)ptr - atoll_g.base;
+    if (ATOLL_LIKELY(off < atoll_g.size))
+        owned_free(ptr, off);
+    else if (ptr)
+        __libc_free(ptr);
 }
 
 static int mul_overflows(size_t n, size_t m, size_t *total)
@@ -208,20 +214,38 @@ static __attribute__((noinline)) void free_profiled(void *ptr)
     atoll_critical_exit();
 }
 
+/* Everything malloc's fast path leaves: profile mode, malloc(0), large requests. */
+static __attribute__((noinline)) void *malloc_other(size_t n, const void *ra)
+{
+    if (atoll_g.profiling)
+        return malloc_profiled(n, ra);
+    return raw_malloc(n);
+}
+
+/* One unsigned test serves both ends: n - 1 wraps for malloc(0), and fast_max is 0 in profile
+ * mode. The size class then needs no case for 0. */
 ATOLL_EXPORT void *malloc(size_t n)
 {
-    if (ATOLL_UNLIKELY(atoll_g.profiling))
-        return malloc_profiled(n, __builtin_return_address(0));
-    return raw_malloc(n);
+    if (ATOLL_LIKELY(n - 1 < atoll_g.fast_max))
+        return small_alloc((n - 1) >> ATOLL_ALIGN_SHIFT, n, ATOLL_ALIGN);
+    return malloc_other(n, __builtin_return_address(0));
+}
+
+static __attribute__((noinline)) void free_other(void *ptr)
+{
+    if (atoll_g.profiling)
+        free_profiled(ptr);
+    else
+        raw_free(ptr);
 }
 
 ATOLL_EXPORT void free(void *ptr)
 {
-    if (ATOLL_UNLIKELY(atoll_g.profiling)) {
-        free_profiled(ptr);
-        return;
-    }
-    raw_free(ptr);
+    uintptr_t off = (uintptr_t)ptr - atoll_g.base;
+    if (ATOLL_LIKELY(off < atoll_g.fast_size))
+        owned_free(ptr, off);
+    else
+        free_other(ptr);
 }
 
 ATOLL_EXPORT void *calloc(size_t n, size_t m)

@@ -136,11 +136,15 @@ struct atoll_large_block {
     struct atoll_block_meta meta;
 };
 
-/* Read on every call: one cache line, written only during initialisation. */
+/* Read on every call, written only during initialisation and when profiling starts or stops.
+ * The exported malloc and free test fast_max and fast_size alone: both are 0 while profiling,
+ * so the plain fast paths spend no test on the mode. */
 struct atoll_global {
+    size_t fast_max;                  /* malloc's fast path serves 1 to fast_max bytes */
     uintptr_t base;                   /* start of the reserved region (arena aligned) */
-    uintptr_t size;                   /* 0 until initialised: every pointer is foreign */
+    uintptr_t fast_size;              /* free's fast path takes pointers below base + this */
     struct atoll_pool *pools;         /* one per pool of the region */
+    uintptr_t size;                   /* 0 until initialised: every pointer is foreign */
     struct atoll_arena *arenas;       /* one per arena of the region */
     size_t small_limit;               /* requests below this are ours; 0: none */
     struct atoll_small_meta *shadow;  /* profile mode: ATOLL_MAX_BLOCKS records per pool */
@@ -150,7 +154,7 @@ struct atoll_global {
     enum atoll_mode mode;
     unsigned stack_depth;             /* ATOLL_STACK_DEPTH */
     int unwind_check;                 /* ATOLL_UNWIND_CHECK */
-};
+} __attribute__((aligned(64)));
 
 enum atoll_thread_state { ATOLL_THREAD_RUNNING, ATOLL_THREAD_BUSY, ATOLL_THREAD_DEAD };
 

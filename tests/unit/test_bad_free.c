@@ -272,6 +272,31 @@ START_TEST(abort_on_bad_realloc)
 }
 END_TEST
 
+/* free's one multiplication tells a block's start from its inside: for every class and every
+ * offset in a pool, the product's high half is the block index and its low half passes the
+ * start test exactly at block starts. */
+START_TEST(block_product)
+{
+    size_t starts = 0, interiors = 0, wrong = 0;
+    for (unsigned cls = 0; cls < ATOLL_NCLASSES; cls++) {
+        struct atoll_pool p;
+        memset(&p, 0, sizeof p);
+        atoll_pool_init(&p, NULL, cls);
+        for (uintptr_t off = 0; off < ATOLL_POOL_SIZE; off++) {
+            uint64_t product = atoll_block_product(&p, (const void *)(ATOLL_POOL_SIZE * 7 + off));
+            int start = off % p.bsize == 0;
+            wrong += (product >> 32) != off / p.bsize;
+            wrong += atoll_block_product_at_start(product) != start;
+            starts += start;
+            interiors += !start;
+        }
+    }
+    ck_assert_uint_eq(wrong, 0);
+    ck_assert_uint_eq(starts + interiors, (size_t)ATOLL_NCLASSES * ATOLL_POOL_SIZE);
+    ck_assert_uint_eq(starts, 4169); /* the sum over bsize 16..512 of ceil(16384 / bsize) */
+}
+END_TEST
+
 Suite *bad_free_suite(void)
 {
     Suite *s = suite_create("bad_free");
@@ -282,6 +307,7 @@ Suite *bad_free_suite(void)
     tcase_add_test(tc, interior_pointer);
     tcase_add_test(tc, pointer_in_no_block);
     tcase_add_test(tc, realloc_bad_pointer);
+    tcase_add_test(tc, block_product);
     suite_add_tcase(s, tc);
     TCase *ab = tcase_create("abort");
     tcase_add_test_raise_signal(ab, abort_on_double_free, SIGABRT);

@@ -477,12 +477,19 @@ START_TEST(usable_size)
 }
 END_TEST
 
+/* As ATOLL_SMALL_MAX would: the fast paths' limit follows small_limit. */
+static void set_small_limit(size_t limit)
+{
+    atoll_g.small_limit = limit;
+    atoll_set_profiling(atoll_g.profiling);
+}
+
 /* ATOLL_SMALL_MAX=0: atoll serves nothing. */
 START_TEST(small_max_zero)
 {
     void *before = malloc(32);
     ck_assert_int_ne(atoll_owns(before), 0);
-    atoll_g.small_limit = 0;
+    set_small_limit(0);
     struct tally t = { 0 };
     for (size_t n = 0; n <= 600; n++) {
         void *a = malloc(n), *b = calloc(1, n), *c = memalign(32, n), *d = realloc(NULL, n);
@@ -499,14 +506,14 @@ START_TEST(small_max_zero)
     uintptr_t addr = (uintptr_t)before;
     free(before);
     ck_assert_int_eq(atoll_owns((void *)addr), 0);
-    atoll_g.small_limit = ATOLL_SMALL_LIMIT + 1;
+    set_small_limit(ATOLL_SMALL_LIMIT + 1);
 }
 END_TEST
 
 /* ATOLL_SMALL_MAX=64: 64 bytes is atoll's, 65 is not. */
 START_TEST(small_max_64)
 {
-    atoll_g.small_limit = 65;
+    set_small_limit(65);
     void *a = malloc(64), *b = malloc(65), *c = calloc(1, 64), *d = calloc(1, 65);
     void *e = memalign(64, 64), *f = memalign(64, 65), *g = malloc(1);
     ck_assert_int_ne(atoll_owns(a), 0);
@@ -528,7 +535,7 @@ START_TEST(small_max_64)
     free(f);
     free(g);
     free(h);
-    atoll_g.small_limit = ATOLL_SMALL_LIMIT + 1;
+    set_small_limit(ATOLL_SMALL_LIMIT + 1);
 }
 END_TEST
 
