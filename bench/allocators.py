@@ -60,6 +60,9 @@ glibc's, or the script stops with an error. Options: `-r N` repetitions (default
 Times are wall-clock medians (perf_counter); `CPU s` is the median user+sys time, less
 disturbed than wall time when other processes share the machine (except for xfree, whose
 threads spin); peak RSS is GNU time's `%M` (median). Targets compare wall-time medians.
+`paired x ref` is the median of the ratios of runs made in the same repetition (seconds apart),
+with their interquartile range: on a machine whose speed drifts over minutes it moves less than
+the ratio of medians, and a middle half that straddles 1 says the two are not told apart.
 
 The other benchmarks keep files of their own, [ANALYZER.md](ANALYZER.md) (`bench/analyzer.sh`)
 and [COLLECTIONS.md](COLLECTIONS.md) (`bench/bigheap.c`); sections below that say so copy
@@ -225,23 +228,38 @@ def summarize(wls, samples):
                             'cpu': statistics.median(c for _, c, _ in runs),
                             'rss': statistics.median(r for _, _, r in runs)}
         ref = 'pymalloc' if is_python else min(PEERS, key=lambda c: rows[c]['t'])
-        for r in rows.values():
+        for config, r in rows.items():
             r['x_ref'] = r['t'] / rows[ref]['t']
             r['x_glibc'] = r['t'] / rows['glibc']['t']
             r['rss_x_glibc'] = r['rss'] / rows['glibc']['rss']
+            r['paired'] = paired(samples[(name, config)], samples[(name, ref)])
+            r['paired_glibc'] = paired(samples[(name, config)], samples[(name, 'glibc')])
         table[name] = (rows, ref)
     return table
 
 
+def paired(runs, ref_runs):
+    """Median and quartiles of the ratios of runs made in the same repetition, seconds apart:
+    a machine whose speed drifts over minutes (seen: the same run 0.37 s in one minute and
+    0.60 s in another) moves both sides of each ratio together."""
+    ratios = sorted(a / b for (a, _, _), (b, _, _) in zip(runs, ref_runs))
+    if len(ratios) < 2:
+        return (ratios[0], ratios[0], ratios[0])
+    q = statistics.quantiles(ratios, n=4, method='inclusive')
+    return (statistics.median(ratios), q[0], q[2])
+
+
 def render_table(table):
-    lines = ['| workload | config | time s (median) | min-max s | x ref | x glibc '
-             '| CPU s | peak RSS MiB | RSS x glibc |',
-             '|---|---|---:|---:|---:|---:|---:|---:|---:|']
+    lines = ['| workload | config | time s (median) | min-max s | x ref | paired x ref (IQR) '
+             '| x glibc | CPU s | peak RSS MiB | RSS x glibc |',
+             '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|']
     for name, (rows, ref) in table.items():
         for config, r in rows.items():
-            lines.append('| %s | %s%s | %.3f | %.3f-%.3f | %.3f | %.3f | %.3f | %.1f | %.3f |'
+            lines.append('| %s | %s%s | %.3f | %.3f-%.3f | %.3f | %.3f (%.3f-%.3f) | %.3f | %.3f '
+                         '| %.1f | %.3f |'
                          % (name, config, ' *' if config == ref else '', r['t'], r['min'], r['max'],
-                            r['x_ref'], r['x_glibc'], r['cpu'], r['rss'] / 1024, r['rss_x_glibc']))
+                            r['x_ref'], *r['paired'], r['x_glibc'], r['cpu'], r['rss'] / 1024,
+                            r['rss_x_glibc']))
     return '\n'.join(lines)
 
 
@@ -255,22 +273,30 @@ def targets(table):
         rows, _ = table['pyobjs']
         a, x = rows['atoll'], rows['atoll']['x_ref']
         out.append('%s pyobjs time: atoll %.3f s = %.3fx pymalloc %.3f s (target <= 1.00x; '
-                   'aim 0.95x %s)' % (verdict(x <= 1.0), a['t'], x, rows['pymalloc']['t'],
-                                      'met' if x <= 0.95 else 'not met'))
+                   'aim 0.95x %s; paired %s)'
+                   % (verdict(x <= 1.0), a['t'], x, rows['pymalloc']['t'],
+                      'met' if x <= 0.95 else 'not met', paired_text(a['paired'])))
         out.append('%s pyobjs peak RSS: atoll %.1f MiB vs glibc %.1f MiB (%.3fx; target <= 1.00x)'
                    % (verdict(a['rss'] <= rows['glibc']['rss']), a['rss'] / 1024,
                       rows['glibc']['rss'] / 1024, a['rss_x_glibc']))
     for name, (rows, ref) in table.items():
         a = rows['atoll']
         if name.startswith(('small', 'xfree')):
-            out.append('%s %s: atoll %.3f s vs fastest peer %s %.3f s (%.3fx; target <= 1.00x)'
+            out.append('%s %s: atoll %.3f s vs fastest peer %s %.3f s (%.3fx; target <= 1.00x; '
+                       'paired %s)'
                        % (verdict(a['t'] <= rows[ref]['t']), name, a['t'], ref, rows[ref]['t'],
-                          a['x_ref']))
+                          a['x_ref'], paired_text(a['paired'])))
         elif name.startswith('mixed'):
-            out.append('%s %s: atoll %.3f s vs glibc %.3f s (%.3fx; target <= 1.00x)'
+            out.append('%s %s: atoll %.3f s vs glibc %.3f s (%.3fx; target <= 1.00x; paired %s)'
                        % (verdict(a['t'] <= rows['glibc']['t']), name, a['t'], rows['glibc']['t'],
-                          a['x_glibc']))
+                          a['x_glibc'], paired_text(a['paired_glibc'])))
     return out
+
+
+def paired_text(p):
+    """The paired ratio, and whether its middle half lies on one side of 1."""
+    side = 'below 1' if p[2] < 1 else 'above 1' if p[1] > 1 else 'straddles 1'
+    return '%.3fx, middle half %.3f-%.3f, %s' % (p[0], p[1], p[2], side)
 
 
 def machine(lib, own_build):
