@@ -9,11 +9,11 @@ enum atoll_block_fault atoll_block_check(const struct atoll_pool *p, const void 
     unsigned bsize = __atomic_load_n(&p->bsize, __ATOMIC_RELAXED);
     if (bsize == 0 || !__atomic_load_n(&p->owner, __ATOMIC_RELAXED))
         return ATOLL_BLOCK_UNUSED_POOL;
-    unsigned i = atoll_block_index(p, ptr);
-    uint32_t off = (uint32_t)((uintptr_t)ptr & ATOLL_POOL_MASK);
+    uint64_t product = atoll_block_product(p, ptr);
+    unsigned i = (unsigned)(product >> 32);
     if (i >= __atomic_load_n(&p->carved, __ATOMIC_RELAXED))
         return ATOLL_BLOCK_UNUSED_POOL;
-    if (off != i * bsize)
+    if (!atoll_block_product_at_start(product))
         return ATOLL_BLOCK_INTERIOR;
     uint64_t word = __atomic_load_n(&p->live[i >> 6], __ATOMIC_RELAXED);
     if (!(word & ((uint64_t)1 << (i & 63))))
