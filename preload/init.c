@@ -21,27 +21,10 @@ struct atoll_global atoll_g = {
 int atoll_initialized;
 char atoll_self_marker;
 
+#define HUGE_FROM ((size_t)4 << 20)
+
 static pthread_key_t exit_key;
 static int exit_key_ready;
-
-/* The pool headers from ATOLL_HUGE_FROM's first pool on sit on huge pages too: malloc and free
- * read a header per call, at random over the whole heap when the program frees at random, and
- * on 4 KiB pages their translations alone overflow the first-level TLB (allocbench small:
- * 1,100 pools, 100 pages of headers); a huge page holds 6,500 headers. The reservation has
- * room to put that first pool's header on a huge page boundary; the headers before it, all a
- * small heap uses, stay on small pages. */
-static struct atoll_pool *reserve_pools(size_t npools, void **raw, size_t *raw_size)
-{
-    size_t plain = (ATOLL_HUGE_FROM >> ATOLL_POOL_SHIFT) * sizeof(struct atoll_pool);
-    size_t bytes = npools * sizeof(struct atoll_pool);
-    *raw_size = bytes + ATOLL_HUGE_PAGE;
-    *raw = atoll_os_reserve(*raw_size);
-    if (!*raw)
-        return NULL;
-    uintptr_t huge = ((uintptr_t)*raw + plain + ATOLL_HUGE_PAGE - 1) & ~(ATOLL_HUGE_PAGE - 1);
-    madvise((void *)huge, bytes - plain, MADV_HUGEPAGE);
-    return (struct atoll_pool *)(huge - plain);
-}
 
 /* Reserve as much as the system lets us, from 64 GiB down: RLIMIT_AS or strict overcommit may
  * refuse the larger sizes.
@@ -59,15 +42,13 @@ static void region_init(void)
         void *raw = atoll_os_reserve(size + ATOLL_ARENA_SIZE);
         if (!raw)
             continue;
-        void *pools_raw;
-        size_t pools_size;
-        struct atoll_pool *pools = reserve_pools(npools, &pools_raw, &pools_size);
+        void *pools = atoll_os_reserve(npools * sizeof(struct atoll_pool));
         void *arenas = atoll_os_reserve(narenas * sizeof(struct atoll_arena));
         void *shadow = atoll_os_reserve(npools * ATOLL_MAX_BLOCKS * sizeof(struct atoll_small_meta));
         if (!pools || !arenas || !shadow) {
             atoll_os_unreserve(raw, size + ATOLL_ARENA_SIZE);
             if (pools)
-                atoll_os_unreserve(pools_raw, pools_size);
+                atoll_os_unreserve(pools, npools * sizeof(struct atoll_pool));
             if (arenas)
                 atoll_os_unreserve(arenas, narenas * sizeof(struct atoll_arena));
             if (shadow)
@@ -75,7 +56,7 @@ static void region_init(void)
             continue;
         }
         atoll_g.base = ((uintptr_t)raw + ATOLL_ARENA_SIZE - 1) & ~(uintptr_t)(ATOLL_ARENA_SIZE - 1);
-        madvise((void *)(atoll_g.base + ATOLL_HUGE_FROM), size - ATOLL_HUGE_FROM, MADV_HUGEPAGE);
+        madvise((void *)(atoll_g.base + HUGE_FROM), size - HUGE_FROM, MADV_HUGEPAGE);
         atoll_g.pools = pools;
         atoll_g.arenas = arenas;
         atoll_g.shadow = shadow;

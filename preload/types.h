@@ -30,11 +30,6 @@
 #define ATOLL_MAX_BLOCKS (ATOLL_POOL_SIZE / ATOLL_ALIGN)
 #define ATOLL_BITMAP_WORDS (ATOLL_MAX_BLOCKS / 64)
 
-/* Memory of the region from this offset on, and the pool headers of its pools, are advised
- * onto transparent huge pages (init.c says why). */
-#define ATOLL_HUGE_FROM ((size_t)4 << 20)
-#define ATOLL_HUGE_PAGE ((size_t)2 << 20)
-
 struct atoll_heap;
 
 /* One pool's metadata. malloc and a local free touch its first cache line (and, in classes

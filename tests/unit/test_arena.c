@@ -1,6 +1,5 @@
-/* Arenas: memory goes back to the OS when a heap shrinks (counters, spares and RSS), a new
- * pool comes from the fullest arena that has one free, and pool headers of a large heap sit on
- * huge pages. */
+/* Arenas: memory goes back to the OS when a heap shrinks (counters, spares and RSS), and a
+ * new pool comes from the fullest arena that has one free. */
 #include "unit.h"
 #include "internal.h"
 
@@ -42,49 +41,6 @@ static void count_arenas(size_t *spares, size_t *active)
     }
     atoll_unlock();
 }
-
-/* Whether the mapping that holds addr is advised onto huge pages (VmFlags "hg" in smaps); -1
- * when no mapping holds it. */
-static int advised_huge(uintptr_t addr)
-{
-    static char buf[1 << 20];
-    int fd = open("/proc/self/smaps", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    size_t len = 0;
-    ssize_t n;
-    while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)n;
-    close(fd);
-    buf[len] = '\0';
-    int inside = 0;
-    for (char *line = buf; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : "") {
-        char *end;
-        uintptr_t lo = strtoul(line, &end, 16);
-        if (end != line && *end == '-') {
-            uintptr_t hi = strtoul(end + 1, NULL, 16);
-            inside = lo <= addr && addr < hi;
-        } else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
-            char *nl = strchr(line, '\n');
-            char *hg = strstr(line, " hg");
-            return hg && (!nl || hg < nl);
-        }
-    }
-    return -1;
-}
-
-/* The headers of the pools past ATOLL_HUGE_FROM start on a huge page boundary and are advised
- * onto huge pages; those before, all a small heap touches, are not. */
-START_TEST(pool_headers_on_huge_pages)
-{
-    struct atoll_pool *first_huge = &atoll_g.pools[ATOLL_HUGE_FROM >> ATOLL_POOL_SHIFT];
-    ck_assert_uint_eq((uintptr_t)first_huge % ATOLL_HUGE_PAGE, 0);
-    ck_assert_int_eq(advised_huge((uintptr_t)first_huge), 1);
-    ck_assert_int_eq(advised_huge((uintptr_t)(first_huge + 100000)), 1);
-    ck_assert_int_eq(advised_huge((uintptr_t)(first_huge - 1)), 0);
-    ck_assert_int_eq(advised_huge((uintptr_t)atoll_g.pools), 0);
-}
-END_TEST
 
 #define FILL_ARENAS 48
 #define BLOCKS_PER_ARENA (ATOLL_ARENA_SIZE / 64)
@@ -219,7 +175,6 @@ Suite *arena_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, freed_arenas_go_back_to_os);
     tcase_add_test(tc, pool_from_fullest_arena);
-    tcase_add_test(tc, pool_headers_on_huge_pages);
     suite_add_tcase(s, tc);
     return s;
 }
