@@ -86,13 +86,20 @@ void atoll_global_init(void)
     atoll_unlock();
 }
 
-/* Profiling closes the plain fast paths (their limits become 0), so that malloc and free
- * reach the profiled paths through the tests they make anyway. */
+/* The plain fast paths' limits follow the small limit, the region and the mode. Profiling
+ * closes them (both become 0), so that malloc and free reach the profiled paths through the
+ * tests they make anyway. */
+void atoll_fast_paths_update(void)
+{
+    int on = atoll_g.profiling;
+    atoll_g.fast_max = !on && atoll_g.small_limit ? atoll_g.small_limit - 1 : 0;
+    atoll_g.fast_size = on ? 0 : atoll_g.size;
+}
+
 void atoll_set_profiling(int on)
 {
     atoll_g.profiling = on;
-    atoll_g.fast_max = !on && atoll_g.small_limit ? atoll_g.small_limit - 1 : 0;
-    atoll_g.fast_size = on ? 0 : atoll_g.size;
+    atoll_fast_paths_update();
 }
 
 static void thread_exit(void *arg)

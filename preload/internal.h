@@ -29,6 +29,7 @@ extern struct atoll_pool atoll_empty_pool ATOLL_HIDDEN;
 extern __thread struct atoll_tls atoll_tls ATOLL_HIDDEN __attribute__((tls_model("initial-exec")));
 
 void atoll_set_profiling(int on) ATOLL_HIDDEN;
+void atoll_fast_paths_update(void) ATOLL_HIDDEN;
 
 static inline unsigned atoll_size_class(size_t n)
 {

@@ -144,6 +144,7 @@ void atoll_options_load(void)
         else
             atoll_g.small_limit = n ? (size_t)n + 1 : 0;
     }
+    atoll_fast_paths_update();
     if ((v = env("ATOLL_MODE")) && parse_word("ATOLL_MODE", v, modes) == ATOLL_MODE_ALLOC)
         atoll_g.mode = ATOLL_MODE_ALLOC;
     if ((v = env("ATOLL_ON_ERROR")))

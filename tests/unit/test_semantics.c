@@ -481,7 +481,7 @@ END_TEST
 static void set_small_limit(size_t limit)
 {
     atoll_g.small_limit = limit;
-    atoll_set_profiling(atoll_g.profiling);
+    atoll_fast_paths_update();
 }
 
 /* ATOLL_SMALL_MAX=0: atoll serves nothing. */
