@@ -26,7 +26,6 @@ struct annotation {
 };
 
 static struct annotation *by_block, *by_site;
-static int lock_word;
 
 /* The block's metadata in a snapshot or in the running process: its site and stamp. */
 static int block_meta(const void *block, uint32_t *site, uint64_t *stamp)
@@ -75,9 +74,9 @@ static int annotate(const void *block, const struct atoll_layout *layout, int pe
     memcpy(a->type, type, n);
     struct annotation **table = per_site ? &by_site : &by_block, *old;
     atoll_critical_enter();
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_ANNOTATE);
     HASH_REPLACE(hh, *table, key, sizeof a->key, a, old);
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_ANNOTATE);
     atoll_critical_exit();
     if (old)
         atoll_imeta_free(old, sizeof *old);

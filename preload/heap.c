@@ -213,20 +213,6 @@ void atoll_heap_abandon(struct atoll_heap *h)
     atoll_unlock();
 }
 
-/* In the child of fork only the forking thread exists: every other heap is abandoned, ready to
- * be adopted by the child's new threads. The lock was taken in the prepare handler. */
-void atoll_heap_after_fork_child(void)
-{
-    atoll_lock_reset();
-    abandoned_heaps = NULL;
-    for (struct atoll_heap *h = all_heaps; h; h = h->next_all) {
-        if (h == atoll_tls.heap)
-            continue;
-        h->next_abandoned = abandoned_heaps;
-        abandoned_heaps = h;
-    }
-}
-
 void atoll_heap_sum_stats(struct atoll_heap_stats *out)
 {
     memset(out, 0, sizeof *out);

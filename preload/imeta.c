@@ -10,7 +10,6 @@
 
 static char *base, *bump, *limit;
 static void *free_lists[IMETA_CLASSES];
-static int lock_word;
 
 static unsigned class_of(size_t n)
 {
@@ -26,7 +25,7 @@ void *atoll_imeta_alloc(size_t n)
     size_t size = (size_t)1 << (c + IMETA_MIN_SHIFT);
     void *p = NULL;
     atoll_critical_enter();
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_IMETA);
     if (!base) {
         base = bump = atoll_os_reserve(IMETA_RESERVE);
         limit = base ? base + IMETA_RESERVE : NULL;
@@ -41,7 +40,7 @@ void *atoll_imeta_alloc(size_t n)
         p = bump;
         bump += size;
     }
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_IMETA);
     atoll_critical_exit();
     return p;
 }
@@ -64,15 +63,9 @@ void atoll_imeta_free(void *p, size_t n)
     if (((size_t)1 << (c + IMETA_MIN_SHIFT)) >= 65536)
         atoll_os_release(p, (size_t)1 << (c + IMETA_MIN_SHIFT));
     atoll_critical_enter();
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_IMETA);
     *(void **)p = free_lists[c];
     free_lists[c] = p;
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_IMETA);
     atoll_critical_exit();
-}
-
-
-void atoll_imeta_after_fork_child(void)
-{
-    lock_word = 0;
 }

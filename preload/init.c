@@ -1,4 +1,4 @@
-/* Start-up and shut-down: the region, the thread-exit key, fork handlers, the exit report.
+/* Start-up and shut-down: the region, the thread-exit key, the exit report.
  *
  * Any entry point may be the first call, from the dynamic loader before constructors run,
  * so initialisation is lazy (the first small allocation's slow path) and takes nothing from the
@@ -115,28 +115,6 @@ void atoll_register_thread_exit(struct atoll_heap *h)
         pthread_setspecific(exit_key, h);
 }
 
-/* fork: the prepare handler runs last of all (registered first), so the program's own locks
- * are taken before ours and no thread is inside a slow path of ours in the child. */
-static void fork_prepare(void)
-{
-    atoll_lock();
-}
-
-static void fork_parent(void)
-{
-    atoll_unlock();
-}
-
-static void fork_child(void)
-{
-    atoll_heap_after_fork_child();
-    atoll_imeta_after_fork_child();
-    atoll_sites_after_fork_child();
-    atoll_large_after_fork_child();
-    atoll_modules_after_fork_child();
-    atoll_collect_after_fork_child();
-}
-
 static void start_profiling(void)
 {
     if (atoll_collect_init() != 0 || atoll_world_install() != 0) {
@@ -175,7 +153,7 @@ __attribute__((constructor(101))) static void atoll_constructor(void)
         if (atoll_tls.heap != &atoll_empty_heap)
             pthread_setspecific(exit_key, atoll_tls.heap);
     }
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    pthread_atfork(atoll_fork_prepare, atoll_fork_parent, atoll_fork_child);
     if (atoll_g.mode == ATOLL_MODE_PROFILE && atoll_g.size)
         start_profiling();
     else

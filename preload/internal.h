@@ -130,13 +130,11 @@ static inline void atoll_critical_exit(void)
 void *atoll_imeta_alloc(size_t n) ATOLL_HIDDEN;
 void *atoll_imeta_calloc(size_t n) ATOLL_HIDDEN;
 void atoll_imeta_free(void *p, size_t n) ATOLL_HIDDEN;
-void atoll_imeta_after_fork_child(void) ATOLL_HIDDEN;
 
 /* sites.c */
 uint32_t atoll_site_intern(void *const *frames, unsigned depth) ATOLL_HIDDEN;
 uint32_t atoll_site_count(void) ATOLL_HIDDEN;
 void *const *atoll_site_frames(uint32_t id, uint32_t *depth) ATOLL_HIDDEN;
-void atoll_sites_after_fork_child(void) ATOLL_HIDDEN;
 
 /* large.c (callers of add and remove are inside a critical section) */
 void atoll_large_add(const void *p, const struct atoll_block_meta *meta) ATOLL_HIDDEN;
@@ -144,7 +142,6 @@ bool atoll_large_remove(const void *p, struct atoll_block_meta *meta) ATOLL_HIDD
 bool atoll_large_find(const void *p, struct atoll_block_meta *meta) ATOLL_HIDDEN;
 size_t atoll_large_count(void) ATOLL_HIDDEN;
 size_t atoll_large_collect(struct atoll_large_block *out, size_t max) ATOLL_HIDDEN;
-void atoll_large_after_fork_child(void) ATOLL_HIDDEN;
 
 /* profile.c */
 void atoll_profile_start_stacks(void) ATOLL_HIDDEN;
@@ -170,12 +167,24 @@ void atoll_global_init(void) ATOLL_HIDDEN;
 void atoll_register_thread_exit(struct atoll_heap *h) ATOLL_HIDDEN;
 extern int atoll_initialized ATOLL_HIDDEN;
 
-/* lock.c: spinlocks; atoll_lock is the global one (arenas, heap lists) */
-void atoll_spin_lock(int *word) ATOLL_HIDDEN;
-void atoll_spin_unlock(int *word) ATOLL_HIDDEN;
+/* lock.c: atoll's locks, in the order they nest; atoll_lock is the global one (arenas, heap
+ * lists). imeta's comes last: the tables allocate from it under their own. */
+enum atoll_lock_id {
+    ATOLL_LOCK_GLOBAL,
+    ATOLL_LOCK_ANNOTATE,
+    ATOLL_LOCK_SITES,
+    ATOLL_LOCK_LARGE,
+    ATOLL_LOCK_MODULES,
+    ATOLL_LOCK_IMETA,
+    ATOLL_NLOCKS
+};
+void atoll_lock_take(enum atoll_lock_id id) ATOLL_HIDDEN;
+void atoll_lock_drop(enum atoll_lock_id id) ATOLL_HIDDEN;
+bool atoll_lock_held(enum atoll_lock_id id) ATOLL_HIDDEN;
 void atoll_lock(void) ATOLL_HIDDEN;
 void atoll_unlock(void) ATOLL_HIDDEN;
-void atoll_lock_reset(void) ATOLL_HIDDEN;
+void atoll_lock_all(void) ATOLL_HIDDEN;
+void atoll_unlock_all(void) ATOLL_HIDDEN;
 
 /* os.c */
 size_t atoll_arenas_touched(void) ATOLL_HIDDEN;
@@ -206,8 +215,12 @@ void *atoll_heap_alloc_slow(struct atoll_heap *h, unsigned cls, size_t n, size_t
 void atoll_heap_free_slow(struct atoll_heap *h, struct atoll_pool *p) ATOLL_HIDDEN;
 void atoll_heap_abandon(struct atoll_heap *h) ATOLL_HIDDEN;
 void atoll_heap_flush_cache(struct atoll_heap *h) ATOLL_HIDDEN;
-void atoll_heap_after_fork_child(void) ATOLL_HIDDEN;
 void atoll_heap_sum_stats(struct atoll_heap_stats *out) ATOLL_HIDDEN;
+
+/* fork.c: the handlers init.c registers */
+void atoll_fork_prepare(void) ATOLL_HIDDEN;
+void atoll_fork_parent(void) ATOLL_HIDDEN;
+void atoll_fork_child(void) ATOLL_HIDDEN;
 
 /* remote.c: frees of blocks that belong to another thread's heap */
 void atoll_remote_free(struct atoll_pool *p, void *ptr) ATOLL_HIDDEN;

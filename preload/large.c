@@ -13,12 +13,11 @@ struct atoll_large {
 static struct atoll_large *table;
 static struct atoll_large *spare;       /* freed entries, reused */
 static size_t count;
-static int lock_word;
 
 /* Caller is inside a critical section. */
 void atoll_large_add(const void *p, const struct atoll_block_meta *meta)
 {
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_LARGE);
     struct atoll_large *e = spare;
     if (e)
         spare = (struct atoll_large *)e->hh.next;
@@ -30,7 +29,7 @@ void atoll_large_add(const void *p, const struct atoll_block_meta *meta)
         HASH_ADD(hh, table, address, sizeof e->address, e);
         count++;
     }
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_LARGE);
 }
 
 /* Forgets p; false if p was not tracked. Caller is inside a critical section. */
@@ -38,7 +37,7 @@ bool atoll_large_remove(const void *p, struct atoll_block_meta *meta)
 {
     uintptr_t key = (uintptr_t)p;
     struct atoll_large *e;
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_LARGE);
     HASH_FIND(hh, table, &key, sizeof key, e);
     if (e) {
         if (meta)
@@ -48,7 +47,7 @@ bool atoll_large_remove(const void *p, struct atoll_block_meta *meta)
         spare = e;
         count--;
     }
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_LARGE);
     return e != NULL;
 }
 
@@ -57,11 +56,11 @@ bool atoll_large_find(const void *p, struct atoll_block_meta *meta)
     uintptr_t key = (uintptr_t)p;
     struct atoll_large *e;
     atoll_critical_enter();
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_LARGE);
     HASH_FIND(hh, table, &key, sizeof key, e);
     if (e)
         *meta = e->meta;
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_LARGE);
     atoll_critical_exit();
     return e != NULL;
 }
@@ -81,9 +80,4 @@ size_t atoll_large_collect(struct atoll_large_block *out, size_t max)
         n++;
     }
     return n;
-}
-
-void atoll_large_after_fork_child(void)
-{
-    lock_word = 0;
 }

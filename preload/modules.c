@@ -16,7 +16,6 @@
 
 static struct atoll_module table[MAX_MODULES];
 static unsigned count;
-static int lock_word;
 static uint64_t gen;
 
 uint64_t atoll_modules_gen(void)
@@ -27,9 +26,9 @@ uint64_t atoll_modules_gen(void)
 static void clear(void)
 {
     atoll_critical_enter();
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_MODULES);
     count = 0;
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_MODULES);
     atoll_critical_exit();
 }
 
@@ -42,30 +41,26 @@ void atoll_modules_unload_begin(void)
 void atoll_modules_unload_end(void)
 {
     atoll_critical_enter();
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_MODULES);
     count = 0;
     __atomic_fetch_add(&gen, 1, __ATOMIC_ACQ_REL);
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_MODULES);
     atoll_critical_exit();
 }
 
-void atoll_modules_after_fork_child(void)
-{
-    lock_word = 0;
-}
 
 static int lookup(uintptr_t pc, struct atoll_module *out)
 {
     int found = 0;
     atoll_critical_enter();
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_MODULES);
     for (unsigned i = 0; i < count; i++)
         if (pc >= table[i].lo && pc < table[i].hi) {
             *out = table[i];
             found = 1;
             break;
         }
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_MODULES);
     atoll_critical_exit();
     return found;
 }
@@ -116,10 +111,10 @@ int atoll_module_find(uintptr_t pc, struct atoll_module *out)
     if (!p.found)
         return 0;
     atoll_critical_enter();
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_MODULES);
     if (!(before & 1) && __atomic_load_n(&gen, __ATOMIC_ACQUIRE) == before && count < MAX_MODULES)
         table[count++] = p.m;
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_MODULES);
     atoll_critical_exit();
     *out = p.m;
     return 1;

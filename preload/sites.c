@@ -25,7 +25,6 @@ struct site_cache_slot {
 static struct atoll_site *table;
 static struct atoll_site **by_id;       /* index: site id; slot 0 is the unknown site */
 static uint32_t count = 1, capacity;
-static int lock_word;
 static __thread struct site_cache_slot cache[CACHE_SLOTS] __attribute__((tls_model("initial-exec")));
 
 /* Independent products per frame (no serial dependency: the CPU overlaps them), one final mix. */
@@ -94,9 +93,9 @@ uint32_t atoll_site_intern(void *const *frames, unsigned depth)
             return slot->id;
     }
     atoll_critical_enter();
-    atoll_spin_lock(&lock_word);
+    atoll_lock_take(ATOLL_LOCK_SITES);
     uint32_t id = intern_locked(frames, depth);
-    atoll_spin_unlock(&lock_word);
+    atoll_lock_drop(ATOLL_LOCK_SITES);
     atoll_critical_exit();
     if (id) {
         slot->hash = h;
@@ -120,9 +119,4 @@ void *const *atoll_site_frames(uint32_t id, uint32_t *depth)
     struct atoll_site *s = __atomic_load_n(&by_id, __ATOMIC_ACQUIRE)[id];
     *depth = s->depth;
     return s->frames;
-}
-
-void atoll_sites_after_fork_child(void)
-{
-    lock_word = 0;
 }

@@ -93,7 +93,7 @@ struct atoll_heap {
     struct atoll_pool *head[ATOLL_NCLASSES];
     uint16_t nlisted[ATOLL_NCLASSES];
     struct atoll_heap_stats stats;
-    struct atoll_heap *next_all;      /* every heap ever made, for statistics and fork */
+    struct atoll_heap *next_all;      /* every heap ever made, for statistics */
     struct atoll_heap *next_abandoned;
     void *unwind;                     /* the stack walker's caches (unwind.c) */
     /* Other threads write this line: keep it apart from the owner's hot fields. */

@@ -38,7 +38,6 @@ int atoll_module_find(uintptr_t pc, struct atoll_module *out) ATOLL_HIDDEN;
 uint64_t atoll_modules_gen(void) ATOLL_HIDDEN;
 void atoll_modules_unload_begin(void) ATOLL_HIDDEN;
 void atoll_modules_unload_end(void) ATOLL_HIDDEN;
-void atoll_modules_after_fork_child(void) ATOLL_HIDDEN;
 
 /* cfa.c: the rule at pc, from the module's .eh_frame_hdr and .eh_frame. */
 struct atoll_rule atoll_cfa_rule(const struct atoll_module *m, uintptr_t pc) ATOLL_HIDDEN;

@@ -239,3 +239,10 @@ long atoll_world_snapshot(void)
 {
     return syscall(SYS_clone, 0, NULL, NULL, NULL, NULL);
 }
+
+/* A stop under way in the parent has no collector in the child. */
+void atoll_world_after_fork_child(void)
+{
+    __atomic_store_n(&stopping, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&parked, 0, __ATOMIC_RELAXED);
+}

@@ -33,5 +33,6 @@ int atoll_world_install(void);
 void atoll_world_stop(void);
 void atoll_world_resume(void);
 long atoll_world_snapshot(void);
+void atoll_world_after_fork_child(void);
 
 #endif

@@ -1,8 +1,8 @@
 /* fork_threads: fork, again and again, while 8 threads allocate and free. Each child checks the
  * blocks the parent's threads handed to the forking thread, then allocates and frees 100k
- * blocks in its main thread and in 2 new threads (which take over the heaps of the parent's
- * threads that do not exist in the child), and exits 0. A child that deadlocks is ended by
- * alarm() and counts as a failure.
+ * blocks in its main thread and in 2 new threads (which get heaps of their own: the heaps of
+ * the parent's threads may have been copied mid-change), and exits 0. A child that deadlocks is
+ * ended by alarm() and counts as a failure.
  *
  * Exit 0 when every child exited 0 and no block was damaged. */
 #define _GNU_SOURCE

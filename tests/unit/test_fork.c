@@ -1,9 +1,12 @@
-/* fork while four threads allocate: the child inherits their heaps as abandoned, frees the
- * blocks they held, and allocates heavily in its main thread and in two new threads. */
+/* fork while four threads allocate: the child frees the blocks they held and allocates
+ * heavily in its main thread and in two new threads. fork waits for every lock of atoll's, and
+ * the child adopts no heap of a thread that was running at the fork. */
 #include "unit.h"
+#include "internal.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -175,12 +178,131 @@ START_TEST(fork_while_threads_allocate)
 }
 END_TEST
 
+/* One lock held by another thread for 50 ms across the fork: the child must see the table as
+ * the holder left it, so fork waits. The holder's last store before it lets go is the proof. */
+struct holder {
+    enum atoll_lock_id id;
+    int holding, released;                        /* atomic */
+};
+
+static void *hold_lock(void *arg)
+{
+    struct holder *h = arg;
+    atoll_lock_take(h->id);
+    __atomic_store_n(&h->holding, 1, __ATOMIC_SEQ_CST);
+    nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
+    __atomic_store_n(&h->released, 1, __ATOMIC_SEQ_CST);
+    atoll_lock_drop(h->id);
+    return NULL;
+}
+
+START_TEST(fork_waits_for_every_lock)
+{
+    for (unsigned id = 0; id < ATOLL_NLOCKS; id++) {
+        struct holder h = { .id = (enum atoll_lock_id)id };
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, NULL, hold_lock, &h), 0);
+        while (!__atomic_load_n(&h.holding, __ATOMIC_SEQ_CST))
+            sched_yield();
+        pid_t pid = fork();
+        if (pid == 0) {
+            int unlocked = 1;
+            for (unsigned j = 0; j < ATOLL_NLOCKS; j++)
+                unlocked &= !atoll_lock_held((enum atoll_lock_id)j);
+            _exit(!__atomic_load_n(&h.released, __ATOMIC_SEQ_CST) ? 1 : !unlocked ? 2 : 0);
+        }
+        int status = -1;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "lock %u: child status %#x (1: forked while held, 2: left locked)", id,
+                      status);
+        for (unsigned j = 0; j < ATOLL_NLOCKS; j++)
+            ck_assert(!atoll_lock_held((enum atoll_lock_id)j));
+    }
+}
+END_TEST
+
+static struct atoll_heap *heap_of_exited, *heap_of_running;
+static int running_may_end;                       /* atomic */
+
+static void *exit_with_heap(void *arg)
+{
+    (void)arg;
+    free(hide(malloc(32)));
+    heap_of_exited = atoll_tls.heap;
+    return NULL;
+}
+
+static void *run_with_heap(void *arg)
+{
+    (void)arg;
+    free(hide(malloc(32)));
+    __atomic_store_n(&heap_of_running, atoll_tls.heap, __ATOMIC_SEQ_CST);
+    while (!__atomic_load_n(&running_may_end, __ATOMIC_SEQ_CST))
+        sched_yield();
+    return NULL;
+}
+
+#define CHILD_THREADS 3
+static pthread_barrier_t all_have_heaps;
+
+static void *heap_in_child(void *arg)
+{
+    free(hide(malloc(32)));
+    *(struct atoll_heap **)arg = atoll_tls.heap;
+    pthread_barrier_wait(&all_have_heaps);      /* no thread exits (freeing its heap) early */
+    return NULL;
+}
+
+/* The child's new threads take the heap of a thread that exited before the fork (complete) and
+ * fresh ones, never the heap of the thread that was running (it may be mid-change). */
+START_TEST(fork_child_adopts_only_abandoned_heaps)
+{
+    pthread_t e, r;
+    /* In this order: a thread started after e's exit would adopt e's heap. */
+    ck_assert_int_eq(pthread_create(&r, NULL, run_with_heap, NULL), 0);
+    while (!__atomic_load_n(&heap_of_running, __ATOMIC_SEQ_CST))
+        sched_yield();
+    ck_assert_int_eq(pthread_create(&e, NULL, exit_with_heap, NULL), 0);
+    ck_assert_int_eq(pthread_join(e, NULL), 0);
+    ck_assert_ptr_ne(heap_of_exited, heap_of_running);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct atoll_heap *heaps[CHILD_THREADS];
+        pthread_t t[CHILD_THREADS];
+        pthread_barrier_init(&all_have_heaps, NULL, CHILD_THREADS);
+        for (int i = 0; i < CHILD_THREADS; i++)
+            if (pthread_create(&t[i], NULL, heap_in_child, &heaps[i]) != 0)
+                _exit(3);
+        for (int i = 0; i < CHILD_THREADS; i++)
+            pthread_join(t[i], NULL);
+        int adopted_exited = 0;
+        for (int i = 0; i < CHILD_THREADS; i++) {
+            if (heaps[i] == heap_of_running)
+                _exit(1);
+            adopted_exited |= heaps[i] == heap_of_exited;
+        }
+        _exit(!adopted_exited ? 2 : atoll_tls.critical != 0 ? 4 : 0);
+    }
+    __atomic_store_n(&running_may_end, 1, __ATOMIC_SEQ_CST);
+    ck_assert_int_eq(pthread_join(r, NULL), 0);
+    int status = -1;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child status %#x (1: adopted a running thread's heap, 2: not the exited "
+                  "thread's, 4: left in a critical section)", status);
+}
+END_TEST
+
 Suite *fork_suite(void)
 {
     Suite *s = suite_create("fork");
     TCase *tc = tcase_create("fork");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, fork_while_threads_allocate);
+    tcase_add_test(tc, fork_waits_for_every_lock);
+    tcase_add_test(tc, fork_child_adopts_only_abandoned_heaps);
     suite_add_tcase(s, tc);
     return s;
 }
