@@ -86,6 +86,19 @@ static void index_large(struct snap *s, size_t i)
     index_block(s, l->meta.size, l->meta.flags);
 }
 
+/* A block another thread freed stays live until its pool's owner drains the remote bitmap,
+ * which an owner that has exited, or no longer allocates in that class, may never do. Here those
+ * frees count as done: the snapshot's pools are its own copy. */
+static void settle_remote_frees(size_t npools)
+{
+    for (size_t i = 0; i < npools; i++) {
+        struct atoll_pool *p = &atoll_g.pools[i];
+        if (p->bsize && p->remote_seen)
+            for (unsigned w = 0; w < ATOLL_BITMAP_WORDS; w++)
+                p->live[w] &= ~p->remote[w];
+    }
+}
+
 int snap_index_blocks(struct snap *s)
 {
     s->nlarge = atoll_large_count();
@@ -105,6 +118,7 @@ int snap_index_blocks(struct snap *s)
     /* Not a pass over every arena of the reservation: reading the untouched part of its table
      * faults in a page of zeros per 64 arenas (21 ms for a 64 GiB reservation). */
     size_t used = atoll_arenas_touched() * ATOLL_POOLS_PER_ARENA;
+    settle_remote_frees(used);
     s->npools = used;
     s->geom = cmem_alloc((used + 1) * sizeof *s->geom);
     s->words = cmem_alloc((used + 1) * ATOLL_BITMAP_WORDS * sizeof *s->words);
