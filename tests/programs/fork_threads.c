@@ -1,8 +1,9 @@
 /* fork_threads: fork, again and again, while 8 threads allocate and free. Each child checks the
  * blocks the parent's threads handed to the forking thread, then allocates and frees 100k
  * blocks in its main thread and in 2 new threads (which get heaps of their own: the heaps of
- * the parent's threads may have been copied mid-change), and exits 0. A child that deadlocks is
- * ended by alarm() and counts as a failure.
+ * the parent's threads may have been copied mid-change), and exits 0. A child still running
+ * after 20 s counts as deadlocked: the parent prints its threads' stacks (gdb) and kills it;
+ * alarm() ends it at 30 s if the parent cannot.
  *
  * Exit 0 when every child exited 0 and no block was damaged. */
 #define _GNU_SOURCE
@@ -22,6 +23,7 @@
 #define CHILD_THREADS 2
 #define CHILD_BLOCKS 100000
 #define WINDOW 64
+#define CHILD_TIMEOUT 20
 #define CHILD_ALARM 30
 #define SMALL_MAX 512 /* atoll's default ATOLL_SMALL_MAX */
 
@@ -123,6 +125,7 @@ static void *child_thread(void *arg)
 static void child(int n, struct gift *held)
 {
     alarm(CHILD_ALARM);
+    unsigned long inherited = pc_failures();     /* the parent's, counted before the fork */
     free_gifts(held, "child: block handed over before fork");
     pthread_t t[CHILD_THREADS];
     int started = 0;
@@ -137,7 +140,7 @@ static void child(int n, struct gift *held)
     churn((uint64_t)n * 100, CHILD_BLOCKS, NULL);
     for (int i = 0; i < started; i++)
         pthread_join(t[i], NULL);
-    _exit(pc_failures() ? 1 : 0);
+    _exit(pc_failures() > inherited ? 1 : 0);
 }
 
 int main(void)
@@ -162,8 +165,11 @@ int main(void)
         if (pid == 0)
             child(n, held);
         int st;
-        if (waitpid(pid, &st, 0) != pid)
+        int waited = pc_wait_child(pid, CHILD_TIMEOUT, &st);
+        if (waited < 0)
             pc_fail("waitpid: %s", strerror(errno));
+        else if (waited > 0)
+            pc_fail("child %d deadlocked: still running after %d s", n, CHILD_TIMEOUT);
         else if (WIFSIGNALED(st))
             pc_fail("child %d killed by signal %d%s", n, WTERMSIG(st),
                     WTERMSIG(st) == SIGALRM ? " (deadlocked: alarm)" : "");

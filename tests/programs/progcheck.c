@@ -6,11 +6,18 @@
 
 #include <atoll.h>
 
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define MAX_REPORTS 40
 #define WORD_STEP 0x9E3779B97F4A7C15ULL
@@ -139,4 +146,48 @@ void pc_fail(const char *fmt, ...)
 unsigned long pc_failures(void)
 {
     return __atomic_load_n(&failures, __ATOMIC_RELAXED);
+}
+
+static void print_stacks(int pid)
+{
+    char target[16];
+    snprintf(target, sizeof target, "%d", pid);
+    char *argv[] = { "gdb", "-batch", "-nx", "-p", target, "-ex", "thread apply all bt", NULL };
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, 2, 1);
+    pid_t gdb;
+    int err = posix_spawnp(&gdb, "gdb", &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (err) {
+        pc_fail("cannot run gdb for the stacks of %d: %s", pid, strerror(err));
+        return;
+    }
+    int st;
+    while (waitpid(gdb, &st, 0) < 0 && errno == EINTR)
+        ;
+}
+
+int pc_wait_child(int pid, unsigned timeout_s, int *status)
+{
+    struct timespec tick = { 0, 10 * 1000 * 1000 };
+    for (unsigned long waited = 0; waited < timeout_s * 100ul; waited++) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        nanosleep(&tick, NULL);
+    }
+    char line[96];
+    int len = snprintf(line, sizeof line, "child %d still running after %u s; its threads:\n",
+                       pid, timeout_s);
+    if (write(2, line, (size_t)len) < 0)
+        return -1;
+    print_stacks(pid);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return 1;
 }

@@ -41,6 +41,12 @@ void pc_verify_owner(const char *what, const void *p, int owned);
 void pc_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 unsigned long pc_failures(void);
 
+/* Waits for child pid up to timeout_s seconds and stores its wait status. A child still running
+ * then is taken to be deadlocked: gdb (if installed) prints the call stack of each of its
+ * threads on stderr, so a rare hang in CI leaves its evidence in the log, and the child is
+ * killed. Returns 0 if the child ended by itself, 1 if it was killed, -1 if waitpid failed. */
+int pc_wait_child(int pid, unsigned timeout_s, int *status);
+
 /* xorshift64*: per-thread random numbers for choosing operations and sizes. */
 static inline uint64_t pc_rand(uint64_t *s)
 {
