@@ -30,6 +30,7 @@ static uint64_t oldest_young_epoch;     /* epochs before this one are all genera
 static int64_t count0;
 static uint32_t count1, count2;         /* gen-0 collections since the last gen-1, gen-1 since gen-2 */
 static int busy;
+static int signal_waiting;              /* a collection signal's request, not yet run */
 static long pending_child;
 static struct atoll_collect_result *shared_result;
 
@@ -73,17 +74,10 @@ static void reap(int wait_for_it)
         __atomic_store_n(&pending_child, 0, __ATOMIC_RELEASE);
 }
 
-/* One collection of generation g. With wait set, waits for the snapshot to finish and fills
- * *out; returns 0, or -1 with errno. */
-int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
-                      struct atoll_collect_result *out, const struct atoll_entry *entry)
+/* One collection, with busy held; lets it go. */
+static int run_held(unsigned g, unsigned trigger, const char *path, int wait,
+                    struct atoll_collect_result *out, const struct atoll_entry *entry)
 {
-    if (!atoll_g.profiling || !shared_result) {
-        errno = ENOTSUP;
-        return -1;
-    }
-    while (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
-        sched_yield();
     int saved_errno = errno;
     reap(1);
     struct atoll_collect_job job = { .generation = g, .trigger = trigger,
@@ -148,6 +142,40 @@ int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
     return rc;
 }
 
+/* The collections the signal asked for. Its handler never waits for busy: the thread it
+ * interrupts may be the one holding it (a signal in the middle of a collection), or one that
+ * every other thread waits for. It notes the request and runs it here if busy is free; if not,
+ * whoever holds busy runs it when it lets go. */
+static void serve_signals(void)
+{
+    int saved_errno = errno;
+    while (__atomic_load_n(&signal_waiting, __ATOMIC_ACQUIRE)) {
+        if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+            break;
+        if (__atomic_exchange_n(&signal_waiting, 0, __ATOMIC_ACQ_REL))
+            run_held(2, ATOLL_DUMP_TRIGGER_SIGNAL, NULL, 0, NULL, NULL);
+        else
+            __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+    }
+    errno = saved_errno;
+}
+
+/* One collection of generation g. With wait set, waits for the snapshot to finish and fills
+ * *out; returns 0, or -1 with errno. */
+int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
+                      struct atoll_collect_result *out, const struct atoll_entry *entry)
+{
+    if (!atoll_g.profiling || !shared_result) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    while (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+        sched_yield();
+    int rc = run_held(g, trigger, path, wait, out, entry);
+    serve_signals();
+    return rc;
+}
+
 /* Which generation a threshold-triggered collection collects (CPython's scheme). */
 static unsigned auto_generation(void)
 {
@@ -191,8 +219,10 @@ void atoll_collect_count(int32_t delta)
 /* Runs the collections a thread noted while it could not run them. */
 void atoll_collect_pending(int pending)
 {
-    if (pending & ATOLL_PENDING_SIGNAL)
-        atoll_collect_run(2, ATOLL_DUMP_TRIGGER_SIGNAL, NULL, 0, NULL, NULL);
+    if ((pending & ATOLL_PENDING_SIGNAL) && atoll_g.profiling && shared_result) {
+        __atomic_store_n(&signal_waiting, 1, __ATOMIC_RELEASE);
+        serve_signals();
+    }
     if ((pending & ATOLL_PENDING_COLLECT) && atoll_cc.enabled &&
         __atomic_load_n(&count0, __ATOMIC_RELAXED) > (int64_t)atoll_cc.threshold[0] &&
         !__atomic_load_n(&busy, __ATOMIC_RELAXED))
@@ -252,6 +282,7 @@ void atoll_collect_after_fork_child(void)
 {
     pending_child = 0;
     busy = 0;
+    signal_waiting = 0;
     if (shared_result) {
         void *fresh = mmap(NULL, sizeof *shared_result, PROT_READ | PROT_WRITE,
                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -29,6 +29,7 @@ Suite *graph_suite(void);
 Suite *roots_suite(void);
 Suite *generations_suite(void);
 Suite *bigheap_suite(void);
+Suite *signals_suite(void);
 
 static inline uintptr_t hide(const void *p)
 {

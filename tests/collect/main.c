@@ -34,6 +34,7 @@ int main(void)
     srunner_add_suite(sr, roots_suite());
     srunner_add_suite(sr, generations_suite());
     srunner_add_suite(sr, bigheap_suite());
+    srunner_add_suite(sr, signals_suite());
     srunner_set_fork_status(sr, CK_FORK);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
