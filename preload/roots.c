@@ -7,7 +7,8 @@
  *    heap (whose blocks are scanned as blocks): custom mmap allocators, the main thread's TLS,
  *    and the stacks of threads that could not be stopped, scanned whole. A block glibc gave a
  *    mapping of its own (past its mmap threshold) may share a line of /proc/self/maps with
- *    such a mapping: only the block's chunk is left out then.
+ *    such a mapping: only the block's chunk is left out then. The stacks glibc keeps for reuse
+ *    after their threads ended are not roots: what a dead thread left there is stale.
  *
  * Everything comes from /proc/self/maps and from the ELF headers in memory: the loader's lock
  * may be held by a stopped thread, so dl_iterate_phdr is not an option here. */
@@ -264,6 +265,26 @@ static void scan_other(struct snap *s, const struct mapping *m, uint32_t kind, u
         scan_unowned(s, lo, m->end, kind, index, tls_lo, tls_hi);
 }
 
+/* glibc's stack of a thread that has ended, kept for the next thread: a mapping of no file
+ * above a guard page, whose top holds a thread descriptor (its first and third words point to
+ * itself) whose tid is not a thread's: the kernel clears it when the thread exits, and glibc
+ * sets -1 once the stack is free (its own test for a dead thread is tid <= 0). glibc puts the
+ * descriptor at the top, aligned down to the static TLS alignment: looked for within 64 KiB. */
+static int dead_thread_stack(const struct snap *s, size_t i)
+{
+    const struct mapping *m = &s->maps[i];
+    uintptr_t tcb = atoll_world.tcb_size, tid = atoll_world.tid_offset;
+    if (!tcb || !tid || tid + 4 > tcb || m->path[0] || i == 0 || s->maps[i - 1].end != m->start ||
+        s->maps[i - 1].readable || m->end - m->start < tcb + 65536)
+        return 0;
+    for (uintptr_t pd = (m->end - tcb) & ~(uintptr_t)63; pd + 65536 > m->end; pd -= 64) {
+        const uintptr_t *w = (const uintptr_t *)pd;
+        if (w[0] == pd && w[2] == pd)
+            return *(const int32_t *)(pd + tid) <= 0;
+    }
+    return 0;
+}
+
 void snap_scan_roots(struct snap *s)
 {
     for (uint32_t t = 0; t < atoll_world.nthreads && t < ATOLL_WORLD_MAX_THREADS; t++)
@@ -290,6 +311,8 @@ void snap_scan_roots(struct snap *s)
             scan_unowned(s, th->sp, m->end, ATOLL_DUMP_ROOT_STACK, t, tls_lo, tls_hi);
         else if (m->module != ATOLL_NONE)
             scan_unowned(s, m->start, m->end, ATOLL_DUMP_ROOT_GLOBAL, m->module, 0, 0);
+        else if (!owner && dead_thread_stack(s, i))
+            continue;
         else
             scan_other(s, m,
                        strcmp(m->path, "[stack]") == 0 ? ATOLL_DUMP_ROOT_STACK
