@@ -74,6 +74,12 @@ static void reap(int wait_for_it)
         __atomic_store_n(&pending_child, 0, __ATOMIC_RELEASE);
 }
 
+/* Profile mode, with the result page set up. */
+static bool can_collect(void)
+{
+    return atoll_g.profiling && shared_result;
+}
+
 /* One collection, with busy held; lets it go. */
 static int run_held(unsigned g, unsigned trigger, const char *path, int wait,
                     struct atoll_collect_result *out, const struct atoll_entry *entry)
@@ -165,7 +171,7 @@ static void serve_signals(void)
 int atoll_collect_run(unsigned g, unsigned trigger, const char *path, int wait,
                       struct atoll_collect_result *out, const struct atoll_entry *entry)
 {
-    if (!atoll_g.profiling || !shared_result) {
+    if (!can_collect()) {
         errno = ENOTSUP;
         return -1;
     }
@@ -219,7 +225,7 @@ void atoll_collect_count(int32_t delta)
 /* Runs the collections a thread noted while it could not run them. */
 void atoll_collect_pending(int pending)
 {
-    if ((pending & ATOLL_PENDING_SIGNAL) && atoll_g.profiling && shared_result) {
+    if ((pending & ATOLL_PENDING_SIGNAL) && can_collect()) {
         __atomic_store_n(&signal_waiting, 1, __ATOMIC_RELEASE);
         serve_signals();
     }

@@ -48,7 +48,6 @@ void atoll_modules_unload_end(void)
     atoll_critical_exit();
 }
 
-
 static int lookup(uintptr_t pc, struct atoll_module *out)
 {
     int found = 0;

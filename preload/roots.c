@@ -274,7 +274,7 @@ static int dead_thread_stack(const struct snap *s, size_t i)
 {
     const struct mapping *m = &s->maps[i];
     uintptr_t tcb = atoll_world.tcb_size, tid = atoll_world.tid_offset;
-    if (!tcb || !tid || tid + 4 > tcb || m->path[0] || i == 0 || s->maps[i - 1].end != m->start ||
+    if (!tid || m->path[0] || i == 0 || s->maps[i - 1].end != m->start ||
         s->maps[i - 1].readable || m->end - m->start < tcb + 65536)
         return 0;
     for (uintptr_t pd = (m->end - tcb) & ~(uintptr_t)63; pd + 65536 > m->end; pd -= 64) {

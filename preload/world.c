@@ -107,7 +107,8 @@ int atoll_world_install(void)
     atoll_world.tcb_size = tcb ? *tcb : 0;
     /* The same library's field descriptor: size in bits, count, offset. */
     const uint32_t *tid = dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid");
-    atoll_world.tid_offset = tid && tid[0] == 32 && tid[1] == 1 ? tid[2] : 0;
+    atoll_world.tid_offset =
+        tid && tid[0] == 32 && tid[1] == 1 && tid[2] + 4 <= atoll_world.tcb_size ? tid[2] : 0;
     stop_signal = SIGRTMAX - 3;
     struct sigaction sa = { 0 };
     sa.sa_sigaction = on_stop_signal;

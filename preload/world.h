@@ -23,7 +23,7 @@ struct atoll_world {
     uintptr_t collector_sp;           /* nonzero: the collecting thread's live stack starts here */
     uintptr_t collector_regs[ATOLL_WORLD_NREGS]; /* and these are its registers then */
     uintptr_t tcb_size;               /* glibc's thread descriptor, from the thread pointer up */
-    uintptr_t tid_offset;             /* its tid field, which the kernel clears at thread exit */
+    uintptr_t tid_offset;             /* its tid field (0: unknown); <= 0 once the thread ended */
     uint32_t others[ATOLL_WORLD_MAX_THREADS];
     struct atoll_world_thread threads[ATOLL_WORLD_MAX_THREADS];
 };

@@ -6,10 +6,10 @@
 
 #include <pthread.h>
 #include <sched.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WORKERS 4
