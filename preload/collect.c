@@ -265,7 +265,7 @@ void atoll_collect_get_counts(int64_t counts[3])
     counts[2] = count2;
 }
 
-/* At exit: a full collection, then one line on stderr. */
+/* At exit: a full collection, and one line if it found something (or ATOLL_VERBOSE asks). */
 void atoll_collect_at_exit(void)
 {
     if (!atoll_cc.at_exit || !atoll_g.profiling)
@@ -277,10 +277,13 @@ void atoll_collect_at_exit(void)
         atoll_log("the collection at exit failed (errno %d)", errno);
         return;
     }
-    atoll_log("%llu blocks (%llu bytes) unreachable at exit, %llu isolated cycles; "
-              "dump: %s; analyze: atoll analyze %s",
+    if (!r.unreachable_blocks && !r.cycles && !r.refcount_leaks && !atoll_verbose)
+        return;
+    atoll_log("%llu blocks (%llu bytes) unreachable at exit, %llu isolated cycles, "
+              "%llu refcount leaks; dump: %s; analyze: atoll analyze %s",
               (unsigned long long)r.unreachable_blocks, (unsigned long long)r.unreachable_bytes,
-              (unsigned long long)r.cycles, r.dump_path, r.dump_path);
+              (unsigned long long)r.cycles, (unsigned long long)r.refcount_leaks, r.dump_path,
+              r.dump_path);
 }
 
 /* The result page is MAP_SHARED: a forked child must not share it with its parent. */

@@ -34,7 +34,7 @@ struct atoll_collect_job {
 /* What the snapshot reports back through shared memory. */
 struct atoll_collect_result {
     int status;                       /* 0: dump written */
-    uint64_t blocks, bytes, unreachable_blocks, unreachable_bytes, cycles;
+    uint64_t blocks, bytes, unreachable_blocks, unreachable_bytes, cycles, refcount_leaks;
     char dump_path[640];
 };
 

@@ -41,7 +41,7 @@ static void put_number(struct out *o, unsigned long long v, unsigned base, int n
         put(o, digits[--n]);
 }
 
-static size_t vfmt(char *buf, size_t size, const char *fmt, va_list ap)
+size_t atoll_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
 {
     struct out o = { buf, size, 0 };
     for (const char *f = fmt; *f; f++) {
@@ -114,32 +114,9 @@ size_t atoll_fmt(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    size_t n = vfmt(buf, size, fmt, ap);
+    size_t n = atoll_vfmt(buf, size, fmt, ap);
     va_end(ap);
     return n;
-}
-
-/* One line on stderr, prefixed "atoll: ". */
-void atoll_log(const char *fmt, ...)
-{
-    char line[512];
-    int saved_errno = errno;
-    size_t n = atoll_fmt(line, sizeof line, "%s", "atoll: ");
-    va_list ap;
-    va_start(ap, fmt);
-    n += vfmt(line + n, sizeof line - n - 1, fmt, ap);
-    va_end(ap);
-    if (n > sizeof line - 2)
-        n = sizeof line - 2;
-    line[n++] = '\n';
-    for (size_t done = 0; done < n;) {
-        ssize_t w = write(2, line + done, n - done);
-        if (w <= 0 && errno != EINTR)
-            break;
-        if (w > 0)
-            done += (size_t)w;
-    }
-    errno = saved_errno;
 }
 
 /* Reads lower-case hex digits (as /proc writes them) and leaves *p on the first other byte. */

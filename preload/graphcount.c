@@ -1,6 +1,6 @@
 /* The counts a collection reports at once (atoll_collect's return value, the exit line):
- * unreachable blocks by CPython's rule on the dumped set, and how many isolated cycles they
- * form. The full analysis (classification, retention, grouping) is the analyzer's. */
+ * unreachable blocks by CPython's rule on the dumped set, how many isolated cycles they form,
+ * and the refcount leaks (the analyzer's rule, refleak.c). The full analysis (classification, retention, grouping) is the analyzer's. */
 #include "snapshot.h"
 
 /* Iterative Tarjan over the unreachable blocks: the number of strongly connected components
@@ -108,4 +108,16 @@ int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles)
     s->dead = dead;
     *cycles = count_cycles(s, first, dead);
     return 0;
+}
+
+/* Objects whose own count exceeds every reference found to them. */
+uint64_t snap_count_refcount_leaks(const struct snap *s)
+{
+    const struct snap_object *o = s->objects.data;
+    uint64_t leaks = 0;
+    for (size_t k = 0; k < s->objects.len; k++)
+        if (o[k].owner == o[k].block &&
+            o[k].refcount > (uint64_t)s->refs[o[k].block].external + s->refs[o[k].block].internal)
+            leaks++;
+    return leaks;
 }

@@ -7,6 +7,7 @@
 #include <atoll/dump.h>
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #define ATOLL_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -244,6 +245,13 @@ void atoll_stats_print(void) ATOLL_HIDDEN;
 uint64_t atoll_parse_hex(const char **p) ATOLL_HIDDEN;
 size_t atoll_fmt(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4))) ATOLL_HIDDEN;
+size_t atoll_vfmt(char *buf, size_t size, const char *fmt, va_list ap) ATOLL_HIDDEN;
+
+/* log.c: the library's lines, on stderr or in ATOLL_LOG's file */
+extern int atoll_verbose ATOLL_HIDDEN;    /* ATOLL_VERBOSE: the exit line even when it found nothing */
+void atoll_log_configure(const char *path, const char *cwd) ATOLL_HIDDEN;
+void atoll_log_after_fork_child(void) ATOLL_HIDDEN;
+const char *atoll_error_text(int err) ATOLL_HIDDEN;
 void atoll_log(const char *fmt, ...) __attribute__((format(printf, 1, 2))) ATOLL_HIDDEN;
 
 #endif

@@ -131,6 +131,10 @@ void atoll_options_load(void)
     if (loaded || !environ)
         return;
     loaded = 1;
+    char cwd[512];
+    if (!getcwd(cwd, sizeof cwd))
+        atoll_fmt(cwd, sizeof cwd, ".");
+    atoll_log_configure(env("ATOLL_LOG"), cwd);
     static const char *const modes[] = { "profile", "alloc", NULL };
     static const char *const on_error[] = { "report", "abort", NULL };
     static const char *const flags[] = { "0", "1", NULL };
@@ -151,4 +155,6 @@ void atoll_options_load(void)
         atoll_g.on_error_abort = parse_word("ATOLL_ON_ERROR", v, on_error) == 1;
     if ((v = env("ATOLL_STATS")))
         atoll_g.stats_at_exit = parse_word("ATOLL_STATS", v, flags) == 1;
+    if ((v = env("ATOLL_VERBOSE")))
+        atoll_verbose = parse_word("ATOLL_VERBOSE", v, flags) == 1;
 }

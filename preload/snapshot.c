@@ -117,22 +117,6 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static const char *error_text(int err)
-{
-    switch (err) {
-    case ENOSPC: return "no space left on device";
-    case EACCES: return "permission denied";
-    case EROFS: return "read-only file system";
-    case ENOENT: return "no such file or directory";
-    case EEXIST: return "file exists";
-    case ELOOP: return "is a symbolic link";
-    case ENOTDIR: return "not a directory";
-    case EDQUOT: return "disk quota exceeded";
-    case ENOMEM: return "out of memory";
-    default: return "I/O error";
-    }
-}
-
 static size_t read_file(const char *path, char *buf, size_t cap)
 {
     int fd = (int)syscall(SYS_open, path, O_RDONLY | O_CLOEXEC);
@@ -218,7 +202,7 @@ static void append_jsonl(const char *dir, const struct atoll_collect_job *job,
     if (fd < 0)
         return;
     if (write(fd, line, n < sizeof line ? n : sizeof line - 1) < 0)
-        atoll_log("cannot append to %s: %s", path, error_text(errno));
+        atoll_log("cannot append to %s: %s", path, atoll_error_text(errno));
     close(fd);
 }
 
@@ -233,7 +217,7 @@ static _Noreturn void fail(struct atoll_collect_result *result)
  * the graph, which nothing changes after the scan. */
 struct count_job {
     struct snap *s;
-    uint64_t blocks, cycles;
+    uint64_t blocks, cycles, refcount_leaks;
     int failed;
 };
 
@@ -241,6 +225,7 @@ static int count_main(void *arg)
 {
     struct count_job *j = arg;
     j->failed = snap_count_unreachable(j->s, &j->blocks, &j->cycles) != 0;
+    j->refcount_leaks = snap_count_refcount_leaks(j->s);
     return 0;
 }
 
@@ -279,7 +264,7 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
     else
         atoll_fmt(dir, sizeof dir, "%s/atoll.%u", atoll_cc.start_dir, pid);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        atoll_log("cannot create the output directory %s: %s", dir, error_text(errno));
+        atoll_log("cannot create the output directory %s: %s", dir, atoll_error_text(errno));
         fail(result);
     }
     if (job->path)
@@ -290,7 +275,7 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
     static struct dump_out out;
     int err = dump_out_open(&out, r.dump_path);
     if (err) {
-        atoll_log("cannot write the dump %s: %s", r.dump_path, error_text(err));
+        atoll_log("cannot write the dump %s: %s", r.dump_path, atoll_error_text(err));
         fail(result);
     }
 
@@ -323,7 +308,7 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
 
     err = snap_write_dump(&s, &out, r.dump_path, &proc, &size);
     if (err) {
-        atoll_log("cannot write the dump %s: %s", r.dump_path, error_text(err));
+        atoll_log("cannot write the dump %s: %s", r.dump_path, atoll_error_text(err));
         fail(result);
     }
     cthread_join(&counter);
@@ -331,6 +316,7 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
         atoll_log("collection %u: out of memory for the unreachable count", job->collection);
     r.unreachable_blocks = count.blocks;
     r.cycles = count.cycles;
+    r.refcount_leaks = count.refcount_leaks;
     r.unreachable_bytes = snap_dead_bytes(&s, count.blocks);
     append_jsonl(dir, job, &s, &r, pause_ns, scan_ns, mono_ns() - dump_start, size);
     r.status = -1;

@@ -277,6 +277,7 @@ static inline uint32_t snap_edge_target(const struct snap *s, uint64_t k)
 
 /* graphcount.c */
 int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles);
+uint64_t snap_count_refcount_leaks(const struct snap *s);
 
 /* dumpwrite.c */
 int dump_out_open(struct dump_out *w, const char *path);
