@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #define AN_NONE UINT32_MAX
 
@@ -286,9 +287,26 @@ const char *class_name(uint8_t cls);
 /* ---- info.c */
 void info_print(FILE *f, const struct dump *d, const char *path);
 
+/* ---- run_dumps.c: the dumps a run's processes left. */
+struct run_dump {
+    char *path;                 /* the process's last dump */
+    long pid;
+    unsigned long long seq;
+};
+/* The dumps a directory holds before a run (NULL when out of memory; an unreadable dir has
+ * none). */
+struct run_listing;
+struct run_listing *run_dumps_before(const char *dir);
+void run_listing_free(struct run_listing *l);
+/* Each process's highest-seq `<name>.<pid>.<seq>.atoll` in dir, leaving out the files that
+ * were there before (as they were: a file rewritten since counts), in the order the
+ * processes started (root: the program's pid). 0, or -1 when out of memory; an unreadable
+ * dir has no dumps. */
+int run_dumps_find(const char *dir, long root, const struct run_listing *before,
+                   struct run_dump **out, size_t *count);
+void run_dumps_free(struct run_dump *d, size_t n);
+
 /* ---- run.c */
-/* The highest-seq `<name>.<pid>.<seq>.atoll` in dir for pid; returns a malloc'ed path or NULL. */
-char *run_find_dump(const char *dir, long pid);
 /* libatoll.so beside the atoll binary (argument: the binary's path); malloc'ed or NULL. */
 char *run_find_preload(const char *self);
 
@@ -413,11 +431,15 @@ struct report_opts {
 /* Options shared by analyze and run; returns 1 if opt was one of them, 0 if not, -1 (after a
  * one-line message) if its argument is bad. */
 int cli_report_option(struct report_opts *ro, const char *cmd, int opt, const char *arg);
-/* Analyzes path and writes the report. Returns 0, or 2 with what went wrong in err ("FILE:
- * reason", FILE being the dump or the report); *leaked is set when unsuppressed leaks were
- * found. */
-int cli_report(const struct report_opts *ro, const char *path, FILE *out, bool *leaked,
-               char *err, size_t errlen);
+/* The stream a report goes to: --report's file, opened, or out. NULL with the reason in err. */
+FILE *cli_report_open(const struct report_opts *ro, FILE *out, char *err, size_t errlen);
+/* Closes what cli_report_open opened (flushes out); 0, or 2 with the reason in err. */
+int cli_report_close(const struct report_opts *ro, FILE *f, FILE *out, char *err, size_t errlen);
+/* Analyzes path and writes the report to f, a JSON one on one line if one_line. Returns 0, or
+ * 2 with what went wrong in err ("FILE: reason", FILE being the dump or the report); *leaked
+ * is set when unsuppressed leaks were found. */
+int cli_report(const struct report_opts *ro, const char *path, FILE *f, bool one_line,
+               bool *leaked, char *err, size_t errlen);
 bool cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -150,10 +150,10 @@ static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint32_t 
         uint32_t v = a->refleaks[i].block;
         const struct atoll_dump_object *ob = &d->objects[d->object_of[v]];
         ob_printf(o, "#%u %s at 0x%llx: refcount %llu, %u references found, surplus %llu, "
-                  "site %u, allocated at:\n", i + 1, dump_string(d, ob->type),
+                  "allocated at:\n", i + 1, dump_string(d, ob->type),
                   (unsigned long long)(d->blocks[v].address + ob->offset),
                   (unsigned long long)ob->refcount, d->blocks[v].refcount,
-                  (unsigned long long)a->refleaks[i].surplus, d->blocks[v].site);
+                  (unsigned long long)a->refleaks[i].surplus);
         site_frames(o, a, d->blocks[v].site);
     }
 }
@@ -179,11 +179,11 @@ void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
         ob_printf(o, "\nTOP LEAK SITES (%u of %u)\n", n, a->nleaks);
         for (uint32_t i = 0; i < n; i++) {
             const struct leak_group *l = &a->leaks[i];
-            ob_printf(o, "#%u %llu bytes in %llu %s%s %s lost, site %u, allocated at:\n",
+            ob_printf(o, "#%u %llu bytes in %llu %s%s %s lost, allocated at:\n",
                       i + 1, (unsigned long long)l->bytes, (unsigned long long)l->blocks,
                       l->type != AN_NONE ? dump_string(d, l->type) : "blocks",
                       l->type != AN_NONE ? " objects" : "",
-                      l->cls == CLASS_DEFINITE ? "definitely" : "indirectly", l->site);
+                      l->cls == CLASS_DEFINITE ? "definitely" : "indirectly");
             site_frames(o, a, l->site);
         }
     }

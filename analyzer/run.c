@@ -1,9 +1,13 @@
 /* `atoll run`: start a program with libatoll.so preloaded and atoll's settings in its
- * environment, wait for it, find its last dump (the exit collection) and report on it. The
- * exit status is the program's, unless --error-exitcode asks otherwise; when there is no
- * report (no dump, or one that cannot be read) it is 2, so that a run that checked nothing
- * never passes for a clean one; when the program could not be started, 127 or 126 as in the
- * shell. Each failure is one line on stderr. */
+ * environment, wait for it and for every process it started, and report on each process of
+ * the run that left a dump (its last one: the exit collection), in the order they started.
+ * atoll run is their subreaper, so a process whose parent is gone is still waited for: no
+ * report is read while a dump is still being written, and atoll run never returns before a
+ * process of the run has said its last line. The exit status is the program's, unless
+ * --error-exitcode asks otherwise; when no process left a report (no dump, or none that can
+ * be read) it is 2, so that a run that checked nothing never passes for a clean one; when the
+ * program could not be started, 127 or 126 as in the shell. Each failure is one line on
+ * stderr. */
 #include "analyzer.h"
 
 #include <dirent.h>
@@ -14,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,10 +29,11 @@ enum { OPT_OUTPUT = 512, OPT_THRESHOLD, OPT_SIGNAL, OPT_STACK_DEPTH, OPT_PRELOAD
 static const char run_help[] =
     "usage: atoll run [options] -- PROGRAM [ARGS...]\n"
     "\n"
-    "Run PROGRAM with libatoll.so preloaded, then report the leaks and cycles of its last\n"
-    "dump on standard error. The exit status is PROGRAM's (128+N if killed by signal N);\n"
-    "2 if there is no report (no dump, or it cannot be read); 127 or 126 if PROGRAM cannot\n"
-    "be run.\n"
+    "Run PROGRAM with libatoll.so preloaded, wait for it and every process it started,\n"
+    "then report the leaks and cycles of each process that left a dump (its last one), in\n"
+    "the order they started, on standard error. The exit status is PROGRAM's (128+N if\n"
+    "killed by signal N); 2 if no process left a report (no dump, or none can be read);\n"
+    "127 or 126 if PROGRAM cannot be run.\n"
     "\n"
     "  --output DIR            where the dumps go (default ./atoll.PID)\n"
     "  --threshold T0,T1,T2    collection thresholds (ATOLL_THRESHOLD)\n"
@@ -38,59 +44,13 @@ static const char run_help[] =
     "                          its generation, pause and blocks, and the leaks (by site) and\n"
     "                          cycles (by shape) no earlier collection found; growing ones\n"
     "                          are flagged (set --threshold or --signal for collections)\n"
-    "  --format text|json|dot  report format (default text)\n"
-    "  --report FILE           write the report to FILE (default standard error)\n"
+    "  --format text|json|dot  report format (default text); json with several processes:\n"
+    "                          one report per line (JSON Lines)\n"
+    "  --report FILE           write the reports to FILE (default standard error)\n"
     "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
     "  --top N                 leak sites and cycle shapes shown (default 10)\n"
-    "  --error-exitcode N      exit with N if leaks or cycles are reported\n"
+    "  --error-exitcode N      exit with N if any process leaked\n"
     "  --help                  this text\n";
-
-/* Parses "<name>.<pid>.<seq>.atoll" from the end, since name may hold dots itself. */
-static bool parse_dump_name(const char *name, long *pid, unsigned long long *seq)
-{
-    size_t n = strlen(name);
-    if (n < 6 || strcmp(name + n - 6, ".atoll") != 0)
-        return false;
-    const char *end = name + n - 6, *p = end;
-    while (p > name && p[-1] >= '0' && p[-1] <= '9')
-        p--;
-    if (p == end || p == name || p[-1] != '.' || end - p > 18)
-        return false;
-    *seq = strtoull(p, NULL, 10);
-    const char *pend = p - 1, *q = pend;
-    while (q > name && q[-1] >= '0' && q[-1] <= '9')
-        q--;
-    if (q == pend || q == name || q[-1] != '.' || pend - q > 9)
-        return false;
-    *pid = strtol(q, NULL, 10);
-    return true;
-}
-
-char *run_find_dump(const char *dir, long pid)
-{
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return NULL;
-    char *best = NULL;
-    unsigned long long best_seq = 0;
-    struct dirent *e;
-    while ((e = readdir(dp))) {
-        long p;
-        unsigned long long seq;
-        if (!parse_dump_name(e->d_name, &p, &seq) || p != pid || (best && seq <= best_seq))
-            continue;
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        char *path = malloc(len);
-        if (!path)
-            break;
-        snprintf(path, len, "%s/%s", dir, e->d_name);
-        free(best);
-        best = path;
-        best_seq = seq;
-    }
-    closedir(dp);
-    return best;
-}
 
 char *run_find_preload(const char *self)
 {
@@ -257,29 +217,54 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
     return -1;
 }
 
-/* Waits for pid; with --live, reports each collection while it runs. -1 with errno if the
- * wait failed. */
-static int await_exit(const struct run_env *env, pid_t pid, int *status)
+/* Reaps what wait returned: the program's status, or a descendant left to us. */
+static void reaped(pid_t r, pid_t pid, int st, int *status, bool *program_done)
+{
+    if (r == pid) {
+        *status = st;
+        *program_done = true;
+    }
+}
+
+/* Waits for pid, then for the processes it left running (atoll run is their subreaper); with
+ * --live, reports each collection meanwhile. -1 with errno if the wait failed. */
+static int await_exit(const struct run_env *env, pid_t pid, const char *name, int *status)
 {
     char buf[64];
     struct live *l = env->live ? live_new(run_dir(env, pid, buf, sizeof buf), stderr, env->supp)
                                : NULL;
-    struct timespec tick = {0, 100 * 1000 * 1000};
-    pid_t r;
-    while ((r = waitpid(pid, status, l ? WNOHANG : 0)) <= 0) {
-        if (r < 0 && errno != EINTR)
-            break;
-        if (r == 0) {
-            live_poll(l);
-            nanosleep(&tick, NULL);
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    bool program_done = false, said = false;
+    unsigned ticks = 0, ended_ticks = 0;
+    int st, rc = 0;
+    for (;;) {
+        bool poll = l || program_done;
+        pid_t r = waitpid(-1, &st, poll ? WNOHANG : 0);
+        if (r > 0) {
+            reaped(r, pid, st, status, &program_done);
+            continue;
         }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = errno == ECHILD && program_done ? 0 : -1;
+            break;
+        }
+        if (l && ++ticks % 10 == 0)
+            live_poll(l);
+        if (program_done && !said && ++ended_ticks == 100) {
+            fprintf(stderr, "atoll run: %s (pid %ld) has ended; waiting for the processes it "
+                    "started\n", name, (long)pid);
+            said = true;
+        }
+        nanosleep(&tick, NULL);
     }
     int err = errno;
     if (l)
         live_poll(l);
     live_free(l);
     errno = err;
-    return r < 0 ? -1 : 0;
+    return rc;
 }
 
 /* Starts the program and waits for it. Returns 1 with its wait status, 0 if it could not be
@@ -297,6 +282,8 @@ static int spawn(const struct run_env *env, const char *preload, char **prog, pi
     sigaction(SIGINT, &ign, &old_int);
     sigaction(SIGQUIT, &ign, &old_quit);
     fflush(NULL);
+    /* Orphans of the run come to us, so that each is waited for before the reports. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     if ((*pid = fork()) == 0) {
         close(pipefd[0]);
         child(env, preload, prog, pipefd[1]);
@@ -308,7 +295,7 @@ static int spawn(const struct run_env *env, const char *preload, char **prog, pi
     if (!failed) {
         while ((got = read(pipefd[0], cf, sizeof *cf)) < 0 && errno == EINTR)
             ;
-        if (await_exit(env, *pid, status)) {
+        if (await_exit(env, *pid, prog[0], status)) {
             failed = "waitpid";
             err = errno;
         }
@@ -333,11 +320,49 @@ static void fate(char *buf, size_t len, int status)
                  strsignal(WTERMSIG(status)));
 }
 
+/* Reports on each dump in turn, each headed by its process; *reported counts the readable
+ * ones. Returns 0, or 2 when the report stream fails. */
+static int report_all(const struct report_opts *ro, const struct run_dump *dumps, size_t n,
+                      const char *prog, pid_t pid, const char *what, bool *leaked,
+                      size_t *reported)
+{
+    char err[1024];
+    FILE *f = cli_report_open(ro, stderr, err, sizeof err);
+    if (!f) {
+        fprintf(stderr, "atoll run: no report: %s\n", err);
+        return 2;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool one = false;
+        if (*reported && ro->format == FORMAT_TEXT)
+            fputc('\n', f);
+        if (cli_report(ro, dumps[i].path, f, n > 1, &one, err, sizeof err)) {
+            if (dumps[i].pid == pid)
+                fprintf(stderr, "atoll run: no report: %s (%s (pid %ld) %s)\n", err, prog,
+                        (long)pid, what);
+            else
+                fprintf(stderr, "atoll run: no report: %s (pid %ld, a process %s started)\n",
+                        err, dumps[i].pid, prog);
+            continue;
+        }
+        *leaked |= one;
+        ++*reported;
+    }
+    if (cli_report_close(ro, f, stderr, err, sizeof err)) {
+        fprintf(stderr, "atoll run: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_env env = {0};
     struct report_opts ro = {FORMAT_TEXT, NULL, suppress_new(), 10, -1};
-    char *found = NULL, *preload = NULL, *dump = NULL;
+    char *found = NULL, *preload = NULL;
+    struct run_dump *dumps = NULL;
+    size_t ndumps = 0;
+    struct run_listing *before = NULL;
     int rc = parse(argc, argv, &env, &ro);
     if (rc >= 0)
         goto out;
@@ -360,6 +385,11 @@ int cmd_run(int argc, char **argv)
     pid_t pid;
     int status;
     struct child_failure cf;
+    /* The default directory is new, named for the program's pid. */
+    if (env.output && !(before = run_dumps_before(env.output))) {
+        fputs("atoll run: out of memory\n", stderr);
+        goto out;
+    }
     int started = spawn(&env, preload, prog, &pid, &status, &cf);
     if (started < 0)
         goto out;
@@ -376,25 +406,27 @@ int cmd_run(int argc, char **argv)
     }
     char what[96];
     fate(what, sizeof what, status);
-    if (!(dump = run_find_dump(dir, pid))) {
-        fprintf(stderr, "atoll run: no report: %s (pid %ld) %s and left no dump in %s%s\n",
-                prog[0], (long)pid, what, dir,
+    if (run_dumps_find(dir, pid, before, &dumps, &ndumps)) {
+        fputs("atoll run: out of memory\n", stderr);
+        goto out;
+    }
+    if (!ndumps) {
+        fprintf(stderr, "atoll run: no report: %s (pid %ld) %s and no process of the run left "
+                "a dump in %s%s\n", prog[0], (long)pid, what, dir,
                 WIFEXITED(status) ? " (no collection at exit: it called _exit, or libatoll.so "
                                     "was not loaded)" : "");
         goto out;
     }
     bool leaked = false;
-    char err[1024];
-    if (cli_report(&ro, dump, stderr, &leaked, err, sizeof err)) {
-        fprintf(stderr, "atoll run: no report: %s (%s (pid %ld) %s)\n", err, prog[0],
-                (long)pid, what);
+    size_t reported = 0;
+    if (report_all(&ro, dumps, ndumps, prog[0], pid, what, &leaked, &reported) || !reported)
         goto out;
-    }
     rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (leaked && ro.error_exitcode >= 0)
         rc = ro.error_exitcode;
 out:
-    free(dump);
+    run_dumps_free(dumps, ndumps);
+    run_listing_free(before);
     free(preload);
     free(found);
     suppress_free(ro.supp);

@@ -101,7 +101,7 @@ def show_definite(rep):
     for l in rep["leaks"]:
         if l["kind"] != "definite":
             continue
-        print(f"  {l['bytes']} bytes in {l['blocks']} blocks definitely lost, site {l['site']}:")
+        print(f"  {l['bytes']} bytes in {l['blocks']} blocks definitely lost, allocated at:")
         for f in rep["sites"][str(l["site"])][:8]:
             print(f"    {f['function']} ({f['file']}:{f['line']}) in {f['module']}")
 

@@ -3,6 +3,7 @@
 #include "support.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,28 +137,55 @@ static void touch(const char *dir, const char *name)
     free(p);
 }
 
-START_TEST(finds_the_last_dump)
+/* The dump paths found, as "pid:name" joined by spaces. */
+static void found_dumps(const char *dir, long root, const struct run_listing *before, char *buf,
+                        size_t len)
 {
-    char *dir = temp_dir();
-    ck_assert_ptr_null(run_find_dump(dir, 100));
+    struct run_dump *d;
+    size_t n;
+    ck_assert_int_eq(run_dumps_find(dir, root, before, &d, &n), 0);
+    buf[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%ld:%s", i ? " " : "", d[i].pid,
+                 strrchr(d[i].path, '/') + 1);
+    }
+    run_dumps_free(d, n);
+}
+
+START_TEST(finds_each_process_last_dump)
+{
+    char *dir = temp_dir(), got[512];
+    found_dumps(dir, 100, NULL, got, sizeof got);
+    ck_assert_str_eq(got, "");
     touch(dir, "prog.100.1.atoll");
     touch(dir, "prog.100.3.atoll");
     touch(dir, "prog.100.2.atoll");
-    touch(dir, "prog.1000.9.atoll");
-    touch(dir, "prog.10.11.atoll");
+    touch(dir, "sh.1000.9.atoll");
+    touch(dir, "prog.10.11.atoll");         /* started after a wrap of the pids */
     touch(dir, "prog.100.x.atoll");
     touch(dir, "prog.100.12.atoll.tmp");
     touch(dir, "100.13.atoll");
-    char *found = run_find_dump(dir, 100), *want = path_join(dir, "prog.100.3.atoll");
-    ck_assert_str_eq(found, want);
-    free(found), free(want);
-    touch(dir, "my.prog.v2.100.10.atoll");   /* names may hold dots */
-    found = run_find_dump(dir, 100);
-    want = path_join(dir, "my.prog.v2.100.10.atoll");
-    ck_assert_str_eq(found, want);
-    free(found), free(want);
-    ck_assert_ptr_null(run_find_dump(dir, 1));
-    ck_assert_ptr_null(run_find_dump("/nonexistent", 100));
+    touch(dir, "my.prog.v2.101.10.atoll");  /* names may hold dots */
+    found_dumps(dir, 100, NULL, got, sizeof got);
+    ck_assert_str_eq(got, "100:prog.100.3.atoll 101:my.prog.v2.101.10.atoll 1000:sh.1000.9.atoll "
+                          "10:prog.10.11.atoll");
+    found_dumps("/nonexistent", 100, NULL, got, sizeof got);
+    ck_assert_str_eq(got, "");
+
+    /* What an earlier run left in a reused directory is not this run's, unless rewritten. */
+    struct run_listing *before = run_dumps_before(dir);
+    ck_assert_ptr_nonnull(before);
+    found_dumps(dir, 100, before, got, sizeof got);
+    ck_assert_str_eq(got, "");
+    touch(dir, "prog.100.4.atoll");
+    char *old = path_join(dir, "sh.1000.9.atoll");
+    struct timespec times[2] = {{0, UTIME_OMIT}, {1, 0}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, old, times, 0), 0);
+    found_dumps(dir, 100, before, got, sizeof got);
+    ck_assert_str_eq(got, "100:prog.100.4.atoll 1000:sh.1000.9.atoll");
+    run_listing_free(before);
+    free(old);
     rm_rf(dir);
     free(dir);
 }
@@ -242,7 +270,8 @@ START_TEST(run_without_dump)
     ck_assert_int_eq(run_prog(&out, &err, out_dir, "7", "/bin/sh", "-c", "exit 3", NULL), 2);
     ck_assert_str_eq(out, "");
     ck_assert_int_ge(asprintf(&want, "atoll run: no report: /bin/sh (pid %ld) exited with status "
-                                     "3 and left no dump in %s (no collection at exit: it called "
+                                     "3 and no process of the run left a dump in %s (no collection "
+                                     "at exit: it called "
                                      "_exit, or libatoll.so was not loaded)\n",
                               pid_in(err), out_dir), 0);
     ck_assert_str_eq(err, want);
@@ -252,7 +281,8 @@ START_TEST(run_without_dump)
 
     ck_assert_int_eq(run_prog(&out, &err, out_dir, NULL, "/bin/sh", "-c", "kill -9 $$", NULL), 2);
     ck_assert_int_ge(asprintf(&want, "atoll run: no report: /bin/sh (pid %ld) was killed by "
-                                     "signal 9 (Killed) and left no dump in %s\n",
+                                     "signal 9 (Killed) and no process of the run left a dump in "
+                                     "%s\n",
                               pid_in(err), out_dir), 0);
     ck_assert_str_eq(err, want);
     free(want), free(out), free(err);
@@ -335,7 +365,7 @@ Suite *cli_suite(void)
     tcase_add_test(tc, version_and_help);
     tcase_add_test(tc, info_prints_header_facts);
     tcase_add_test(tc, analyze_text_and_exit_codes);
-    tcase_add_test(tc, finds_the_last_dump);
+    tcase_add_test(tc, finds_each_process_last_dump);
     tcase_add_test(tc, finds_the_preload);
     tcase_add_test(tc, run_without_dump);
     tcase_add_test(tc, run_cannot_start);

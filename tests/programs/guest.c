@@ -1,7 +1,8 @@
 /* A guest's manners: a program that leaks on request, so that guest.sh can check what the
  * preloaded library writes, and where. "clean" frees everything; "leak" drops a two-block
- * cycle; "fork" makes the child drop one too and waits for it. It prints its pid (and its
- * child's), which name the ATOLL_LOG files. */
+ * cycle; "fork" makes the child drop one too and waits for it; "exec" drops one and runs
+ * itself again in a child as "leak" (a fork+exec chain for `atoll run`). It prints its pid (and
+ * its child's), which name the ATOLL_LOG files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ int main(int argc, char **argv)
         return 0;
     }
     drop_cycle();
-    if (strcmp(what, "fork") != 0) {
+    if (strcmp(what, "fork") != 0 && strcmp(what, "exec") != 0) {
         printf("pid %d\n", (int)getpid());
         return 0;
     }
@@ -37,6 +38,10 @@ int main(int argc, char **argv)
     pid_t child = fork();
     if (child < 0)
         return 1;
+    if (child == 0 && strcmp(what, "exec") == 0) {
+        execl("/proc/self/exe", argv[0], "leak", (char *)NULL);
+        _exit(127);
+    }
     if (child == 0) {
         drop_cycle();
         return 0;
