@@ -1,4 +1,4 @@
-/* Objects of refcounting runtimes in the snapshot: which dumped blocks the layouts (pyobjects.c,
+/* Objects of refcounting runtimes in the snapshot: which dumped blocks the layouts (cpython/objects.c,
  * and the others listed in snap_find_objects) recognise as objects, which blocks those objects
  * own, and the OBJECTS section that tells the analyzer.
  *
