@@ -28,7 +28,12 @@ struct dump {
     const struct atoll_dump_edge *edges;
     const struct atoll_dump_root *roots;
     const struct atoll_dump_object *objects;
+    const struct atoll_dump_pycode *pycode;
+    const struct atoll_dump_label *labels;
+    const uint8_t *bytes;
+    uint64_t bytes_size;
     uint32_t nmodules, nthreads, nframes, nsites, nblocks, nedges, nroots, nobjects;
+    uint32_t npycode, nlabels;
     uint32_t *indeg;            /* EDGES into each block */
     uint32_t *object_of;        /* per block: its OBJECTS index or AN_NONE; NULL without OBJECTS */
     bool mapped;                /* map came from mmap (else the caller owns it) */

@@ -14,14 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NSECTIONS 10
-#define REQUIRED_SECTIONS 9                 /* OBJECTS may be absent */
+#define NSECTIONS 13
+#define REQUIRED_SECTIONS 9                 /* OBJECTS, PYCODE, BYTES and LABELS may be absent */
 
-static const uint32_t record_sizes[NSECTIONS + 1] = {0, 96, 1, 64, 32, 8, 8, 40, 16, 24, 32};
+static const uint32_t record_sizes[NSECTIONS + 1] = {0, 96, 1, 64, 32, 8, 8, 40, 16, 24, 32, 32,
+                                                     1, 24};
 
 static const char *const section_names[NSECTIONS + 1] = {
     "?", "PROCESS", "STRINGS", "MODULES", "THREADS", "FRAMES", "SITES", "BLOCKS", "EDGES", "ROOTS",
-    "OBJECTS",
+    "OBJECTS", "PYCODE", "BYTES", "LABELS",
 };
 
 const char *dump_section_name(uint32_t type)
@@ -58,9 +59,9 @@ static int check_header(const uint8_t *p, size_t size, char *err, size_t errlen)
     memcpy(&h, p, sizeof h);
     if (memcmp(h.magic, ATOLL_DUMP_MAGIC, 8) != 0)
         return fail(err, errlen, "not an atoll dump (bad magic)");
-    if (h.version != ATOLL_DUMP_VERSION)
-        return fail(err, errlen, "unsupported dump version %u (this atoll reads version %d)",
-                    h.version, ATOLL_DUMP_VERSION);
+    if (h.version < ATOLL_DUMP_VERSION_MIN || h.version > ATOLL_DUMP_VERSION)
+        return fail(err, errlen, "unsupported dump version %u (this atoll reads versions %d to %d)",
+                    h.version, ATOLL_DUMP_VERSION_MIN, ATOLL_DUMP_VERSION);
     if (atoll_crc32c(p, 44) != h.header_crc)
         return fail(err, errlen, "header CRC mismatch");
     if (h.header_size != sizeof h)
@@ -150,6 +151,36 @@ static int check_tables(struct dump *d, char *err, size_t errlen)
             return fail(err, errlen, "SITES[%u]: frames %u..%llu lie outside FRAMES (%u)", i,
                         s->first_frame, (unsigned long long)s->first_frame + s->depth,
                         d->nframes);
+    }
+    for (uint32_t i = 0; i < d->npycode; i++) {
+        const struct atoll_dump_pycode *c = &d->pycode[i];
+        if (!string_ok(d, c->filename) || !string_ok(d, c->qualname))
+            return fail(err, errlen, "PYCODE[%u]: a string lies outside STRINGS", i);
+        if (c->linetable > d->bytes_size || c->linetable_size > d->bytes_size - c->linetable)
+            return fail(err, errlen, "PYCODE[%u]: the line table lies outside BYTES", i);
+    }
+    for (uint32_t i = 0; i < d->nframes; i++)
+        if ((d->frames[i] & ATOLL_DUMP_FRAME_PYTHON) &&
+            ((d->frames[i] & ~ATOLL_DUMP_FRAME_PYTHON) >> 32) >= d->npycode)
+            return fail(err, errlen, "FRAMES[%u]: Python frame of code %llu, not a PYCODE index",
+                        i, (unsigned long long)((d->frames[i] & ~ATOLL_DUMP_FRAME_PYTHON) >> 32));
+    return 0;
+}
+
+/* Labels sorted by (from, offset), each naming a block and a string of the dump. */
+static int check_labels(const struct dump *d, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < d->nlabels; i++) {
+        const struct atoll_dump_label *l = &d->labels[i];
+        if (l->from >= d->nblocks)
+            return fail(err, errlen, "LABELS[%u]: from %u is not a BLOCKS index", i, l->from);
+        if (i && (l->from < d->labels[i - 1].from ||
+                  (l->from == d->labels[i - 1].from && l->offset <= d->labels[i - 1].offset)))
+            return fail(err, errlen, "LABELS[%u]: not sorted by (from, offset)", i);
+        if (l->kind < ATOLL_DUMP_LABEL_ATTRIBUTE || l->kind > ATOLL_DUMP_LABEL_OTHER)
+            return fail(err, errlen, "LABELS[%u]: unknown kind %u", i, l->kind);
+        if (!string_ok(d, l->text))
+            return fail(err, errlen, "LABELS[%u]: text string %u lies outside STRINGS", i, l->text);
     }
     return 0;
 }
@@ -299,9 +330,14 @@ int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t e
     TABLE(edges, nedges, ATOLL_DUMP_SEC_EDGES);
     TABLE(roots, nroots, ATOLL_DUMP_SEC_ROOTS);
     TABLE(objects, nobjects, ATOLL_DUMP_SEC_OBJECTS);
+    TABLE(pycode, npycode, ATOLL_DUMP_SEC_PYCODE);
+    TABLE(labels, nlabels, ATOLL_DUMP_SEC_LABELS);
 #undef TABLE
+    d->bytes = p + sec[ATOLL_DUMP_SEC_BYTES].offset;
+    d->bytes_size = sec[ATOLL_DUMP_SEC_BYTES].size;
     if (check_process(d, err, errlen) || check_tables(d, err, errlen) ||
-        check_blocks(d, err, errlen) || check_objects(d, err, errlen)) {
+        check_blocks(d, err, errlen) || check_labels(d, err, errlen) ||
+        check_objects(d, err, errlen)) {
         free(d->object_of);
         d->object_of = NULL;
         return -1;

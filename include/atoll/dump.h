@@ -10,7 +10,9 @@
 #include <stdint.h>
 
 #define ATOLL_DUMP_MAGIC "ATOLLDMP" /* 8 bytes, no terminating NUL */
-#define ATOLL_DUMP_VERSION 1
+#define ATOLL_DUMP_VERSION 2         /* 2 added PYCODE, BYTES, LABELS and Python frames; readers
+                                        * take 1 too */
+#define ATOLL_DUMP_VERSION_MIN 1
 
 struct atoll_dump_header {
     char magic[8];
@@ -36,6 +38,9 @@ enum atoll_dump_section_type {
     ATOLL_DUMP_SEC_EDGES = 8,            /* struct atoll_dump_edge, sorted by (from, offset) */
     ATOLL_DUMP_SEC_ROOTS = 9,            /* struct atoll_dump_root */
     ATOLL_DUMP_SEC_OBJECTS = 10,         /* struct atoll_dump_object, sorted by block (optional) */
+    ATOLL_DUMP_SEC_PYCODE = 11,          /* struct atoll_dump_pycode: what Python frames name (optional) */
+    ATOLL_DUMP_SEC_BYTES = 12,           /* raw bytes referenced by offset: line tables (optional) */
+    ATOLL_DUMP_SEC_LABELS = 13,          /* struct atoll_dump_label, sorted by (from, offset) (optional) */
 };
 
 struct atoll_dump_section {
@@ -104,6 +109,22 @@ struct atoll_dump_site {
     uint32_t depth;                 /* frames; site 0 is the unknown site, depth 0 */
 };
 
+/* A FRAMES value with this bit set is a Python frame: bits 32..62 index PYCODE, bits 0..31 are
+ * the byte offset of the instruction the frame was executing (CPython's PyCode_Addr2Line
+ * argument). A site's Python frames come first, innermost first, then its native frames. */
+#define ATOLL_DUMP_FRAME_PYTHON (1ull << 63)
+
+/* A Python code object, copied when a frame first named it (it may be gone by the dump). */
+struct atoll_dump_pycode {
+    uint32_t filename;              /* string offset: co_filename */
+    uint32_t qualname;              /* string offset: co_qualname (3.11+), co_name before */
+    int32_t firstlineno;            /* co_firstlineno */
+    uint32_t version;               /* the interpreter's, 0x030b for 3.11: how to read the table */
+    uint64_t linetable;             /* offset into BYTES: co_lnotab (3.8, 3.9), co_linetable after */
+    uint32_t linetable_size;        /* bytes */
+    uint32_t reserved;              /* zero */
+};
+
 enum atoll_dump_block_flags {
     ATOLL_DUMP_BLOCK_LARGE = 1,          /* from the C library's allocator (above ATOLL_SMALL_MAX) */
     ATOLL_DUMP_BLOCK_IGNORED = 2,        /* atoll_ignore(): never reported */
@@ -167,6 +188,23 @@ struct atoll_dump_object {
     uint64_t weak;                  /* references the runtime counts apart: weak ones (shared_ptr) */
 };
 
+/* How a reference between objects is spelled in the runtime's language (Python's). */
+enum atoll_dump_label_kind {
+    ATOLL_DUMP_LABEL_ATTRIBUTE = 1,      /* text: the attribute's name, shown ".name" */
+    ATOLL_DUMP_LABEL_INDEX = 2,          /* index: the item's position, shown "[i]" */
+    ATOLL_DUMP_LABEL_KEY = 3,            /* text: the key's repr (truncated), shown "[repr]" */
+    ATOLL_DUMP_LABEL_OTHER = 4,          /* text: shown as it is ("<closure>", "<cell>", ...) */
+};
+
+/* The label of the EDGES record with the same (from, offset). */
+struct atoll_dump_label {
+    uint32_t from;                  /* block index, as in EDGES */
+    uint32_t kind;                  /* enum atoll_dump_label_kind */
+    uint64_t offset;                /* as in EDGES */
+    uint32_t text;                  /* string offset (ATTRIBUTE, KEY, OTHER); 0 for INDEX */
+    uint32_t index;                 /* INDEX: the position; 0 otherwise */
+};
+
 _Static_assert(sizeof(struct atoll_dump_header) == 64, "header layout");
 _Static_assert(sizeof(struct atoll_dump_section) == 32, "section layout");
 _Static_assert(sizeof(struct atoll_dump_process) == 96, "process layout");
@@ -177,5 +215,7 @@ _Static_assert(sizeof(struct atoll_dump_block) == 40, "block layout");
 _Static_assert(sizeof(struct atoll_dump_edge) == 16, "edge layout");
 _Static_assert(sizeof(struct atoll_dump_root) == 24, "root layout");
 _Static_assert(sizeof(struct atoll_dump_object) == 32, "object layout");
+_Static_assert(sizeof(struct atoll_dump_pycode) == 32, "pycode layout");
+_Static_assert(sizeof(struct atoll_dump_label) == 24, "label layout");
 
 #endif

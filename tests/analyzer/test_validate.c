@@ -47,7 +47,7 @@ static struct atoll_dump_header *hdr(uint8_t *b)
 
 static void m_truncated(uint8_t *b, size_t *len) { (void)b; *len = 40; }
 static void m_magic(uint8_t *b, size_t *len) { (void)len; b[0] = 'X'; }
-static void m_version(uint8_t *b, size_t *len) { (void)len; hdr(b)->version = 2; }
+static void m_version(uint8_t *b, size_t *len) { (void)len; hdr(b)->version = 3; }
 static void m_header_crc(uint8_t *b, size_t *len) { (void)len; hdr(b)->reserved[0] = 0; hdr(b)->header_crc ^= 1; }
 static void m_header_size(uint8_t *b, size_t *len) { (void)len; hdr(b)->header_size = 72; }
 static void m_file_size(uint8_t *b, size_t *len) { (void)len; hdr(b)->file_size += 8; }
@@ -90,7 +90,7 @@ static void m_refcount(uint8_t *b, size_t *len) { (void)len; SEC(b, 7, struct at
 static const struct mutation mutations[] = {
     {"truncated", m_truncated, false, "truncated: 40 bytes, smaller than the 64-byte header"},
     {"magic", m_magic, false, "not an atoll dump (bad magic)"},
-    {"version", m_version, false, "unsupported dump version 2"},
+    {"version", m_version, false, "unsupported dump version 3"},
     {"header crc", m_header_crc, false, "header CRC mismatch"},
     {"header size", m_header_size, true, "header_size is 72, expected 64"},
     {"file size", m_file_size, true, "file size mismatch: header says"},
