@@ -123,7 +123,10 @@ int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_
     progress("retained sets");
     if (retain_compute(&a->r, &a->g, &a->s, d->blocks))
         return -1;
-    if (o->symbolize || suppress_count(o->supp)) {
+    if (o->sym) {
+        a->sym = o->sym;
+        a->sym_borrowed = true;
+    } else if (o->symbolize || suppress_count(o->supp)) {
         progress("symbols");
         if (!(a->sym = symbols_new(d)))
             return -1;
@@ -157,6 +160,7 @@ void analysis_free(struct analysis *a)
     free(a->suppressed), free(a->comp_suppressed), free(a->comp_shape);
     free(a->shapes), free(a->leaks), free(a->cycles), free(a->comp_bytes);
     free(a->refleaks);
-    symbols_free(a->sym);
+    if (!a->sym_borrowed)
+        symbols_free(a->sym);
     memset(a, 0, sizeof *a);
 }

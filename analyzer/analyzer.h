@@ -232,12 +232,14 @@ struct analysis {
     struct refcount_leak *refleaks;
     uint32_t nrefleaks;
     struct symbols *sym;
+    bool sym_borrowed;
     struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;
     uint64_t cycle_bytes_total;
 };
 
 struct analyze_opts {
     const struct suppressions *supp;
+    struct symbols *sym;        /* borrowed, to name the sites (else made when needed) */
     bool symbolize;
     bool progress;
 };
@@ -270,11 +272,13 @@ void ob_json_str(struct outbuf *o, const char *s);
 /* a byte string escaped for a Graphviz label */
 void ob_dot_str(struct outbuf *o, const char *s);
 
-/* ---- report_text.c, report_json.c, report_dot.c */
+/* ---- report_text.c, report_json.c, report_dot.c: what one process's collections found. */
+struct merged;
+struct view_edge;
 enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_DOT };
-void report_text(struct outbuf *o, const struct analysis *a, uint32_t top);
-void report_json(struct outbuf *o, const struct analysis *a, uint32_t top);
-void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
+void report_text(struct outbuf *o, const struct merged *m, uint32_t top);
+void report_json(struct outbuf *o, const struct merged *m, uint32_t top);
+void report_dot(struct outbuf *o, const struct merged *m, uint32_t top);
 /* report_text.c: a cycle shape on one line (a simple cycle's chain, else its members). */
 void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
@@ -282,7 +286,7 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
 /* "+OFF" for a reference in the member itself; "+OWN[+OFF]" for one at OFF in a block the
  * member owns, which the member references at +OWN. */
-void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e);
+void report_edge_label(struct outbuf *o, const struct view_edge *e);
 /* The type name of an object block, or NULL. */
 const char *report_type(const struct dump *d, uint32_t v);
 void report_frame(struct outbuf *o, const struct frame_sym *f);
@@ -294,19 +298,19 @@ void info_print(FILE *f, const struct dump *d, const char *path);
 
 /* ---- run_dumps.c: the dumps a run's processes left. */
 struct run_dump {
-    char *path;                 /* the process's last dump */
+    char **paths;               /* the process's dumps in collection order: its last one last */
+    size_t npaths;
     long pid;
-    unsigned long long seq;
 };
 /* The dumps a directory holds before a run (NULL when out of memory; an unreadable dir has
  * none). */
 struct run_listing;
 struct run_listing *run_dumps_before(const char *dir);
 void run_listing_free(struct run_listing *l);
-/* Each process's highest-seq `<name>.<pid>.<seq>.atoll` in dir, leaving out the files that
- * were there before (as they were: a file rewritten since counts), in the order the
- * processes started (root: the program's pid). 0, or -1 when out of memory; an unreadable
- * dir has no dumps. */
+/* Each process's `<name>.<pid>.<seq>.atoll` in dir, by seq, leaving out the files that were
+ * there before (as they were: a file rewritten since counts), the processes in the order they
+ * started (root: the program's pid). 0, or -1 when out of memory; an unreadable dir has no
+ * dumps. */
 int run_dumps_find(const char *dir, long root, const struct run_listing *before,
                    struct run_dump **out, size_t *count);
 void run_dumps_free(struct run_dump *d, size_t n);
@@ -326,6 +330,148 @@ uint64_t *u64map_get(const struct u64map *m, uint64_t key);
 /* The value of key, added as 0 when missing (*added says so); NULL when out of memory. */
 uint64_t *u64map_put(struct u64map *m, uint64_t key, bool *added);
 void u64map_free(struct u64map *m);
+
+/* ---- cycleview.c: one cycle as the reports draw it, copied out of its analysis (it outlives
+ * the dump). */
+struct view_member {
+    uint64_t address, size, seq;
+    uint64_t object;            /* an object's address (block address + offset) */
+    const char *type;           /* an object's type; NULL for any other block */
+    uint32_t block, site;       /* BLOCKS and SITES indexes in the dump it comes from */
+    uint8_t cls;
+};
+
+struct view_edge {
+    uint32_t from, to;          /* members (in a drawing: BLOCKS indexes) */
+    uint32_t via;               /* the block `from` owns that holds the reference, or AN_NONE */
+    uint64_t offset;            /* inside `from`, or inside `via` */
+    uint64_t owned_at;          /* where `from` holds `via` */
+};
+
+/* A node or an edge of the dot report's drawing, in the order drawn. */
+struct view_draw {
+    bool edge, retained;
+    struct view_member node;
+    struct view_edge e;
+};
+
+struct cycle_view {
+    struct view_member *members;    /* in cycle order (simple), else by block index */
+    struct view_edge *edges;        /* internal references, by member then by offset */
+    struct view_draw *draw;         /* only when asked for */
+    uint32_t nmembers, nedges, ndraw, drawn_retained;
+    uint32_t collection;            /* the collection whose dump the BLOCKS indexes are of */
+    uint32_t brk, frees;            /* the edge to break (Definitions) and what it frees; AN_NONE */
+    bool simple;
+    uint64_t bytes, retained_blocks, retained_bytes;
+};
+
+/* Builds views of the cycles (components) of one analysis; draw adds the dot drawing. */
+struct viewer;
+struct viewer *viewer_new(const struct analysis *a);
+int viewer_build(struct viewer *vw, uint32_t c, bool draw, struct cycle_view *v);
+void viewer_free(struct viewer *vw);
+void cycle_view_free(struct cycle_view *v);
+
+/* ---- merge.c, merge_end.c: what every collection of one process found, each block known by
+ * its allocation sequence number and each cycle by its oldest member's: the last collection's
+ * analysis, and what earlier collections found that the last one did not dump (docs/
+ * report-format.md, "Several collections"). The renderers take the result. */
+struct cycle_ref {
+    uint32_t comp;                      /* a component of the last analysis, or AN_NONE */
+    struct cycle_view *view;            /* else the cycle as the first collection to find it saw it */
+};
+
+/* Leaked blocks grouped by (site, class, type, whether the last collection found them). */
+struct merged_leak {
+    uint32_t site;                      /* SITES index: a process's sites are the same in all its dumps */
+    uint8_t cls;
+    bool at_last;                       /* the last collection found them (else it did not dump them) */
+    const char *type;                   /* the objects' type, or NULL */
+    uint32_t first;                     /* the first collection that found one of them */
+    uint64_t blocks, bytes;
+};
+
+struct merged_shape {
+    struct cycle_ref example;
+    bool simple;
+    uint32_t length, first;
+    uint64_t count, gone, blocks, bytes, retained_blocks, retained_bytes, hash;
+};
+
+struct merged_cycle {
+    struct cycle_ref ref;
+    bool at_last;
+    uint32_t shape, first;
+    uint64_t bytes;
+};
+
+struct merged_collection {
+    uint32_t number, trigger;
+};
+
+struct merge_state;
+
+struct merged {
+    const struct analysis *last;        /* the last collection: process, reachable, names */
+    struct merged_collection *collections;  /* merged, in collection order */
+    uint32_t ncollections;
+    struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;
+    struct totals gone;                 /* leaked blocks the last collection did not dump */
+    uint32_t gone_cycles;
+    struct merged_leak *leaks;          /* by bytes, then blocks, descending */
+    uint32_t nleaks;
+    struct merged_shape *shapes;        /* by bytes, then count, descending */
+    uint32_t nshapes;
+    struct merged_cycle *cycles;        /* by bytes descending */
+    uint32_t ncycles;
+    struct merge_state *st;
+};
+
+/* merge.c and merge_end.c: what is gathered on the way. */
+struct gone_block {
+    uint64_t size;
+    uint32_t site, type, first;         /* type: merge_intern's number, 0 for none */
+    uint8_t cls;
+    bool suppressed, in_cycle;
+};
+
+struct merge_state {
+    struct viewer *viewer;              /* of the last analysis */
+    bool draw, prepared;
+    struct u64map last_blocks;          /* the seq of every block the last collection dumped */
+    struct u64map last_cycles;          /* the keys of its cycles */
+    struct u64map first_block, first_cycle;     /* seq -> the first collection that found it */
+    struct u64map strings;              /* a string's hash -> its number */
+    char **strs;                        /* number - 1 -> the string */
+    size_t nstrs, strs_cap;
+    struct gone_block *gone;            /* leaked blocks the last collection did not dump */
+    size_t ngone, gone_cap;
+    uint64_t *cycle_keys, *cycle_hashes;    /* per entry of cycles: key, shape hash */
+    uint32_t cycle_cap;
+    struct merged_collection *earlier;
+    uint32_t nearlier;
+};
+
+/* A string copied for the whole merge: its number (index + 1), 0 for NULL, UINT32_MAX when out
+ * of memory. */
+uint32_t merge_intern(struct merge_state *st, const char *s);
+
+/* Starts from the last collection's analysis, which must outlive m; draw: the cycles' views
+ * carry the dot drawing. */
+int merge_begin(struct merged *m, const struct analysis *last, bool draw);
+/* An earlier collection of the same process; call in collection order. 1 when merged, 0 when
+ * its dump is of an image the process has since replaced (exec), -1 when out of memory. */
+int merge_add(struct merged *m, const struct analysis *a);
+/* Groups and orders what was merged. 0, or -1 when out of memory. */
+int merge_end(struct merged *m);
+void merge_free(struct merged *m);
+/* The view of a cycle: its own, or one built into *tmp from the last analysis (cycle_view_free
+ * it); NULL when out of memory. */
+const struct cycle_view *merged_view(const struct merged *m, struct cycle_ref r, bool draw,
+                                     struct cycle_view *tmp);
+/* The trigger of collection number (an index into trigger_name). */
+uint32_t merged_trigger(const struct merged *m, uint32_t number);
 
 /* ---- jsonl.c: collections.jsonl lines (docs/collections.md). */
 struct collection_rec {
@@ -440,11 +586,12 @@ int cli_report_option(struct report_opts *ro, const char *cmd, int opt, const ch
 FILE *cli_report_open(const struct report_opts *ro, FILE *out, char *err, size_t errlen);
 /* Closes what cli_report_open opened (flushes out); 0, or 2 with the reason in err. */
 int cli_report_close(const struct report_opts *ro, FILE *f, FILE *out, char *err, size_t errlen);
-/* Analyzes path and writes the report to f, a JSON one on one line if one_line. Returns 0, or
- * 2 with what went wrong in err ("FILE: reason", FILE being the dump or the report); *leaked
- * is set when unsuppressed leaks were found. */
-int cli_report(const struct report_opts *ro, const char *path, FILE *f, bool one_line,
-               bool *leaked, char *err, size_t errlen);
+/* ---- report.c: analyzes the n dumps of one process (in collection order), merges them and
+ * writes the report to f, a JSON one on one line if one_line. Returns 0, or 2 with what went
+ * wrong in err ("FILE: reason", FILE being the last dump or the report); *leaked is set when
+ * unsuppressed leaks were found. */
+int cli_report(const struct report_opts *ro, char *const *paths, size_t n, FILE *f,
+               bool one_line, bool *leaked, char *err, size_t errlen);
 bool cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

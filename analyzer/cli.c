@@ -1,5 +1,5 @@
 /* The command line: dispatch to the commands, the options analyze and run share, and the
- * analyze and info commands. Usage errors are one line on stderr and exit status 2. */
+ * analyze and info commands (report.c writes the reports). Usage errors are one line on stderr and exit status 2. */
 #include "analyzer.h"
 
 #include <atoll.h>
@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 
 static const char analyze_help[] =
@@ -123,89 +122,6 @@ int cli_report_close(const struct report_opts *ro, FILE *f, FILE *out, char *err
     return 2;
 }
 
-/* The JSON report on one line (JSON Lines): its line breaks and their indentation go, which
- * is safe because a JSON string holds no raw line break. */
-static void put_one_line(FILE *f, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '\n') {
-            fputc(s[i], f);
-            continue;
-        }
-        while (i + 1 < n && s[i + 1] == ' ')
-            i++;
-    }
-    fputc('\n', f);
-}
-
-static void write_report(const struct report_opts *ro, const struct analysis *a, FILE *f,
-                         bool *failed)
-{
-    struct outbuf ob;
-    ob_init(&ob, f);
-    if (ro->format == FORMAT_JSON)
-        report_json(&ob, a, ro->top);
-    else if (ro->format == FORMAT_DOT)
-        report_dot(&ob, a, ro->top);
-    else
-        report_text(&ob, a, ro->top);
-    ob_flush(&ob);
-    free(ob.buf);
-    *failed = ob.failed;
-}
-
-int cli_report(const struct report_opts *ro, const char *path, FILE *f, bool one_line,
-               bool *leaked, char *err, size_t errlen)
-{
-    char why[512];
-    struct dump d;
-    bool tty = isatty(2);
-    progress_enable(tty);
-    progress("reading the dump");
-    if (dump_open(&d, path, why, sizeof why)) {
-        progress_done();
-        snprintf(err, errlen, "%s: %s", path, why);
-        return 2;
-    }
-    struct analysis a;
-    struct analyze_opts o = {.supp = ro->supp, .symbolize = true, .progress = tty};
-    int rc = 0;
-    if (analysis_run(&a, &d, &o)) {
-        progress_done();
-        snprintf(err, errlen, "%s: out of memory", path);
-        rc = 2;
-        goto out;
-    }
-    bool failed;
-    if (one_line && ro->format == FORMAT_JSON) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
-        if (!mem) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            rc = 2;
-            goto out;
-        }
-        write_report(ro, &a, mem, &failed);
-        if (fclose(mem) == 0 && !failed)
-            put_one_line(f, buf, len);
-        else
-            failed = true;
-        free(buf);
-    } else {
-        write_report(ro, &a, f, &failed);
-    }
-    if (failed || ferror(f)) {
-        snprintf(err, errlen, "%s: write error", ro->report ? ro->report : "output");
-        rc = 2;
-    }
-    *leaked = a.leaked.blocks > 0;
-out:
-    analysis_free(&a);
-    dump_close(&d);
-    return rc;
-}
-
 int cmd_analyze(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -245,7 +161,7 @@ int cmd_analyze(int argc, char **argv)
     bool leaked = false;
     char err[1024];
     FILE *f = cli_report_open(&ro, stdout, err, sizeof err);
-    rc = f ? cli_report(&ro, argv[optind], f, false, &leaked, err, sizeof err) : 2;
+    rc = f ? cli_report(&ro, argv + optind, 1, f, false, &leaked, err, sizeof err) : 2;
     if (f && cli_report_close(&ro, f, stdout, err, sizeof err))
         rc = 2;
     if (rc)

@@ -60,19 +60,17 @@ const char *report_type(const struct dump *d, uint32_t v)
     return dump_string(d, d->objects[k].type);
 }
 
-void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e)
+void report_edge_label(struct outbuf *o, const struct view_edge *e)
 {
-    const struct atoll_dump_edge *de = &a->d->edges[graph_eid(&a->g, e)];
-    uint32_t owner = dump_owner(a->d, de->from);
     ob_put(o, "+", 1);
-    if (owner != de->from) {
-        ob_u64(o, graph_owned_at(&a->g, a->d, owner, de->from));
+    if (e->via != AN_NONE) {
+        ob_u64(o, e->owned_at);
         ob_str(o, "[+");
-        ob_u64(o, de->offset);
+        ob_u64(o, e->offset);
         ob_put(o, "]", 1);
         return;
     }
-    ob_u64(o, de->offset);
+    ob_u64(o, e->offset);
 }
 
 void report_frame(struct outbuf *o, const struct frame_sym *f)

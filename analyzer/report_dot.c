@@ -1,90 +1,83 @@
 /* The Graphviz report: one cluster per cycle shape among the top N (its first cycle stands for
  * all of them), members labelled with size and function, references with their byte offset,
- * and, dashed, the blocks the cycle retains (up to RETAINED_MAX of them). */
+ * and, dashed, the blocks the cycle retains (up to 32 of them: cycleview.c draws). A cycle
+ * only an earlier collection found names its nodes by that collection too, since block
+ * indexes are per dump. */
 #include "analyzer.h"
 
 #include <stdlib.h>
 
-#define RETAINED_MAX 32
-
-static void node(struct outbuf *o, const struct analysis *a, uint32_t v, bool retained)
+static void node_id(struct outbuf *o, uint32_t collection, uint32_t block)
 {
-    ob_str(o, "    b");
-    ob_u64(o, v);
+    if (collection)
+        ob_printf(o, "c%u", collection);
+    ob_put(o, "b", 1);
+    ob_u64(o, block);
+}
+
+static void node(struct outbuf *o, const struct analysis *a, uint32_t collection,
+                 const struct view_draw *x)
+{
+    ob_str(o, "    ");
+    node_id(o, collection, x->node.block);
     ob_str(o, " [label=\"");
-    ob_u64(o, a->d->blocks[v].size);
+    ob_u64(o, x->node.size);
     ob_str(o, " B\\n");
     struct outbuf tmp;
     ob_init(&tmp, NULL);
-    report_site_label(&tmp, a, a->d->blocks[v].site);
+    report_site_label(&tmp, a, x->node.site);
     ob_put(&tmp, "", 1);
     ob_dot_str(o, tmp.buf ? tmp.buf : "?");
     free(tmp.buf);
-    ob_str(o, retained ? "\", style=dashed];\n" : "\"];\n");
+    ob_str(o, x->retained ? "\", style=dashed];\n" : "\"];\n");
 }
 
-static void edge(struct outbuf *o, const struct analysis *a, uint32_t v, uint32_t e)
+static void edge(struct outbuf *o, uint32_t collection, const struct view_edge *e)
 {
-    ob_str(o, "    b");
-    ob_u64(o, v);
-    ob_str(o, " -> b");
-    ob_u64(o, a->g.to[e]);
+    ob_str(o, "    ");
+    node_id(o, collection, e->from);
+    ob_str(o, " -> ");
+    node_id(o, collection, e->to);
     ob_str(o, " [label=\"");
-    report_edge_label(o, a, e);
+    report_edge_label(o, e);
     ob_str(o, "\"];\n");
 }
 
-/* Draws cycle c and up to RETAINED_MAX blocks it dominates, breadth first. */
-static void cluster(struct outbuf *o, const struct analysis *a, uint32_t i, uint32_t c,
-                    uint32_t *queue, uint8_t *drawn)
+static void cluster(struct outbuf *o, const struct merged *m, uint32_t i,
+                    const struct cycle_view *v)
 {
-    const struct shape_group *sg = &a->shapes[i];
+    const struct merged_shape *sh = &m->shapes[i];
+    uint32_t collection = v->collection != m->last->d->proc->collection ? v->collection : 0;
     ob_printf(o, "  subgraph cluster_%u {\n    label=\"shape %u: %llu x %u blocks, %llu bytes; "
                  "retains %llu blocks, %llu bytes\";\n",
-              i, i, (unsigned long long)sg->count, a->s.first[c + 1] - a->s.first[c],
-              (unsigned long long)sg->bytes, (unsigned long long)sg->retained_blocks,
-              (unsigned long long)sg->retained_bytes);
-    uint32_t head = 0, tail = 0, retained = 0;
-    for (uint32_t k = a->s.first[c]; k < a->s.first[c + 1] && tail < RETAINED_MAX * 4; k++) {
-        uint32_t v = a->s.members[k];
-        drawn[v] = 1;
-        queue[tail++] = v;
-        node(o, a, v, false);
+              i, i, (unsigned long long)sh->count, v->nmembers, (unsigned long long)sh->bytes,
+              (unsigned long long)sh->retained_blocks, (unsigned long long)sh->retained_bytes);
+    for (uint32_t k = 0; k < v->ndraw; k++) {
+        if (v->draw[k].edge)
+            edge(o, collection, &v->draw[k].e);
+        else
+            node(o, m->last, collection, &v->draw[k]);
     }
-    while (head < tail) {
-        uint32_t v = queue[head++];
-        for (uint32_t e = a->g.off[v]; e < a->g.off[v + 1]; e++) {
-            uint32_t w = a->g.to[e], cw = a->s.comp[w];
-            if (!drawn[w] && cw != AN_NONE && retained < RETAINED_MAX &&
-                retain_dominates(&a->r, a->s.count, c, cw)) {
-                drawn[w] = 1;
-                queue[tail++] = w;
-                retained++;
-                node(o, a, w, true);
-            }
-            if (drawn[w])
-                edge(o, a, v, e);
-        }
-    }
-    if (sg->retained_blocks > retained)
+    if (sh->retained_blocks > v->drawn_retained)
         ob_printf(o, "    more_%u [shape=plaintext, label=\"... %llu more retained\"];\n", i,
-                  (unsigned long long)(sg->retained_blocks - retained));
+                  (unsigned long long)(sh->retained_blocks - v->drawn_retained));
     ob_str(o, "  }\n");
-    for (uint32_t k = 0; k < tail; k++)
-        drawn[queue[k]] = 0;
 }
 
-void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top)
+void report_dot(struct outbuf *o, const struct merged *m, uint32_t top)
 {
-    uint32_t n = a->nshapes < top ? a->nshapes : top;
-    uint32_t *queue = an_malloc((RETAINED_MAX * 5 + 1) * sizeof *queue);
-    uint8_t *drawn = an_calloc((size_t)a->d->nblocks + 1, 1);
+    uint32_t n = m->nshapes < top ? m->nshapes : top;
     ob_str(o, "digraph atoll {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n"
               "  edge [fontname=\"monospace\"];\n");
-    for (uint32_t i = 0; queue && drawn && i < n; i++)
-        cluster(o, a, i, a->shapes[i].first_comp, queue, drawn);
+    for (uint32_t i = 0; i < n; i++) {
+        struct cycle_view tmp = {0};
+        const struct cycle_view *v = merged_view(m, m->shapes[i].example, true, &tmp);
+        if (!v) {
+            o->failed = true;
+            break;
+        }
+        cluster(o, m, i, v);
+        cycle_view_free(&tmp);
+    }
     ob_str(o, "}\n");
-    if (!queue || !drawn)
-        o->failed = true;
-    free(queue), free(drawn);
 }

@@ -86,23 +86,29 @@ static void process(struct outbuf *o, const struct dump *d)
     ob_str(o, "},\n");
 }
 
-static void summary(struct outbuf *o, const struct analysis *a)
+static void summary(struct outbuf *o, const struct merged *m)
 {
+    const struct analysis *a = m->last;
     ob_str(o, "  \"summary\": {\n    ");
-    kv_u64(o, "blocks", a->all.blocks, true);
-    kv_u64(o, "bytes", a->all.bytes, false);
+    kv_u64(o, "collections_merged", m->ncollections, true);
+    kv_u64(o, "blocks", m->all.blocks, true);
+    kv_u64(o, "bytes", m->all.bytes, false);
     ob_str(o, ",\n");
-    totals(o, "reachable", &a->reachable);
-    totals(o, "leaked", &a->leaked);
-    totals(o, "definitely_lost", &a->definite);
-    totals(o, "indirectly_lost", &a->indirect);
-    totals(o, "suppressed", &a->suppressed_t);
+    totals(o, "reachable", &m->reachable);
+    totals(o, "leaked", &m->leaked);
+    totals(o, "definitely_lost", &m->definite);
+    totals(o, "indirectly_lost", &m->indirect);
+    totals(o, "suppressed", &m->suppressed_t);
     ob_str(o, "    \"isolated_cycles\": {");
-    kv_u64(o, "count", a->ncycles, true);
-    kv_u64(o, "blocks", a->cycle_blocks.blocks, true);
-    kv_u64(o, "bytes", a->cycle_blocks.bytes, false);
+    kv_u64(o, "count", m->ncycles, true);
+    kv_u64(o, "blocks", m->cycle_blocks.blocks, true);
+    kv_u64(o, "bytes", m->cycle_blocks.bytes, false);
+    ob_str(o, "},\n    \"gone\": {");
+    kv_u64(o, "blocks", m->gone.blocks, true);
+    kv_u64(o, "bytes", m->gone.bytes, true);
+    kv_u64(o, "cycles", m->gone_cycles, false);
     ob_str(o, "},\n    ");
-    kv_u64(o, "cycle_shapes", a->nshapes, true);
+    kv_u64(o, "cycle_shapes", m->nshapes, true);
     uint64_t surplus = 0;
     for (uint32_t i = 0; i < a->nrefleaks; i++)
         surplus += a->refleaks[i].surplus;
@@ -113,67 +119,59 @@ static void summary(struct outbuf *o, const struct analysis *a)
     ob_str(o, "\n  },\n");
 }
 
-static void cycle(struct outbuf *o, const struct analysis *a, uint32_t id, uint32_t c,
-                  uint32_t *order, uint32_t *pos, uint8_t *used)
+static void found(struct outbuf *o, uint32_t first, bool at_last)
 {
-    const struct dump *d = a->d;
-    uint32_t k = shape_cycle_order(&a->g, &a->s, d, c, order);
-    for (uint32_t i = 0; i < k; i++)
-        pos[order[i]] = i;
+    kv_u64(o, "first_collection", first, true);
+    ob_str(o, at_last ? "\"at_last\": true" : "\"at_last\": false");
+}
+
+static void cycle(struct outbuf *o, uint32_t id, const struct merged_cycle *mc,
+                  const struct cycle_view *v, uint8_t *used)
+{
     ob_str(o, "    {");
     kv_u64(o, "id", id, true);
-    kv_u64(o, "shape", a->comp_shape[c], true);
-    kv_u64(o, "blocks", k, true);
-    kv_u64(o, "bytes", a->comp_bytes[c], true);
-    kv_u64(o, "retained_blocks", a->r.ret_blocks[c], true);
-    kv_u64(o, "retained_bytes", a->r.ret_bytes[c], true);
-    ob_str(o, "\n     \"members\": [");
-    for (uint32_t i = 0; i < k; i++) {
-        const struct atoll_dump_block *b = &d->blocks[order[i]];
-        used[b->site] = 1;
+    kv_u64(o, "shape", mc->shape, true);
+    kv_u64(o, "blocks", v->nmembers, true);
+    kv_u64(o, "bytes", v->bytes, true);
+    kv_u64(o, "retained_blocks", v->retained_blocks, true);
+    kv_u64(o, "retained_bytes", v->retained_bytes, true);
+    found(o, mc->first, mc->at_last);
+    ob_str(o, ",\n     \"members\": [");
+    for (uint32_t i = 0; i < v->nmembers; i++) {
+        const struct view_member *x = &v->members[i];
+        used[x->site] = 1;
         ob_str(o, i ? ", {" : "{");
-        kv_u64(o, "block", order[i], true);
-        kv_hex(o, "address", b->address, true);
-        kv_u64(o, "size", b->size, true);
-        kv_u64(o, "seq", b->seq, true);
-        kv_u64(o, "site", b->site, true);
-        const char *type = report_type(d, order[i]);
-        if (type) {
-            kv_str(o, "type", type, true);
-            kv_hex(o, "object", b->address + d->objects[d->object_of[order[i]]].offset, true);
+        kv_u64(o, "block", x->block, true);
+        kv_hex(o, "address", x->address, true);
+        kv_u64(o, "size", x->size, true);
+        kv_u64(o, "seq", x->seq, true);
+        kv_u64(o, "site", x->site, true);
+        if (x->type) {
+            kv_str(o, "type", x->type, true);
+            kv_hex(o, "object", x->object, true);
         }
-        kv_str(o, "kind", class_name(a->cls[order[i]]), false);
+        kv_str(o, "kind", class_name(x->cls), false);
         ob_put(o, "}", 1);
     }
     ob_str(o, "],\n     \"edges\": [");
-    bool first = true;
-    for (uint32_t i = 0; i < k; i++) {
-        uint32_t v = order[i];
-        for (uint32_t e = a->g.off[v]; e < a->g.off[v + 1]; e++) {
-            uint32_t w = a->g.to[e];
-            if (a->s.comp[w] != c)
-                continue;
-            ob_str(o, first ? "{" : ", {");
-            first = false;
-            kv_u64(o, "from", i, true);
-            kv_u64(o, "to", pos[w], true);
-            const struct atoll_dump_edge *de = &d->edges[graph_eid(&a->g, e)];
-            if (de->from != v)
-                kv_u64(o, "via", de->from, true);
-            kv_u64(o, "offset", de->offset, false);
-            ob_put(o, "}", 1);
-        }
+    for (uint32_t i = 0; i < v->nedges; i++) {
+        const struct view_edge *e = &v->edges[i];
+        ob_str(o, i ? ", {" : "{");
+        kv_u64(o, "from", e->from, true);
+        kv_u64(o, "to", e->to, true);
+        if (e->via != AN_NONE)
+            kv_u64(o, "via", e->via, true);
+        kv_u64(o, "offset", e->offset, false);
+        ob_put(o, "}", 1);
     }
     ob_put(o, "]", 1);
-    uint32_t frees, e = break_edge(&a->g, &a->s, c, &frees);
-    if (e != AN_NONE) {
-        uint32_t v = d->edges[graph_eid(&a->g, e)].from;
-        v = dump_owner(d, v);
+    if (v->brk != AN_NONE) {
+        const struct view_edge *e = &v->edges[v->brk];
         ob_str(o, ",\n     \"break\": {");
-        kv_u64(o, "from", pos[v], true);
-        kv_u64(o, "to", pos[a->g.to[e]], true);
-        kv_u64(o, "offset", d->edges[graph_eid(&a->g, e)].offset, true);
-        kv_u64(o, "frees", frees, false);
+        kv_u64(o, "from", e->from, true);
+        kv_u64(o, "to", e->to, true);
+        kv_u64(o, "offset", e->offset, true);
+        kv_u64(o, "frees", v->frees, false);
         ob_put(o, "}", 1);
     }
     ob_put(o, "}", 1);
@@ -199,7 +197,6 @@ static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint8_t *
     }
     ob_str(o, a->nrefleaks ? "\n  ],\n" : "],\n");
 }
-
 static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *used)
 {
     ob_str(o, "  \"sites\": {");
@@ -242,64 +239,75 @@ static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *use
     ob_str(o, first ? "}\n" : "\n  }\n");
 }
 
-void report_json(struct outbuf *o, const struct analysis *a, uint32_t top)
+static void leaks(struct outbuf *o, const struct merged *m, uint8_t *used)
 {
-    (void)top;  /* the JSON report is complete; --top only shortens text and dot */
-    const struct dump *d = a->d;
-    uint8_t *used = an_calloc((size_t)d->nsites + 1, 1);
-    uint32_t maxk = 0;
-    for (uint32_t i = 0; i < a->ncycles; i++) {
-        uint32_t c = a->cycles[i], k = a->s.first[c + 1] - a->s.first[c];
-        maxk = k > maxk ? k : maxk;
-    }
-    uint32_t *order = an_malloc(((size_t)maxk + 1) * sizeof *order);
-    uint32_t *pos = an_malloc(((size_t)d->nblocks + 1) * sizeof *pos);
-    if (!used || !order || !pos) {
-        o->failed = true;
-        free(used), free(order), free(pos);
-        return;
-    }
-    ob_str(o, "{\n  \"format\": \"atoll-report\",\n  \"version\": 1,\n");
-    process(o, d);
-    summary(o, a);
     ob_str(o, "  \"leaks\": [");
-    for (uint32_t i = 0; i < a->nleaks; i++) {
-        const struct leak_group *l = &a->leaks[i];
+    for (uint32_t i = 0; i < m->nleaks; i++) {
+        const struct merged_leak *l = &m->leaks[i];
         used[l->site] = 1;
         ob_str(o, i ? ",\n    {" : "\n    {");
         kv_u64(o, "site", l->site, true);
         kv_str(o, "kind", class_name(l->cls), true);
-        if (l->type != AN_NONE)
-            kv_str(o, "type", dump_string(d, l->type), true);
+        if (l->type)
+            kv_str(o, "type", l->type, true);
         kv_u64(o, "blocks", l->blocks, true);
-        kv_u64(o, "bytes", l->bytes, false);
+        kv_u64(o, "bytes", l->bytes, true);
+        found(o, l->first, l->at_last);
         ob_put(o, "}", 1);
     }
-    ob_str(o, a->nleaks ? "\n  ],\n" : "],\n");
+    ob_str(o, m->nleaks ? "\n  ],\n" : "],\n");
+}
+
+static void cycle_shapes(struct outbuf *o, const struct merged *m)
+{
     ob_str(o, "  \"cycle_shapes\": [");
-    for (uint32_t i = 0; i < a->nshapes; i++) {
-        const struct shape_group *sg = &a->shapes[i];
-        uint32_t c = sg->first_comp;
+    for (uint32_t i = 0; i < m->nshapes; i++) {
+        const struct merged_shape *sh = &m->shapes[i];
         ob_str(o, i ? ",\n    {" : "\n    {");
         kv_u64(o, "id", i, true);
-        kv_str(o, "kind", sg->simple ? "simple" : "complex", true);
-        kv_u64(o, "length", a->s.first[c + 1] - a->s.first[c], true);
-        kv_u64(o, "count", sg->count, true);
-        kv_u64(o, "blocks", sg->blocks, true);
-        kv_u64(o, "bytes", sg->bytes, true);
-        kv_u64(o, "retained_blocks", sg->retained_blocks, true);
-        kv_u64(o, "retained_bytes", sg->retained_bytes, true);
-        ob_printf(o, "\"hash\": \"%016llx\"}", (unsigned long long)sg->hash);
+        kv_str(o, "kind", sh->simple ? "simple" : "complex", true);
+        kv_u64(o, "length", sh->length, true);
+        kv_u64(o, "count", sh->count, true);
+        kv_u64(o, "blocks", sh->blocks, true);
+        kv_u64(o, "bytes", sh->bytes, true);
+        kv_u64(o, "retained_blocks", sh->retained_blocks, true);
+        kv_u64(o, "retained_bytes", sh->retained_bytes, true);
+        kv_u64(o, "first_collection", sh->first, true);
+        kv_u64(o, "gone", sh->gone, true);
+        ob_printf(o, "\"hash\": \"%016llx\"}", (unsigned long long)sh->hash);
     }
-    ob_str(o, a->nshapes ? "\n  ],\n" : "],\n");
+    ob_str(o, m->nshapes ? "\n  ],\n" : "],\n");
+}
+
+void report_json(struct outbuf *o, const struct merged *m, uint32_t top)
+{
+    (void)top;  /* the JSON report is complete; --top only shortens text and dot */
+    const struct analysis *a = m->last;
+    uint8_t *used = an_calloc((size_t)a->d->nsites + 1, 1);
+    if (!used) {
+        o->failed = true;
+        return;
+    }
+    ob_str(o, "{\n  \"format\": \"atoll-report\",\n  \"version\": 1,\n");
+    process(o, a->d);
+    summary(o, m);
+    leaks(o, m, used);
+    cycle_shapes(o, m);
     ob_str(o, "  \"cycles\": [");
-    for (uint32_t i = 0; i < a->ncycles; i++) {
+    for (uint32_t i = 0; i < m->ncycles; i++) {
+        struct cycle_view tmp = {0};
+        const struct cycle_view *v = merged_view(m, m->cycles[i].ref, false, &tmp);
+        if (!v) {
+            o->failed = true;
+            break;
+        }
         ob_str(o, i ? ",\n" : "\n");
-        cycle(o, a, i, a->cycles[i], order, pos, used);
+        cycle(o, i, &m->cycles[i], v, used);
+        cycle_view_free(&tmp);
     }
-    ob_str(o, a->ncycles ? "\n  ],\n" : "],\n");
+    ob_str(o, m->ncycles ? "\n  ],\n" : "],\n");
     refcount_leaks(o, a, used);
     sites(o, a, used);
     ob_str(o, "}\n");
-    free(used), free(order), free(pos);
+    free(used);
 }

@@ -1,15 +1,18 @@
 /* The text report: a summary in Valgrind's terms, the top leak sites with their stacks, and
- * the top cycle shapes drawn as chains of members and the offsets of their references. */
+ * the top cycle shapes drawn as chains of members and the offsets of their references. A report
+ * on several collections says how many it merged, and marks what an earlier collection found
+ * first and what the last one no longer had. */
 #include "analyzer.h"
 
 #include <stdlib.h>
 
 #define CHAIN_MAX 12    /* members drawn per cycle; longer cycles are elided in the middle */
 
-static void totals_line(struct outbuf *o, const char *what, const struct totals *t)
+static void totals_line(struct outbuf *o, const char *what, const struct totals *t,
+                        const char *tail)
 {
-    ob_printf(o, "  %-16s %llu bytes in %llu blocks\n", what, (unsigned long long)t->bytes,
-              (unsigned long long)t->blocks);
+    ob_printf(o, "  %-16s %llu bytes in %llu blocks%s\n", what, (unsigned long long)t->bytes,
+              (unsigned long long)t->blocks, tail);
 }
 
 static void member_name(struct outbuf *o, uint32_t i)
@@ -23,89 +26,90 @@ static void member_name(struct outbuf *o, uint32_t i)
     }
 }
 
-static void member(struct outbuf *o, const struct analysis *a, uint32_t i, uint32_t v)
+static void member(struct outbuf *o, const struct analysis *a, uint32_t i,
+                   const struct view_member *x)
 {
     member_name(o, i);
     ob_str(o, " (");
-    const char *type = report_type(a->d, v);
-    if (type) {
-        ob_str(o, type);
+    if (x->type) {
+        ob_str(o, x->type);
         ob_str(o, ", ");
     }
-    ob_u64(o, a->d->blocks[v].size);
+    ob_u64(o, x->size);
     ob_str(o, " B, ");
-    report_site_label(o, a, a->d->blocks[v].site);
+    report_site_label(o, a, x->site);
     ob_put(o, ")", 1);
 }
 
 /* A simple cycle as the chain of its members and the offsets of their references. */
-static void chain(struct outbuf *o, const struct analysis *a, const uint32_t *order, uint32_t k)
+static void chain(struct outbuf *o, const struct analysis *a, const struct cycle_view *v)
 {
+    uint32_t k = v->nmembers;
     for (uint32_t i = 0; i < k; i++) {
         if (k > CHAIN_MAX && i == CHAIN_MAX - 2) {
             ob_printf(o, "... (%u more) -> ", k - CHAIN_MAX + 1);
             i = k - 1;
         }
-        member(o, a, i, order[i]);
-        uint32_t e = shape_next_edge(&a->g, &a->s, order[i]);
+        member(o, a, i, &v->members[i]);
         ob_str(o, " -> ");
-        report_edge_label(o, a, e);
+        report_edge_label(o, &v->edges[i]);
         ob_str(o, " -> ");
     }
     member_name(o, 0);
 }
 
-void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg)
+static void shape_line(struct outbuf *o, const struct analysis *a, const struct cycle_view *v)
 {
-    uint32_t c = sg->first_comp, k0 = a->s.first[c + 1] - a->s.first[c];
-    uint32_t *order = an_malloc(((size_t)k0 + 1) * sizeof *order);
-    if (!order) {
-        ob_printf(o, "%u blocks", k0);
+    if (v->simple) {
+        chain(o, a, v);
         return;
     }
-    uint32_t k = shape_cycle_order(&a->g, &a->s, a->d, c, order);
-    if (sg->simple) {
-        chain(o, a, order, k);
-    } else {
-        ob_printf(o, "%u blocks: ", k);
-        for (uint32_t i = 0; i < k && i < CHAIN_MAX; i++) {
-            ob_str(o, i ? ", " : "");
-            member(o, a, i, order[i]);
-        }
-        ob_str(o, k > CHAIN_MAX ? ", ..." : "");
+    ob_printf(o, "%u blocks: ", v->nmembers);
+    for (uint32_t i = 0; i < v->nmembers && i < CHAIN_MAX; i++) {
+        ob_str(o, i ? ", " : "");
+        member(o, a, i, &v->members[i]);
     }
-    free(order);
+    ob_str(o, v->nmembers > CHAIN_MAX ? ", ..." : "");
 }
 
-static void draw_general(struct outbuf *o, const struct analysis *a, const uint32_t *order,
-                         uint32_t k, uint32_t *pos)
+void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg)
 {
-    for (uint32_t i = 0; i < k; i++)
-        pos[order[i]] = i;
-    uint32_t shown = k < CHAIN_MAX ? k : CHAIN_MAX;
+    struct viewer *vw = viewer_new(a);
+    struct cycle_view v;
+    if (!vw || viewer_build(vw, sg->first_comp, false, &v)) {
+        uint32_t c = sg->first_comp;
+        ob_printf(o, "%u blocks", a->s.first[c + 1] - a->s.first[c]);
+    } else {
+        shape_line(o, a, &v);
+        cycle_view_free(&v);
+    }
+    viewer_free(vw);
+}
+
+/* A reference between members: "A -> +8 -> B". */
+static void reference(struct outbuf *o, const struct view_edge *e)
+{
+    member_name(o, e->from);
+    ob_str(o, " -> ");
+    report_edge_label(o, e);
+    ob_str(o, " -> ");
+    member_name(o, e->to);
+}
+
+static void draw_general(struct outbuf *o, const struct analysis *a, const struct cycle_view *v)
+{
+    uint32_t k = v->nmembers, shown = k < CHAIN_MAX ? k : CHAIN_MAX;
     for (uint32_t i = 0; i < shown; i++) {
         ob_str(o, "      ");
-        member(o, a, i, order[i]);
+        member(o, a, i, &v->members[i]);
         ob_put(o, "\n", 1);
     }
     if (shown < k)
         ob_printf(o, "      ... and %u more members\n", k - shown);
-    uint32_t edges = 0;
-    for (uint32_t i = 0; i < k && edges < CHAIN_MAX; i++) {
-        uint32_t v = order[i];
-        for (uint32_t e = a->g.off[v]; e < a->g.off[v + 1] && edges < CHAIN_MAX; e++) {
-            uint32_t w = a->g.to[e];
-            if (a->s.comp[w] != a->s.comp[v])
-                continue;
-            ob_str(o, "      ");
-            member_name(o, i);
-            ob_str(o, " -> ");
-            report_edge_label(o, a, e);
-            ob_str(o, " -> ");
-            member_name(o, pos[w]);
-            ob_put(o, "\n", 1);
-            edges++;
-        }
+    for (uint32_t i = 0; i < v->nedges && i < CHAIN_MAX; i++) {
+        ob_str(o, "      ");
+        reference(o, &v->edges[i]);
+        ob_put(o, "\n", 1);
     }
 }
 
@@ -123,21 +127,13 @@ static void site_frames(struct outbuf *o, const struct analysis *a, uint32_t sit
 }
 
 /* The reference whose removal frees the most members, when the cycle is small enough. */
-static void draw_break(struct outbuf *o, const struct analysis *a, uint32_t c,
-                       const uint32_t *order, uint32_t k, uint32_t *pos)
+static void draw_break(struct outbuf *o, const struct cycle_view *v)
 {
-    uint32_t frees, e = break_edge(&a->g, &a->s, c, &frees);
-    if (e == AN_NONE)
+    if (v->brk == AN_NONE)
         return;
-    for (uint32_t i = 0; i < k; i++)
-        pos[order[i]] = i;
     ob_str(o, "      break ");
-    member_name(o, pos[dump_owner(a->d, a->d->edges[graph_eid(&a->g, e)].from)]);
-    ob_str(o, " -> ");
-    report_edge_label(o, a, e);
-    ob_str(o, " -> ");
-    member_name(o, pos[a->g.to[e]]);
-    ob_printf(o, " to free %u of %u\n", frees, k);
+    reference(o, &v->edges[v->brk]);
+    ob_printf(o, " to free %u of %u\n", v->frees, v->nmembers);
 }
 
 static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint32_t top)
@@ -158,67 +154,113 @@ static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint32_t 
     }
 }
 
-void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
+/* "gone by exit", or by the last collection when it was not the exit's. */
+static void gone_by(struct outbuf *o, const struct merged *m)
 {
-    const struct dump *d = a->d;
+    const struct atoll_dump_process *p = m->last->d->proc;
+    if (p->trigger == ATOLL_DUMP_TRIGGER_EXIT)
+        ob_str(o, "gone by exit");
+    else
+        ob_printf(o, "gone by collection %u (%s)", p->collection, trigger_name(p->trigger));
+}
+
+/* When an earlier collection found them first, which; when the last one did not dump some
+ * (gone of count), how many. Nothing for what only the last collection found. */
+static void found(struct outbuf *o, const struct merged *m, uint32_t first, uint64_t gone,
+                  uint64_t count)
+{
+    if (first != m->last->d->proc->collection)
+        ob_printf(o, ", found by collection %u (%s)", first,
+                  trigger_name(merged_trigger(m, first)));
+    if (!gone)
+        return;
+    ob_str(o, ", ");
+    if (gone < count)
+        ob_printf(o, "%llu ", (unsigned long long)gone);
+    gone_by(o, m);
+}
+
+static void summary(struct outbuf *o, const struct merged *m)
+{
+    ob_str(o, "\nSUMMARY\n");
+    bool merged = m->ncollections > 1;
+    if (merged)
+        ob_printf(o, "  %-16s %u collections (what any of them found, each block once)\n",
+                  "merged:", m->ncollections);
+    totals_line(o, "definitely lost:", &m->definite, "");
+    totals_line(o, "indirectly lost:", &m->indirect, "");
+    totals_line(o, "still reachable:", &m->reachable, merged ? " (at the last collection)" : "");
+    totals_line(o, "suppressed:", &m->suppressed_t, "");
+    ob_printf(o, "  %-16s %u cycles, %llu blocks, %llu bytes", "isolated cycles:", m->ncycles,
+              (unsigned long long)m->cycle_blocks.blocks,
+              (unsigned long long)m->cycle_blocks.bytes);
+    if (m->gone_cycles) {
+        ob_printf(o, " (%u ", m->gone_cycles);
+        gone_by(o, m);
+        ob_put(o, ")", 1);
+    }
+    ob_put(o, "\n", 1);
+}
+
+static void leak_sites(struct outbuf *o, const struct merged *m, uint32_t top)
+{
+    uint32_t n = m->nleaks < top ? m->nleaks : top;
+    ob_printf(o, "\nTOP LEAK SITES (%u of %u)\n", n, m->nleaks);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct merged_leak *l = &m->leaks[i];
+        ob_printf(o, "#%u %llu bytes in %llu %s%s %s lost", i + 1, (unsigned long long)l->bytes,
+                  (unsigned long long)l->blocks, l->type ? l->type : "blocks",
+                  l->type ? " objects" : "",
+                  l->cls == CLASS_DEFINITE ? "definitely" : "indirectly");
+        found(o, m, l->first, l->at_last ? 0 : l->blocks, l->blocks);
+        ob_str(o, ", allocated at:\n");
+        site_frames(o, m->last, l->site);
+    }
+}
+
+static void cycle_shapes(struct outbuf *o, const struct merged *m, uint32_t top)
+{
+    uint32_t n = m->nshapes < top ? m->nshapes : top;
+    ob_printf(o, "\nTOP CYCLE SHAPES (%u of %u)\n", n, m->nshapes);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct merged_shape *sh = &m->shapes[i];
+        ob_printf(o, "#%u %llu %s of %llu bytes in %llu blocks, retaining %llu bytes in %llu "
+                  "blocks", i + 1, (unsigned long long)sh->count,
+                  sh->count == 1 ? "cycle" : "cycles", (unsigned long long)sh->bytes,
+                  (unsigned long long)sh->blocks, (unsigned long long)sh->retained_bytes,
+                  (unsigned long long)sh->retained_blocks);
+        found(o, m, sh->first, sh->gone, sh->count);
+        ob_str(o, ":\n");
+        struct cycle_view tmp = {0};
+        const struct cycle_view *v = merged_view(m, sh->example, false, &tmp);
+        if (!v) {
+            o->failed = true;
+            return;
+        }
+        if (v->simple) {
+            ob_str(o, "      ");
+            chain(o, m->last, v);
+            ob_put(o, "\n", 1);
+        } else {
+            draw_general(o, m->last, v);
+        }
+        draw_break(o, v);
+        cycle_view_free(&tmp);
+    }
+}
+
+void report_text(struct outbuf *o, const struct merged *m, uint32_t top)
+{
+    const struct dump *d = m->last->d;
     const struct atoll_dump_process *p = d->proc;
     ob_printf(o, "atoll: %s (pid %u), collection %u (%s), generation %u\n",
               dump_string(d, p->exe), p->pid, p->collection, trigger_name(p->trigger),
               p->generation);
-    ob_str(o, "\nSUMMARY\n");
-    totals_line(o, "definitely lost:", &a->definite);
-    totals_line(o, "indirectly lost:", &a->indirect);
-    totals_line(o, "still reachable:", &a->reachable);
-    totals_line(o, "suppressed:", &a->suppressed_t);
-    ob_printf(o, "  %-16s %u cycles, %llu blocks, %llu bytes\n", "isolated cycles:", a->ncycles,
-              (unsigned long long)a->cycle_blocks.blocks,
-              (unsigned long long)a->cycle_blocks.bytes);
-
-    if (a->nleaks) {
-        uint32_t n = a->nleaks < top ? a->nleaks : top;
-        ob_printf(o, "\nTOP LEAK SITES (%u of %u)\n", n, a->nleaks);
-        for (uint32_t i = 0; i < n; i++) {
-            const struct leak_group *l = &a->leaks[i];
-            ob_printf(o, "#%u %llu bytes in %llu %s%s %s lost, allocated at:\n",
-                      i + 1, (unsigned long long)l->bytes, (unsigned long long)l->blocks,
-                      l->type != AN_NONE ? dump_string(d, l->type) : "blocks",
-                      l->type != AN_NONE ? " objects" : "",
-                      l->cls == CLASS_DEFINITE ? "definitely" : "indirectly");
-            site_frames(o, a, l->site);
-        }
-    }
-
-    if (a->nshapes) {
-        uint32_t n = a->nshapes < top ? a->nshapes : top, maxk = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t c = a->shapes[i].first_comp;
-            uint32_t k = a->s.first[c + 1] - a->s.first[c];
-            maxk = k > maxk ? k : maxk;
-        }
-        uint32_t *order = an_malloc(((size_t)maxk + 1) * sizeof *order);
-        uint32_t *pos = an_malloc(((size_t)d->nblocks + 1) * sizeof *pos);
-        ob_printf(o, "\nTOP CYCLE SHAPES (%u of %u)\n", n, a->nshapes);
-        for (uint32_t i = 0; order && pos && i < n; i++) {
-            const struct shape_group *sg = &a->shapes[i];
-            ob_printf(o,
-                      "#%u %llu %s of %llu bytes in %llu blocks, retaining %llu bytes in %llu "
-                      "blocks:\n",
-                      i + 1, (unsigned long long)sg->count, sg->count == 1 ? "cycle" : "cycles",
-                      (unsigned long long)sg->bytes, (unsigned long long)sg->blocks,
-                      (unsigned long long)sg->retained_bytes,
-                      (unsigned long long)sg->retained_blocks);
-            uint32_t k = shape_cycle_order(&a->g, &a->s, d, sg->first_comp, order);
-            if (sg->simple) {
-                ob_str(o, "      ");
-                chain(o, a, order, k);
-                ob_put(o, "\n", 1);
-            } else
-                draw_general(o, a, order, k, pos);
-            draw_break(o, a, sg->first_comp, order, k, pos);
-        }
-        free(order);
-        free(pos);
-    }
-    if (a->nrefleaks)
-        refcount_leaks(o, a, top);
+    summary(o, m);
+    if (m->nleaks)
+        leak_sites(o, m, top);
+    if (m->nshapes)
+        cycle_shapes(o, m, top);
+    if (m->last->nrefleaks)
+        refcount_leaks(o, m->last, top);
 }

@@ -336,7 +336,7 @@ static int report_all(const struct report_opts *ro, const struct run_dump *dumps
         bool one = false;
         if (*reported && ro->format == FORMAT_TEXT)
             fputc('\n', f);
-        if (cli_report(ro, dumps[i].path, f, n > 1, &one, err, sizeof err)) {
+        if (cli_report(ro, dumps[i].paths, dumps[i].npaths, f, n > 1, &one, err, sizeof err)) {
             if (dumps[i].pid == pid)
                 fprintf(stderr, "atoll run: no report: %s (%s (pid %ld) %s)\n", err, prog,
                         (long)pid, what);

@@ -1,5 +1,6 @@
 /* The dumps of one `atoll run`: every process of the run that left one (the program, its
- * children, what they exec), each by its last dump, in the order the processes started.
+ * children, what they exec), each with all its dumps in collection order, in the order the
+ * processes started.
  *
  * A run's processes all write into its output directory (they inherit ATOLL_OUTPUT), named
  * "<name>.<pid>.<seq>.atoll". A dump belongs to the run unless the directory held it, with the
@@ -56,11 +57,20 @@ static long start_order(long pid)
     return ((pid - start_order_root) % start_order_wrap + start_order_wrap) % start_order_wrap;
 }
 
+/* One dump file of the run. */
+struct found {
+    char *path;
+    long pid;
+    unsigned long long seq;
+};
+
 static int by_start(const void *x, const void *y)
 {
-    long a = start_order(((const struct run_dump *)x)->pid);
-    long b = start_order(((const struct run_dump *)y)->pid);
-    return (a > b) - (a < b);
+    const struct found *f = x, *g = y;
+    long a = start_order(f->pid), b = start_order(g->pid);
+    if (a != b)
+        return (a > b) - (a < b);
+    return (f->seq > g->seq) - (f->seq < g->seq);
 }
 
 struct run_listing {
@@ -154,62 +164,84 @@ static bool was_there(const struct run_listing *before, const char *dir, const c
 
 void run_dumps_free(struct run_dump *d, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        free(d[i].path);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < d[i].npaths; k++)
+            free(d[i].paths[k]);
+        free(d[i].paths);
+    }
     free(d);
+}
+
+/* The run's dump files, unsorted; NULL with *n == 0 when there are none, -1 when out of
+ * memory. */
+static int list_dumps(const char *dir, const struct run_listing *before, struct found **out,
+                      size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        struct found f;
+        if (!parse_dump_name(e->d_name, &f.pid, &f.seq) || was_there(before, dir, e->d_name))
+            continue;
+        if (*n == cap) {
+            struct found *grown = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof *grown);
+            if (!grown)
+                goto fail;
+            *out = grown;
+        }
+        if (asprintf(&f.path, "%s/%s", dir, e->d_name) < 0)
+            goto fail;
+        (*out)[(*n)++] = f;
+    }
+    closedir(dp);
+    return 0;
+fail:
+    closedir(dp);
+    for (size_t i = 0; i < *n; i++)
+        free((*out)[i].path);
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return -1;
 }
 
 int run_dumps_find(const char *dir, long root, const struct run_listing *before,
                    struct run_dump **out, size_t *count)
 {
+    struct found *f;
+    size_t nf;
     *out = NULL;
     *count = 0;
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return 0;
-    struct run_dump *d = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(dp))) {
-        long pid;
-        unsigned long long seq;
-        if (!parse_dump_name(e->d_name, &pid, &seq))
-            continue;
-        size_t i = 0;
-        while (i < n && d[i].pid != pid)
-            i++;
-        if ((i < n && d[i].seq >= seq) || was_there(before, dir, e->d_name))
-            continue;
-        char *path;
-        if (asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
-            rc = -1;
+    if (list_dumps(dir, before, &f, &nf))
+        return -1;
+    start_order_root = root;
+    start_order_wrap = pid_max();
+    if (nf)
+        qsort(f, nf, sizeof *f, by_start);
+    struct run_dump *d = calloc(nf + 1, sizeof *d);
+    size_t n = 0, i = 0;
+    for (; d && i < nf; i++) {
+        if (!n || d[n - 1].pid != f[i].pid)
+            d[n++].pid = f[i].pid;
+        char **grown = realloc(d[n - 1].paths, (d[n - 1].npaths + 1) * sizeof *grown);
+        if (!grown)
             break;
-        }
-        if (i == n) {
-            if (n == cap) {
-                struct run_dump *grown = realloc(d, (cap = cap ? 2 * cap : 8) * sizeof *d);
-                if (!grown) {
-                    free(path);
-                    rc = -1;
-                    break;
-                }
-                d = grown;
-            }
-            d[n++].path = NULL;
-        }
-        free(d[i].path);
-        d[i] = (struct run_dump){ path, pid, seq };
+        d[n - 1].paths = grown;
+        grown[d[n - 1].npaths++] = f[i].path;
     }
-    closedir(dp);
+    int rc = d && i == nf ? 0 : -1;
+    for (; i < nf; i++)
+        free(f[i].path);
+    free(f);
     if (rc) {
         run_dumps_free(d, n);
         return rc;
     }
-    start_order_root = root;
-    start_order_wrap = pid_max();
-    if (n)
-        qsort(d, n, sizeof *d, by_start);
     *out = d;
     *count = n;
     return 0;

@@ -15,13 +15,17 @@ struct tuple {
 
 /* What a member contributes to a shape: its allocation site, or for an object its type (the
  * interpreter's C stack for one Python line changes as it specialises the bytecode, the type
- * does not). */
+ * does not), by name, since where STRINGS holds it differs from dump to dump: a shape's hash
+ * is the same in every dump of a process. */
 static uint64_t member_key(const struct dump *d, uint32_t v)
 {
     uint32_t k = d->object_of ? d->object_of[v] : AN_NONE;
-    if (k != AN_NONE && d->objects[k].owner == v)
-        return (1ull << 63) | d->objects[k].type;
-    return d->blocks[v].site;
+    if (k == AN_NONE || d->objects[k].owner != v)
+        return d->blocks[v].site;
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (const char *p = dump_string(d, d->objects[k].type); *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001B3ull;
+    return h | 1ull << 63;
 }
 
 /* An edge's offset; for a reference held in a block the member owns, where the member holds

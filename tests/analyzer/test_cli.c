@@ -137,7 +137,7 @@ static void touch(const char *dir, const char *name)
     free(p);
 }
 
-/* The dump paths found, as "pid:name" joined by spaces. */
+/* The dump paths found, as "pid:name,name..." joined by spaces. */
 static void found_dumps(const char *dir, long root, const struct run_listing *before, char *buf,
                         size_t len)
 {
@@ -145,15 +145,19 @@ static void found_dumps(const char *dir, long root, const struct run_listing *be
     size_t n;
     ck_assert_int_eq(run_dumps_find(dir, root, before, &d, &n), 0);
     buf[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, len - used, "%s%ld:%s", i ? " " : "", d[i].pid,
-                 strrchr(d[i].path, '/') + 1);
-    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d[i].npaths; k++) {
+            size_t used = strlen(buf);
+            const char *name = strrchr(d[i].paths[k], '/') + 1;
+            if (k)
+                snprintf(buf + used, len - used, ",%s", name);
+            else
+                snprintf(buf + used, len - used, "%s%ld:%s", i ? " " : "", d[i].pid, name);
+        }
     run_dumps_free(d, n);
 }
 
-START_TEST(finds_each_process_last_dump)
+START_TEST(finds_each_process_dumps)
 {
     char *dir = temp_dir(), got[512];
     found_dumps(dir, 100, NULL, got, sizeof got);
@@ -168,8 +172,8 @@ START_TEST(finds_each_process_last_dump)
     touch(dir, "100.13.atoll");
     touch(dir, "my.prog.v2.101.10.atoll");  /* names may hold dots */
     found_dumps(dir, 100, NULL, got, sizeof got);
-    ck_assert_str_eq(got, "100:prog.100.3.atoll 101:my.prog.v2.101.10.atoll 1000:sh.1000.9.atoll "
-                          "10:prog.10.11.atoll");
+    ck_assert_str_eq(got, "100:prog.100.1.atoll,prog.100.2.atoll,prog.100.3.atoll "
+                          "101:my.prog.v2.101.10.atoll 1000:sh.1000.9.atoll 10:prog.10.11.atoll");
     found_dumps("/nonexistent", 100, NULL, got, sizeof got);
     ck_assert_str_eq(got, "");
 
@@ -365,7 +369,7 @@ Suite *cli_suite(void)
     tcase_add_test(tc, version_and_help);
     tcase_add_test(tc, info_prints_header_facts);
     tcase_add_test(tc, analyze_text_and_exit_codes);
-    tcase_add_test(tc, finds_each_process_last_dump);
+    tcase_add_test(tc, finds_each_process_dumps);
     tcase_add_test(tc, finds_the_preload);
     tcase_add_test(tc, run_without_dump);
     tcase_add_test(tc, run_cannot_start);

@@ -1,0 +1,127 @@
+/* One process's report: its last dump analyzed, each earlier one analyzed in turn and merged
+ * (merge.c), and the result written in the format asked for. An earlier dump that cannot be
+ * read is left out of the merge with one line on stderr; the last one must be read. */
+#include "analyzer.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* The JSON report on one line (JSON Lines): its line breaks and their indentation go, which
+ * is safe because a JSON string holds no raw line break. */
+static void put_one_line(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\n') {
+            fputc(s[i], f);
+            continue;
+        }
+        while (i + 1 < n && s[i + 1] == ' ')
+            i++;
+    }
+    fputc('\n', f);
+}
+
+static void write_report(const struct report_opts *ro, const struct merged *m, FILE *f,
+                         bool *failed)
+{
+    struct outbuf ob;
+    ob_init(&ob, f);
+    if (ro->format == FORMAT_JSON)
+        report_json(&ob, m, ro->top);
+    else if (ro->format == FORMAT_DOT)
+        report_dot(&ob, m, ro->top);
+    else
+        report_text(&ob, m, ro->top);
+    ob_flush(&ob);
+    free(ob.buf);
+    *failed = ob.failed;
+}
+
+static int write_one_line(const struct report_opts *ro, const struct merged *m, FILE *f,
+                          bool *failed)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        return -1;
+    write_report(ro, m, mem, failed);
+    if (fclose(mem) == 0 && !*failed)
+        put_one_line(f, buf, len);
+    else
+        *failed = true;
+    free(buf);
+    return 0;
+}
+
+/* The earlier dumps of the process, in collection order, into m; their sites are named by the
+ * last dump's symbols (a process's sites are the same in all its dumps). -1 when out of
+ * memory. */
+static int merge_earlier(const struct report_opts *ro, char *const *paths, size_t n,
+                         struct merged *m)
+{
+    struct analyze_opts o = {.supp = ro->supp, .sym = m->last->sym};
+    char why[512];
+    for (size_t i = 0; i < n; i++) {
+        struct dump d;
+        struct analysis a;
+        progress("merging an earlier collection");
+        if (dump_open(&d, paths[i], why, sizeof why)) {
+            progress_done();
+            fprintf(stderr, "atoll: %s: %s (left out of the report)\n", paths[i], why);
+            continue;
+        }
+        int rc = analysis_run(&a, &d, &o) ? -1 : merge_add(m, &a);
+        analysis_free(&a);
+        dump_close(&d);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int cli_report(const struct report_opts *ro, char *const *paths, size_t n, FILE *f,
+               bool one_line, bool *leaked, char *err, size_t errlen)
+{
+    const char *path = paths[n - 1];
+    char why[512];
+    struct dump d;
+    bool tty = isatty(2);
+    progress_enable(tty);
+    progress("reading the dump");
+    if (dump_open(&d, path, why, sizeof why)) {
+        progress_done();
+        snprintf(err, errlen, "%s: %s", path, why);
+        return 2;
+    }
+    struct analysis a;
+    struct merged m = {0};
+    struct analyze_opts o = {.supp = ro->supp, .symbolize = true, .progress = tty};
+    int rc = 2;
+    bool failed = false;
+    if (analysis_run(&a, &d, &o) || merge_begin(&m, &a, ro->format == FORMAT_DOT) ||
+        merge_earlier(ro, paths, n - 1, &m) || merge_end(&m))
+        goto oom;
+    if (one_line && ro->format == FORMAT_JSON) {
+        if (write_one_line(ro, &m, f, &failed))
+            goto oom;
+    } else {
+        write_report(ro, &m, f, &failed);
+    }
+    progress_done();
+    if (failed || ferror(f)) {
+        snprintf(err, errlen, "%s: write error", ro->report ? ro->report : "output");
+        goto out;
+    }
+    *leaked = m.leaked.blocks > 0;
+    rc = 0;
+    goto out;
+oom:
+    progress_done();
+    snprintf(err, errlen, "%s: out of memory", path);
+out:
+    merge_free(&m);
+    analysis_free(&a);
+    dump_close(&d);
+    return rc;
+}
