@@ -440,7 +440,6 @@ struct merge_state {
     struct viewer *viewer;              /* of the last analysis */
     bool draw, prepared;
     struct u64map last_blocks;          /* the seq of every block the last collection dumped */
-    struct u64map last_cycles;          /* the keys of its cycles */
     struct u64map first_block, first_cycle;     /* seq -> the first collection that found it */
     struct u64map strings;              /* a string's hash -> its number */
     char **strs;                        /* number - 1 -> the string */

@@ -60,7 +60,7 @@ static uint64_t cycle_key(const struct analysis *a, uint32_t c)
 }
 
 /* What is known of the last collection before the first earlier one is merged: every block it
- * dumped, and its cycles. */
+ * dumped (its verdict on those stands), and its cycles' keys. */
 static int prepare(struct merged *m)
 {
     struct merge_state *st = m->st;
@@ -73,11 +73,8 @@ static int prepare(struct merged *m)
     st->cycle_hashes = malloc((size_t)st->cycle_cap * sizeof *st->cycle_hashes);
     if (!st->cycle_keys || !st->cycle_hashes)
         return -1;
-    for (uint32_t i = 0; i < m->ncycles; i++) {
+    for (uint32_t i = 0; i < m->ncycles; i++)
         st->cycle_keys[i] = cycle_key(last, m->cycles[i].ref.comp);
-        if (!u64map_put(&st->last_cycles, st->cycle_keys[i], &added))
-            return -1;
-    }
     st->prepared = true;
     return 0;
 }
@@ -213,7 +210,7 @@ static int add_new(struct merged *m, const struct analysis *a, struct viewer *vw
         if (!added)
             continue;
         *first = number;
-        if (!u64map_get(&st->last_cycles, key) && gone_cycle(m, a, vw, c, key, number))
+        if (!u64map_get(&st->last_blocks, key) && gone_cycle(m, a, vw, c, key, number))
             return -1;
     }
     return 0;
@@ -265,7 +262,7 @@ void merge_free(struct merged *m)
         }
     if (st) {
         viewer_free(st->viewer);
-        u64map_free(&st->last_blocks), u64map_free(&st->last_cycles);
+        u64map_free(&st->last_blocks);
         u64map_free(&st->first_block), u64map_free(&st->first_cycle);
         u64map_free(&st->strings);
         for (size_t i = 0; i < st->nstrs; i++)

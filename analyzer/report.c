@@ -68,7 +68,7 @@ static int merge_earlier(const struct report_opts *ro, char *const *paths, size_
         progress("merging an earlier collection");
         if (dump_open(&d, paths[i], why, sizeof why)) {
             progress_done();
-            fprintf(stderr, "atoll: %s: %s (left out of the report)\n", paths[i], why);
+            fprintf(stderr, "atoll run: %s: %s (left out of the report)\n", paths[i], why);
             continue;
         }
         int rc = analysis_run(&a, &d, &o) ? -1 : merge_add(m, &a);

@@ -1,6 +1,6 @@
 /* `atoll run`: start a program with libatoll.so preloaded and atoll's settings in its
  * environment, wait for it and for every process it started, and report on each process of
- * the run that left a dump (its last one: the exit collection), in the order they started.
+ * the run that left a dump (all its collections merged: report.c), in the order they started.
  * atoll run is their subreaper, so a process whose parent is gone is still waited for: no
  * report is read while a dump is still being written, and atoll run never returns before a
  * process of the run has said its last line. The exit status is the program's, unless
@@ -30,9 +30,10 @@ static const char run_help[] =
     "usage: atoll run [options] -- PROGRAM [ARGS...]\n"
     "\n"
     "Run PROGRAM with libatoll.so preloaded, wait for it and every process it started,\n"
-    "then report the leaks and cycles of each process that left a dump (its last one), in\n"
-    "the order they started, on standard error. The exit status is PROGRAM's (128+N if\n"
-    "killed by signal N); 2 if no process left a report (no dump, or none can be read);\n"
+    "then report the leaks and cycles of each process that left a dump, in the order they\n"
+    "started, on standard error: what all its collections found, each block once, what the\n"
+    "last one no longer had marked. The exit status is PROGRAM's (128+N if killed by\n"
+    "signal N); 2 if no process left a report (no dump, or none can be read);\n"
     "127 or 126 if PROGRAM cannot be run.\n"
     "\n"
     "  --output DIR            where the dumps go (default ./atoll.PID)\n"

@@ -1,5 +1,6 @@
 /* The analyzer's Check tests: graph algorithms and classification on synthetic dumps, dump
- * validation and fuzzing, symbolization and suppressions, and the command line. */
+ * validation and fuzzing, symbolization and suppressions, the merge of collections, and the
+ * command line. */
 #include "support.h"
 
 #include <stdlib.h>
@@ -11,6 +12,7 @@ int main(void)
     srunner_add_suite(sr, symbols_suite());
     srunner_add_suite(sr, cli_suite());
     srunner_add_suite(sr, objects_suite());
+    srunner_add_suite(sr, merge_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

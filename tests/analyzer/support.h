@@ -36,5 +36,6 @@ Suite *validate_suite(void);
 Suite *symbols_suite(void);
 Suite *cli_suite(void);
 Suite *objects_suite(void);
+Suite *merge_suite(void);
 
 #endif
