@@ -13,6 +13,15 @@ uint64_t analysis_comp_bytes(const struct analysis *a, uint32_t c)
     return a->comp_bytes[c];
 }
 
+uint64_t analysis_cycle_seq(const struct analysis *a, uint32_t c)
+{
+    uint64_t oldest = UINT64_MAX;
+    for (uint32_t k = a->s.first[c]; k < a->s.first[c + 1]; k++)
+        if (a->d->blocks[a->s.members[k]].seq < oldest)
+            oldest = a->d->blocks[a->s.members[k]].seq;
+    return oldest;
+}
+
 static int cycle_cmp(const void *x, const void *y)
 {
     uint32_t c1 = *(const uint32_t *)x, c2 = *(const uint32_t *)y;

@@ -247,6 +247,9 @@ struct analyze_opts {
 int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_opts *o);
 void analysis_free(struct analysis *a);
 uint64_t analysis_comp_bytes(const struct analysis *a, uint32_t c);
+/* The sequence number a cycle is known by from one collection to the next: its oldest
+ * member's. */
+uint64_t analysis_cycle_seq(const struct analysis *a, uint32_t c);
 
 /* ---- progress.c: a progress line on a terminal. */
 void progress_enable(bool on);
@@ -330,6 +333,8 @@ uint64_t *u64map_get(const struct u64map *m, uint64_t key);
 /* The value of key, added as 0 when missing (*added says so); NULL when out of memory. */
 uint64_t *u64map_put(struct u64map *m, uint64_t key, bool *added);
 void u64map_free(struct u64map *m);
+/* A string's 64-bit hash (FNV-1a), the same in every process and dump. */
+uint64_t u64map_hash_string(const char *s);
 
 /* ---- cycleview.c: one cycle as the reports draw it, copied out of its analysis (it outlives
  * the dump). */

@@ -156,12 +156,9 @@ static int new_cycles(struct live *l, const struct analysis *a, struct delta **d
         uint32_t c = a->cycles[i], g = a->comp_shape[c];
         if (g == AN_NONE)
             continue;
-        uint64_t oldest = UINT64_MAX;
-        for (uint32_t k = a->s.first[c]; k < a->s.first[c + 1]; k++)
-            if (d->blocks[a->s.members[k]].seq < oldest)
-                oldest = d->blocks[a->s.members[k]].seq;
+        uint64_t key = key_of(d->proc->pid, analysis_cycle_seq(a, c));
         bool added;
-        if (!u64map_put(&l->seen_cycles, key_of(d->proc->pid, oldest), &added))
+        if (!u64map_put(&l->seen_cycles, key, &added))
             goto oom;
         if (!added)
             continue;

@@ -49,16 +49,6 @@ int merge_begin(struct merged *m, const struct analysis *last, bool draw)
     return 0;
 }
 
-/* The sequence number a cycle is known by: its oldest member's. */
-static uint64_t cycle_key(const struct analysis *a, uint32_t c)
-{
-    uint64_t oldest = UINT64_MAX;
-    for (uint32_t k = a->s.first[c]; k < a->s.first[c + 1]; k++)
-        if (a->d->blocks[a->s.members[k]].seq < oldest)
-            oldest = a->d->blocks[a->s.members[k]].seq;
-    return oldest;
-}
-
 /* What is known of the last collection before the first earlier one is merged: every block it
  * dumped (its verdict on those stands), and its cycles' keys. */
 static int prepare(struct merged *m)
@@ -74,7 +64,7 @@ static int prepare(struct merged *m)
     if (!st->cycle_keys || !st->cycle_hashes)
         return -1;
     for (uint32_t i = 0; i < m->ncycles; i++)
-        st->cycle_keys[i] = cycle_key(last, m->cycles[i].ref.comp);
+        st->cycle_keys[i] = analysis_cycle_seq(last, m->cycles[i].ref.comp);
     st->prepared = true;
     return 0;
 }
@@ -86,8 +76,8 @@ static bool same_image(const struct dump *last, const struct dump *d)
 {
     return d->proc->pid == last->proc->pid && d->proc->collection < last->proc->collection &&
            d->nsites <= last->nsites && d->nframes <= last->nframes &&
-           !memcmp(d->sites, last->sites, d->nsites * sizeof *d->sites) &&
-           !memcmp(d->frames, last->frames, d->nframes * sizeof *d->frames);
+           (!d->nsites || !memcmp(d->sites, last->sites, d->nsites * sizeof *d->sites)) &&
+           (!d->nframes || !memcmp(d->frames, last->frames, d->nframes * sizeof *d->frames));
 }
 
 /* s copied once for the whole merge (types outlive their dumps). */
@@ -95,9 +85,7 @@ uint32_t merge_intern(struct merge_state *st, const char *s)
 {
     if (!s)
         return 0;
-    uint64_t h = 0xCBF29CE484222325ull;
-    for (const char *p = s; *p; p++)
-        h = (h ^ (uint8_t)*p) * 0x100000001B3ull;
+    uint64_t h = u64map_hash_string(s);
     const uint64_t *known = u64map_get(&st->strings, h);
     if (known)
         return (uint32_t)*known;
@@ -203,7 +191,7 @@ static int add_new(struct merged *m, const struct analysis *a, struct viewer *vw
     }
     for (uint32_t i = 0; i < a->ncycles; i++) {
         uint32_t c = a->cycles[i];
-        uint64_t key = cycle_key(a, c);
+        uint64_t key = analysis_cycle_seq(a, c);
         uint64_t *first = u64map_put(&st->first_cycle, key, &added);
         if (!first)
             return -1;

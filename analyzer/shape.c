@@ -22,10 +22,7 @@ static uint64_t member_key(const struct dump *d, uint32_t v)
     uint32_t k = d->object_of ? d->object_of[v] : AN_NONE;
     if (k == AN_NONE || d->objects[k].owner != v)
         return d->blocks[v].site;
-    uint64_t h = 0xCBF29CE484222325ull;
-    for (const char *p = dump_string(d, d->objects[k].type); *p; p++)
-        h = (h ^ (uint8_t)*p) * 0x100000001B3ull;
-    return h | 1ull << 63;
+    return u64map_hash_string(dump_string(d, d->objects[k].type)) | 1ull << 63;
 }
 
 /* An edge's offset; for a reference held in a block the member owns, where the member holds

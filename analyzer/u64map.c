@@ -1,5 +1,6 @@
 /* A hash map from 64-bit keys (block sequence numbers, site and shape hashes) to 64-bit
- * counters, for what live and tune remember from one collection to the next. */
+ * counters, for what live, tune and the merge of collections remember from one collection to
+ * the next; and a string's 64-bit hash, for such keys. */
 #include "analyzer.h"
 
 #include <stdlib.h>
@@ -64,4 +65,12 @@ void u64map_free(struct u64map *m)
 {
     free(m->keys), free(m->vals), free(m->used);
     memset(m, 0, sizeof *m);
+}
+
+uint64_t u64map_hash_string(const char *s)
+{
+    uint64_t h = 0xCBF29CE484222325ull;     /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001B3ull;
+    return h;
 }
