@@ -384,14 +384,16 @@ void cycle_view_free(struct cycle_view *v);
  * report-format.md, "Several collections"). The renderers take the result. */
 struct cycle_ref {
     uint32_t comp;                      /* a component of the last analysis, or AN_NONE */
-    struct cycle_view *view;            /* else the cycle as the first collection to find it saw it */
+    struct cycle_view *view;            /* else the cycle as the first collection to find it
+                                         * saw it */
 };
 
-/* Leaked blocks grouped by (site, class, type, whether the last collection found them). */
+/* Leaked blocks grouped by (site, class, type, whether the last collection found them). A
+ * process's sites are the same in all its dumps. */
 struct merged_leak {
-    uint32_t site;                      /* SITES index: a process's sites are the same in all its dumps */
+    uint32_t site;
     uint8_t cls;
-    bool at_last;                       /* the last collection found them (else it did not dump them) */
+    bool at_last;                       /* the last collection found them (else: not dumped) */
     const char *type;                   /* the objects' type, or NULL */
     uint32_t first;                     /* the first collection that found one of them */
     uint64_t blocks, bytes;

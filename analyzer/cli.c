@@ -1,5 +1,6 @@
 /* The command line: dispatch to the commands, the options analyze and run share, and the
- * analyze and info commands (report.c writes the reports). Usage errors are one line on stderr and exit status 2. */
+ * analyze and info commands (report.c writes the reports). Usage errors are one line on stderr
+ * and exit status 2. */
 #include "analyzer.h"
 
 #include <atoll.h>
