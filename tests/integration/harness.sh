@@ -4,11 +4,15 @@
 
 : "${ATOLL_LIB:?set by meson: path of libatoll.so}"
 : "${ATOLL_MODE:?set by meson: alloc or profile}"
-: "${ATOLL_SHARED:?set by meson: the shared workloads dir}"
 [[ -f $ATOLL_LIB ]] || { echo "no preload library at $ATOLL_LIB" >&2; exit 1; }
 
-# The baseline runs must not be preloaded, whatever the caller's environment holds.
-unset LD_PRELOAD ATOLL_STATS ATOLL_SMALL_MAX ATOLL_ON_ERROR
+# The baseline runs must not be preloaded, and the runs under atoll must see only the settings
+# a test gives them, whatever the caller's environment holds.
+unset LD_PRELOAD
+for setting in $(compgen -e -X '!ATOLL_*'); do
+    [[ $setting == ATOLL_LIB || $setting == ATOLL_MODE ]] || unset "$setting"
+done
+workloads=$(cd "$(dirname "${BASH_SOURCE[0]}")/../workloads" && pwd)
 source "$(dirname "${BASH_SOURCE[0]}")/../scratch.sh"
 
 # In profile mode every process collects at exit: its dumps go to the scratch dir.
