@@ -154,6 +154,9 @@ int atoll_profile_ignore(const void *ptr) ATOLL_HIDDEN;
 void atoll_profile_adopt_existing(void) ATOLL_HIDDEN;
 uintptr_t atoll_profile_program_sp(void) ATOLL_HIDDEN;
 uint64_t atoll_profile_last_seq(void) ATOLL_HIDDEN;
+/* In a forked child, the blocks numbered above this one are its own; 0 elsewhere. */
+extern uint64_t atoll_fork_seq ATOLL_HIDDEN;
+void atoll_profile_after_fork_child(void) ATOLL_HIDDEN;
 
 /* unwind.c (the rest of the walker's declarations are in unwind.h) */
 void atoll_unwind_init(uintptr_t self_start, uintptr_t self_end) ATOLL_HIDDEN;

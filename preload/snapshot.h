@@ -276,8 +276,11 @@ static inline uint32_t snap_edge_target(const struct snap *s, uint64_t k)
 }
 
 /* graphcount.c */
-int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles);
-uint64_t snap_count_refcount_leaks(const struct snap *s);
+struct snap_counts {
+    uint64_t blocks, cycles, refcount_leaks;
+    uint64_t own_blocks, own_cycles, own_refcount_leaks;    /* all of them, unless forked */
+};
+int snap_count_unreachable(struct snap *s, struct snap_counts *c);
 
 /* dumpwrite.c */
 int dump_out_open(struct dump_out *w, const char *path);
