@@ -192,10 +192,11 @@ int shape_group_cycles(const struct graph *g, const struct sccs *s, const struct
 /* The members of a component in cycle order (for simple cycles) or by block index. */
 uint32_t shape_cycle_order(const struct graph *g, const struct sccs *s, const struct dump *d,
                            uint32_t c, uint32_t *out);
-/* A shortest cycle through member start of component c: its graph edges in order into edges
- * (room for the component's size); their count, 0 when out of memory. */
+/* A shortest path from member start to member end of component c (a cycle when they are the
+ * same): its graph edges in order into edges (room for the component's size); their count, 0
+ * when out of memory. */
 uint32_t shape_path(const struct graph *g, const struct sccs *s, uint32_t c, uint32_t start,
-                    uint32_t *edges);
+                    uint32_t end, uint32_t *edges);
 /* The internal edge of v when v belongs to a simple cycle (AN_NONE otherwise). */
 uint32_t shape_next_edge(const struct graph *g, const struct sccs *s, uint32_t v);
 

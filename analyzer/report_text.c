@@ -54,15 +54,30 @@ static void chain(struct outbuf *o, const struct analysis *a, const uint32_t *or
     member_name(o, 0);
 }
 
-/* A shortest cycle through the first member, as the types of its members and their
- * references, between prefix and suffix; false (nothing written) unless every member on it is
- * an object. */
+/* The edges of a cycle of component c: through the reference to break, from its member, or
+ * else a shortest one through member *first; *first is then where it starts. */
+static uint32_t cycle_path(const struct analysis *a, uint32_t c, uint32_t *first,
+                           uint32_t *edges)
+{
+    uint32_t frees, e = break_edge(&a->g, &a->s, c, &frees);
+    if (e == AN_NONE)
+        return shape_path(&a->g, &a->s, c, *first, *first, edges);
+    *first = dump_owner(a->d, a->d->edges[graph_eid(&a->g, e)].from);
+    edges[0] = e;
+    if (a->g.to[e] == *first)
+        return 1;
+    uint32_t n = shape_path(&a->g, &a->s, c, a->g.to[e], *first, edges + 1);
+    return n ? n + 1 : 0;
+}
+
+/* A cycle, as the types of its members and their references, between prefix and suffix;
+ * false (nothing written) unless every member on it is an object. */
 static bool path(struct outbuf *o, const struct analysis *a, uint32_t c, uint32_t first,
                  const char *prefix, const char *suffix)
 {
     uint32_t k = a->s.first[c + 1] - a->s.first[c];
     uint32_t *edges = an_malloc(((size_t)k + 1) * sizeof *edges);
-    uint32_t n = edges ? shape_path(&a->g, &a->s, c, first, edges) : 0;
+    uint32_t n = edges ? cycle_path(a, c, &first, edges) : 0;
     bool typed = n > 0;
     for (uint32_t i = 0; i < n && typed; i++)
         typed = report_type(a->d, a->g.to[edges[i]]) != NULL;

@@ -13,15 +13,27 @@ struct tuple {
     uint64_t site, size, offset;
 };
 
+static bool is_object(const struct dump *d, uint32_t v)
+{
+    uint32_t k = d->object_of ? d->object_of[v] : AN_NONE;
+    return k != AN_NONE && d->objects[k].owner == v;
+}
+
 /* What a member contributes to a shape: its allocation site, or for an object its type (the
  * interpreter's C stack for one Python line changes as it specialises the bytecode, the type
  * does not). */
 static uint64_t member_key(const struct dump *d, uint32_t v)
 {
-    uint32_t k = d->object_of ? d->object_of[v] : AN_NONE;
-    if (k != AN_NONE && d->objects[k].owner == v)
-        return (1ull << 63) | d->objects[k].type;
+    if (is_object(d, v))
+        return (1ull << 63) | d->objects[d->object_of[v]].type;
     return d->blocks[v].site;
+}
+
+/* And its size, but for an object: a tuple's length, or the room 3.13 makes in an instance
+ * for the attributes its type had when it was made, is no part of the shape. */
+static uint64_t member_size(const struct dump *d, uint32_t v)
+{
+    return is_object(d, v) ? 0 : d->blocks[v].size;
 }
 
 /* An edge's label (label.c says what of it counts); else its offset, and for a reference held
@@ -140,7 +152,7 @@ static uint32_t simple_order(const struct graph *g, const struct sccs *s,
     for (uint32_t i = 0; i < k; i++) {
         uint32_t e = only_internal_edge(g, s, v);
         order[i] = v;
-        t[i] = (struct tuple){member_key(d, v), d->blocks[v].size, edge_key(g, d, e)};
+        t[i] = (struct tuple){member_key(d, v), member_size(d, v), edge_key(g, d, e)};
         v = g->to[e];
     }
     return least_rotation(t, k);
@@ -179,7 +191,7 @@ static uint32_t local_index(const struct sccs *s, uint32_t c, uint32_t v)
 }
 
 uint32_t shape_path(const struct graph *g, const struct sccs *s, uint32_t c, uint32_t start,
-                    uint32_t *edges)
+                    uint32_t end, uint32_t *edges)
 {
     uint32_t k = s->first[c + 1] - s->first[c];
     /* per member: the edge it was reached by and the member that edge leaves */
@@ -197,7 +209,7 @@ uint32_t shape_path(const struct graph *g, const struct sccs *s, uint32_t c, uin
             uint32_t w = g->to[e], iw = local_index(s, c, w);
             if (s->comp[w] != c)
                 continue;
-            if (w == start) {
+            if (w == end) {
                 last = e;
             } else if (via[iw] == AN_NONE) {
                 via[iw] = e;
@@ -206,7 +218,7 @@ uint32_t shape_path(const struct graph *g, const struct sccs *s, uint32_t c, uin
             }
         }
     }
-    /* from the edge that closes the cycle back to start, then reversed */
+    /* from the edge that reaches end back to start, then reversed */
     for (uint32_t e = last; e != AN_NONE; n++) {
         edges[n] = e;
         e = v == start ? AN_NONE : via[local_index(s, c, v)];
@@ -255,7 +267,7 @@ static int describe(const struct graph *g, const struct sccs *s, const struct du
     }
     for (uint32_t i = 0; i < k; i++) {
         uint32_t v = s->members[s->first[c] + i];
-        t[i] = (struct tuple){member_key(d, v), d->blocks[v].size, 0};
+        t[i] = (struct tuple){member_key(d, v), member_size(d, v), 0};
     }
     qsort(t, k, sizeof *t, qtuple);
     if (put(b, 2) || put(b, k))
@@ -270,9 +282,9 @@ static int describe(const struct graph *g, const struct sccs *s, const struct du
             uint32_t w = g->to[e];
             if (s->comp[w] != c)
                 continue;
-            if (put(b, member_key(d, v)) || put(b, d->blocks[v].size) ||
+            if (put(b, member_key(d, v)) || put(b, member_size(d, v)) ||
                 put(b, edge_key(g, d, e)) || put(b, member_key(d, w)) ||
-                put(b, d->blocks[w].size))
+                put(b, member_size(d, w)))
                 return -1;
         }
     }

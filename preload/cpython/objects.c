@@ -167,6 +167,41 @@ static void skip_word(struct snap_object *o, int64_t byte)
         o->skip |= 1ull << (byte / 8);
 }
 
+/* A frame's references end at the top of its value stack: the slots above hold what it
+ * popped (CPython's traverse stops there too). 3.11+: the _PyInterpreterFrame at iframe keeps
+ * the count of its live locals and stack entries, at +64, from its locals at +72. */
+static void stack_end(struct snap_object *o, uintptr_t iframe, uintptr_t obj, uint64_t avail)
+{
+    int32_t top = *(const int32_t *)(iframe + 64);
+    uint64_t end = iframe + 72 + 8 * (uint64_t)top - obj;
+    if (top >= 0 && end <= avail)
+        o->scan_bytes = o->offset + end;
+}
+
+/* A frame object: 3.11+ when it owns its _PyInterpreterFrame (once its function returned);
+ * 3.8-3.10 its stack ends at f_stacktop (3.8, 3.9; NULL: at f_valuestack) or f_stackdepth
+ * entries past f_valuestack (3.10), and f_gen is a borrowed pointer. */
+static void frame_end(const struct cpython *py, struct snap_object *o, uintptr_t obj,
+                      uint64_t avail)
+{
+    const struct pyoffsets *f = &py->off;
+    if (f->frame_data) {
+        if (f->frame_data + 72u <= avail && word(obj + 24) == obj + f->frame_data)
+            stack_end(o, obj + f->frame_data, obj, avail);
+        return;
+    }
+    if (f->frame_locals > avail)
+        return;
+    skip_word(o, o->offset + f->frame_gen);
+    uintptr_t top = word(obj + 64);
+    if (f->frame_top && word(obj + f->frame_top))
+        top = word(obj + f->frame_top);
+    else if (f->frame_depth)
+        top += 8 * (uint64_t)*(const int32_t *)(obj + f->frame_depth);
+    if (top >= obj + f->frame_locals && top - obj <= avail)
+        o->scan_bytes = o->offset + (top - obj);
+}
+
 /* What the object at obj (offset off in block t) owns, and its words that are no references. */
 static void describe(struct snap *s, const struct cpython *py, const struct pytype *ty,
                      struct snap_object *o, uintptr_t block, uint64_t size)
@@ -197,6 +232,13 @@ static void describe(struct snap *s, const struct cpython *py, const struct pyty
         skip_word(o, off + 16);
         skip_word(o, off + 40);
         skip_word(o, off + 48);
+        break;
+    case K_GEN:
+        if (py->off.gen_frame)
+            stack_end(o, obj + py->off.gen_frame, obj, avail);
+        break;
+    case K_FRAME:
+        frame_end(py, o, obj, avail);
         break;
     default:
         break;

@@ -54,6 +54,9 @@ struct pyoffsets {
     uint16_t co_nlocals, co_names;      /* 3.8-3.10: co_varnames (cellvars, freevars follow) */
     uint16_t co_nlocalsplus;            /* 3.11+: with co_names = co_localsplusnames */
     uint16_t frame_locals;              /* 3.8-3.10: f_localsplus */
+    uint16_t frame_gen;                 /* 3.8-3.10: f_gen, a borrowed pointer */
+    uint16_t frame_top;                 /* 3.8, 3.9: f_stacktop (NULL: no stack) */
+    uint16_t frame_depth;               /* 3.10: f_stackdepth (int) */
     uint16_t frame_data;                /* 3.11+: a frame object's own _PyInterpreterFrame */
     uint16_t gen_frame;                 /* 3.11+: gi_iframe */
     uint16_t iframe_code;               /* 3.11+: f_code (f_executable in 3.13) */
