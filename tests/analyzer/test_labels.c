@@ -60,23 +60,25 @@ START_TEST(labels_are_spelled)
 }
 END_TEST
 
-START_TEST(other_labels_are_spelled_as_they_are)
+/* The Node's label of kind and text, as the reports spell it. */
+static void expect_spelled(uint32_t kind, const char *label, const char *want)
 {
     struct dg *g = dg_new();
-    pair(g, ATOLL_DUMP_LABEL_OTHER, "<cell>", "'k'");
+    pair(g, kind, label, "'k'");
     struct loaded l;
     load_dg(&l, g, NULL);
     char *got = spelled(&l.d, 0);
-    ck_assert_str_eq(got, "<cell>");
+    ck_assert_str_eq(got, want);
     free(got);
     unload(&l);
-    g = dg_new();
-    pair(g, ATOLL_DUMP_LABEL_INDEX, NULL, "'k'");
-    load_dg(&l, g, NULL);
-    got = spelled(&l.d, 0);
-    ck_assert_str_eq(got, "[3]");
-    free(got);
-    unload(&l);
+}
+
+START_TEST(other_labels_are_spelled_as_they_are)
+{
+    expect_spelled(ATOLL_DUMP_LABEL_OTHER, "<cell>", "<cell>");
+    expect_spelled(ATOLL_DUMP_LABEL_OTHER, "<frame local 'x'>", "<frame local 'x'>");
+    expect_spelled(ATOLL_DUMP_LABEL_INDEX, NULL, "[3]");
+    expect_spelled(ATOLL_DUMP_LABEL_KEY, "(1, 'a')", "[(1, 'a')]");
 }
 END_TEST
 
