@@ -354,7 +354,7 @@ struct layout *cpython_layout(struct snap *s)
         py.version = (unsigned)(word(version) >> 16) & 0xffff;
     else
         py.version = snap_module_symbol(s, module, "Py_Is") ? 0x030a : 0x0308;
-    py.off = cpython_offsets(py.version);
+    py.off = cpython_label_offsets(py.version);
     py.l.classify = classify;
     py.l.label = cpython_label;
     py.l.runtime = ATOLL_DUMP_RUNTIME_CPYTHON;

@@ -105,8 +105,8 @@ uintptr_t cpython_dict_slot(const struct cpython *py, const struct pytype *ty, u
  * many bytes as fit in cap; the length (0 when a is no str, for the former). */
 size_t cpython_str_text(struct snap *s, struct cpython *py, uintptr_t a, char *buf, size_t cap);
 size_t cpython_key_repr(struct snap *s, struct cpython *py, uintptr_t a, char *buf, size_t cap);
-/* The offsets of a version (offsets.c). */
-struct pyoffsets cpython_offsets(unsigned version);
+/* The offsets of a version (labeloffsets.c). */
+struct pyoffsets cpython_label_offsets(unsigned version);
 
 /* The label pass of the layout (labels.c): the labels of the words of block t, which object
  * `owner` (t itself, or the object that owns t) holds. */

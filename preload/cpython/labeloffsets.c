@@ -16,7 +16,7 @@ static const struct pyoffsets table[] = {
     { 16, 56, 64, 72, 88, 40, 56, 32, 880, 8, 80, 96, 72, 0, 0, 0, 0, 64, 72, 0 },  /* 3.13 */
 };
 
-struct pyoffsets cpython_offsets(unsigned version)
+struct pyoffsets cpython_label_offsets(unsigned version)
 {
     if (version < 0x030a)
         return table[0];
