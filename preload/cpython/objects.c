@@ -180,7 +180,8 @@ static void stack_end(struct snap_object *o, uintptr_t iframe, uintptr_t obj, ui
 
 /* A frame object: 3.11+ when it owns its _PyInterpreterFrame (once its function returned);
  * 3.8-3.10 its stack ends at f_stacktop (3.8, 3.9; NULL: at f_valuestack) or f_stackdepth
- * entries past f_valuestack (3.10), and f_gen is a borrowed pointer. */
+ * entries past f_valuestack (3.10), unless it is executing (its stack top is then in the
+ * interpreter's registers: all of it is scanned), and f_gen is a borrowed pointer. */
 static void frame_end(const struct cpython *py, struct snap_object *o, uintptr_t obj,
                       uint64_t avail)
 {
@@ -193,6 +194,9 @@ static void frame_end(const struct cpython *py, struct snap_object *o, uintptr_t
     if (f->frame_locals > avail)
         return;
     skip_word(o, o->offset + f->frame_gen);
+    int8_t state = *(const int8_t *)(obj + f->frame_running);
+    if (f->frame_depth ? state == 0 : state != 0)
+        return;
     uintptr_t top = word(obj + 64);
     if (f->frame_top && word(obj + f->frame_top))
         top = word(obj + f->frame_top);

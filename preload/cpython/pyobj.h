@@ -57,6 +57,7 @@ struct pyoffsets {
     uint16_t frame_gen;                 /* 3.8-3.10: f_gen, a borrowed pointer */
     uint16_t frame_top;                 /* 3.8, 3.9: f_stacktop (NULL: no stack) */
     uint16_t frame_depth;               /* 3.10: f_stackdepth (int) */
+    uint16_t frame_running;             /* 3.8, 3.9: f_executing; 3.10: f_state (0: executing) */
     uint16_t frame_data;                /* 3.11+: a frame object's own _PyInterpreterFrame */
     uint16_t gen_frame;                 /* 3.11+: gi_iframe */
     uint16_t iframe_code;               /* 3.11+: f_code (f_executable in 3.13) */
