@@ -109,7 +109,7 @@ int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_
     uint8_t *seed = reach_seeds_from_dump(d);
     if (!seed)
         return -1;
-    a->alive = reach_alive(&a->g, seed);
+    a->alive = reach_alive(&a->g, d, seed);
     free(seed);
     if (!a->alive)
         return -1;

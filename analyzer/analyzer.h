@@ -48,6 +48,15 @@ void dump_close(struct dump *d);
 const char *dump_string(const struct dump *d, uint32_t off);
 const char *dump_section_name(uint32_t type);
 
+/* ---- label.c: the labels of references (LABELS). */
+struct outbuf;
+/* The LABELS record of EDGES record eid, or NULL. */
+const struct atoll_dump_label *label_of_edge(const struct dump *d, uint32_t eid);
+/* The label as reports spell it (".orders", "[0]", "['k']", "<cell>"); false when none. */
+bool label_spell(struct outbuf *o, const struct dump *d, uint32_t eid);
+/* What the label contributes to a shape (docs/report-format.md); 0 for no label. */
+uint64_t label_shape_key(const struct dump *d, uint32_t eid);
+
 /* ---- bigmem.c: malloc and calloc for big per-block arrays (huge pages when possible). */
 void *an_malloc(size_t size);
 void *an_calloc(size_t count, size_t size);
@@ -82,7 +91,9 @@ void graph_free(struct graph *g);
 
 /* ---- reach.c: CPython's rule. alive[i] is 1 for blocks referenced from outside the dumped
  * set (gc_refs = refcount - in-edges > 0, or flagged ignored/loader) and all they reach. */
-uint8_t *reach_alive(const struct graph *g, const uint8_t *seed);
+/* With d (may be NULL), a pointer from memory no layout describes does not keep an object with
+ * a count alive: the count does (reach.c). */
+uint8_t *reach_alive(const struct graph *g, const struct dump *d, const uint8_t *seed);
 uint8_t *reach_seeds_from_dump(const struct dump *d);
 
 /* ---- scc.c: iterative Tarjan over the blocks with alive[i] == 0. comp[i] is the SCC of i
@@ -181,6 +192,11 @@ int shape_group_cycles(const struct graph *g, const struct sccs *s, const struct
 /* The members of a component in cycle order (for simple cycles) or by block index. */
 uint32_t shape_cycle_order(const struct graph *g, const struct sccs *s, const struct dump *d,
                            uint32_t c, uint32_t *out);
+/* A shortest path from member start to member end of component c (a cycle when they are the
+ * same): its graph edges in order into edges (room for the component's size); their count, 0
+ * when out of memory. */
+uint32_t shape_path(const struct graph *g, const struct sccs *s, uint32_t c, uint32_t start,
+                    uint32_t end, uint32_t *edges);
 /* The internal edge of v when v belongs to a simple cycle (AN_NONE otherwise). */
 uint32_t shape_next_edge(const struct graph *g, const struct sccs *s, uint32_t v);
 
@@ -280,9 +296,12 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
-/* "+OFF" for a reference in the member itself; "+OWN[+OFF]" for one at OFF in a block the
- * member owns, which the member references at +OWN. */
+/* The label of graph edge e (label.c), else "+OFF" for a reference in the member itself,
+ * "+OWN[+OFF]" for one at OFF in a block the member owns, which the member references at
+ * +OWN. */
 void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e);
+/* Edge e as an arrow: " -.orders-> " for a labelled one, " -> +8 -> " for another. */
+void report_arrow(struct outbuf *o, const struct analysis *a, uint32_t e);
 /* The type name of an object block, or NULL. */
 const char *report_type(const struct dump *d, uint32_t v);
 void report_frame(struct outbuf *o, const struct frame_sym *f);

@@ -1,4 +1,4 @@
-/* What the three reports share: how a site and a frame are named. */
+/* What the three reports share: how a site, a frame and a reference are named. */
 #include "analyzer.h"
 
 #include <string.h>
@@ -62,6 +62,8 @@ const char *report_type(const struct dump *d, uint32_t v)
 
 void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e)
 {
+    if (label_spell(o, a->d, graph_eid(&a->g, e)))
+        return;
     const struct atoll_dump_edge *de = &a->d->edges[graph_eid(&a->g, e)];
     uint32_t owner = dump_owner(a->d, de->from);
     ob_put(o, "+", 1);
@@ -73,6 +75,19 @@ void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e)
         return;
     }
     ob_u64(o, de->offset);
+}
+
+void report_arrow(struct outbuf *o, const struct analysis *a, uint32_t e)
+{
+    if (label_of_edge(a->d, graph_eid(&a->g, e))) {
+        ob_str(o, " -");
+        report_edge_label(o, a, e);
+        ob_str(o, "-> ");
+        return;
+    }
+    ob_str(o, " -> ");
+    report_edge_label(o, a, e);
+    ob_str(o, " -> ");
 }
 
 void report_frame(struct outbuf *o, const struct frame_sym *f)

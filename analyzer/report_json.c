@@ -40,6 +40,17 @@ static void kv_str(struct outbuf *o, const char *key, const char *v, bool comma)
         ob_str(o, ", ");
 }
 
+/* "label": ".orders" (as the text report spells it), or null. */
+static void kv_label(struct outbuf *o, const struct dump *d, uint32_t eid, bool comma)
+{
+    struct outbuf tmp;
+    ob_init(&tmp, NULL);
+    bool has = label_spell(&tmp, d, eid);
+    ob_put(&tmp, "", 1);
+    kv_str(o, "label", has && tmp.buf ? tmp.buf : NULL, comma);
+    free(tmp.buf);
+}
+
 static void totals(struct outbuf *o, const char *key, const struct totals *t)
 {
     ob_str(o, "    \"");
@@ -160,7 +171,8 @@ static void cycle(struct outbuf *o, const struct analysis *a, uint32_t id, uint3
             const struct atoll_dump_edge *de = &d->edges[graph_eid(&a->g, e)];
             if (de->from != v)
                 kv_u64(o, "via", de->from, true);
-            kv_u64(o, "offset", de->offset, false);
+            kv_u64(o, "offset", de->offset, true);
+            kv_label(o, d, graph_eid(&a->g, e), false);
             ob_put(o, "}", 1);
         }
     }
@@ -173,6 +185,7 @@ static void cycle(struct outbuf *o, const struct analysis *a, uint32_t id, uint3
         kv_u64(o, "from", pos[v], true);
         kv_u64(o, "to", pos[a->g.to[e]], true);
         kv_u64(o, "offset", d->edges[graph_eid(&a->g, e)].offset, true);
+        kv_label(o, d, graph_eid(&a->g, e), true);
         kv_u64(o, "frees", frees, false);
         ob_put(o, "}", 1);
     }

@@ -311,6 +311,9 @@ int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
     dump_out_begin(w, ATOLL_DUMP_SEC_OBJECTS, sizeof(struct atoll_dump_object));
     snap_write_objects(s, w);
     dump_out_end(w);
+    dump_out_begin(w, ATOLL_DUMP_SEC_LABELS, sizeof(struct atoll_dump_label));
+    snap_write_labels(s, w);
+    dump_out_end(w);
     finish(w);
     if (close(w->fd) != 0 && !w->failed)
         w->failed = error_of();

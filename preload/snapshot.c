@@ -305,6 +305,7 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
     proc.heap_blocks = s.heap_blocks;
     proc.heap_bytes = s.heap_bytes;
 
+    snap_find_labels(&s);
     err = snap_write_dump(&s, &out, r.dump_path, &proc, &size);
     if (err) {
         atoll_log("cannot write the dump %s: %s", r.dump_path, atoll_error_text(err));
