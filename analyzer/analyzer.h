@@ -142,6 +142,7 @@ struct frame_sym {
     uint64_t module_offset;     /* address - bias (valid when module != "") */
     bool inlined;               /* an inlined frame at the same address as the next */
     const char *mangled;        /* the C++ name function was demangled from, else NULL */
+    bool python;                /* a Python frame: function is the qualified name, line 0 if none */
 };
 
 struct symbols;
@@ -149,6 +150,8 @@ struct symbols *symbols_new(const struct dump *d);
 void symbols_free(struct symbols *s);
 /* Frames of site (inline frames expanded), valid until the next call. */
 const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes);
+/* How many of a site's first frames are Python frames (they come first). */
+uint32_t symbols_python_frames(const struct frame_sym *f, uint32_t n);
 
 /* ---- cuindex.c: the compile unit holding an address, for DWARF without .debug_aranges. */
 struct Dwarf;
@@ -207,8 +210,9 @@ struct leak_group {
     uint32_t type;              /* an object's type (string offset), AN_NONE for other blocks */
     uint64_t blocks, bytes;
 };
+/* canon: per site, the site it counts as (analysis.c); NULL: each site its own. */
 int group_leaks(const struct dump *d, const uint8_t *cls, const uint8_t *suppressed,
-                struct leak_group **out, uint32_t *n);
+                const uint32_t *canon, struct leak_group **out, uint32_t *n);
 
 /* ---- breakedge.c: in cycle component c (of at most 64 members), the internal edge whose
  * removal lets reference counting free the most members (*frees); AN_NONE for bigger cycles. */
@@ -248,6 +252,8 @@ struct analysis {
     struct refcount_leak *refleaks;
     uint32_t nrefleaks;
     struct symbols *sym;
+    uint32_t *site_canon;       /* per site: the first site with its Python frames; NULL: itself */
+    bool native;                /* --native: sites by their whole stacks, native frames shown */
     struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;
     uint64_t cycle_bytes_total;
 };
@@ -256,6 +262,7 @@ struct analyze_opts {
     const struct suppressions *supp;
     bool symbolize;
     bool progress;
+    bool native;                /* group by whole stacks and show native frames under Python ones */
 };
 
 int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_opts *o);
@@ -442,7 +449,7 @@ int tune_write_files(const struct tune_result *t, const char *dir, char *err, si
 int svg_plot(const struct tune_result *t, const char *path, char *err, size_t errlen);
 
 /* ---- cli.c: the commands. Each returns the process exit status. */
-enum { OPT_FORMAT = 256, OPT_REPORT, OPT_SUPP, OPT_TOP, OPT_ERROR_EXITCODE, OPT_HELP };
+enum { OPT_FORMAT = 256, OPT_REPORT, OPT_SUPP, OPT_TOP, OPT_ERROR_EXITCODE, OPT_NATIVE, OPT_HELP };
 
 struct report_opts {
     enum report_format format;
@@ -450,6 +457,7 @@ struct report_opts {
     struct suppressions *supp;
     uint32_t top;
     int error_exitcode;         /* -1: not given */
+    bool native;                /* --native */
 };
 
 /* Options shared by analyze and run; returns 1 if opt was one of them, 0 if not, -1 (after a

@@ -23,7 +23,15 @@ static const char *base(const char *path)
 
 static void frame_short(struct outbuf *o, const struct frame_sym *f)
 {
-    if (f->function) {
+    if (f->python) {
+        ob_str(o, f->function);
+        ob_put(o, " ", 1);
+        ob_str(o, base(f->file));
+        if (f->line) {
+            ob_put(o, ":", 1);
+            ob_u64(o, f->line);
+        }
+    } else if (f->function) {
         ob_str(o, f->function);
         if (f->file) {
             ob_put(o, " ", 1);
@@ -90,8 +98,25 @@ void report_arrow(struct outbuf *o, const struct analysis *a, uint32_t e)
     ob_str(o, " -> ");
 }
 
+/* A Python frame as a traceback names it, function then place: "handle (app.py:33)". */
+static void python_frame(struct outbuf *o, const struct frame_sym *f)
+{
+    ob_str(o, f->function);
+    ob_str(o, " (");
+    ob_str(o, f->file);
+    if (f->line) {
+        ob_put(o, ":", 1);
+        ob_u64(o, f->line);
+    }
+    ob_put(o, ")", 1);
+}
+
 void report_frame(struct outbuf *o, const struct frame_sym *f)
 {
+    if (f->python) {
+        python_frame(o, f);
+        return;
+    }
     ob_hex(o, f->address);
     ob_put(o, " ", 1);
     if (f->function) {

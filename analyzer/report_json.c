@@ -231,7 +231,16 @@ static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *use
             n = st->depth;
         for (uint32_t k = 0; k < n; k++) {
             ob_str(o, k ? ", {" : "{");
-            if (f) {
+            if (f && f[k].python) {
+                kv_str(o, "kind", "python", true);
+                kv_str(o, "function", f[k].function, true);
+                kv_str(o, "file", f[k].file, true);
+                if (f[k].line)
+                    kv_u64(o, "line", f[k].line, false);
+                else
+                    ob_str(o, "\"line\": null");
+            } else if (f) {
+                kv_str(o, "kind", "native", true);
                 kv_hex(o, "address", f[k].address, true);
                 kv_str(o, "function", f[k].function, true);
                 kv_str(o, "file", f[k].file, true);
@@ -246,7 +255,9 @@ static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *use
                     ob_str(o, "\"module_offset\": null, ");
                 ob_str(o, f[k].inlined ? "\"inlined\": true" : "\"inlined\": false");
             } else {
-                kv_hex(o, "address", a->d->frames[st->first_frame + k], false);
+                uint64_t v = a->d->frames[st->first_frame + k];
+                kv_str(o, "kind", v & ATOLL_DUMP_FRAME_PYTHON ? "python" : "native", true);
+                kv_hex(o, "address", v, false);
             }
             ob_put(o, "}", 1);
         }

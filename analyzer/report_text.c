@@ -155,10 +155,14 @@ static void draw_general(struct outbuf *o, const struct analysis *a, const uint3
     }
 }
 
+/* A site's frames; of a Python allocation, its Python frames (all of them with --native). */
 static void site_frames(struct outbuf *o, const struct analysis *a, uint32_t site)
 {
     uint32_t nf = 0;
     const struct frame_sym *f = a->sym ? symbols_site(a->sym, site, &nf) : NULL;
+    uint32_t py = symbols_python_frames(f, nf);
+    if (py && !a->native)
+        nf = py;
     for (uint32_t k = 0; k < nf; k++) {
         ob_printf(o, "    #%u ", k);
         report_frame(o, &f[k]);

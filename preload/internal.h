@@ -162,6 +162,10 @@ void atoll_profile_after_fork_child(void) ATOLL_HIDDEN;
 void atoll_unwind_init(uintptr_t self_start, uintptr_t self_end) ATOLL_HIDDEN;
 void atoll_unwind_check_report(void) ATOLL_HIDDEN;
 
+/* cpython/codetable.c, cpython/stacks.c: Python stacks (profile mode, ATOLL_PYTHON_STACKS) */
+uint32_t atoll_pycode_intern(const void *code, uint64_t identity) ATOLL_HIDDEN;
+uint32_t atoll_pystack_site(uint32_t native) ATOLL_HIDDEN;
+
 /* collect.c */
 extern uint64_t atoll_collections_done ATOLL_HIDDEN;
 void atoll_collect_count(int32_t delta) ATOLL_HIDDEN;
@@ -177,6 +181,7 @@ enum atoll_lock_id {
     ATOLL_LOCK_GLOBAL,
     ATOLL_LOCK_ANNOTATE,
     ATOLL_LOCK_SITES,
+    ATOLL_LOCK_PYCODE,
     ATOLL_LOCK_LARGE,
     ATOLL_LOCK_MODULES,
     ATOLL_LOCK_IMETA,

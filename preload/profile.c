@@ -86,6 +86,8 @@ static uint32_t capture_site(const void *ra)
         return 0;
     ptls.unwinding = 1;
     uint32_t site = atoll_unwind_site(ra);
+    if (atoll_g.python_stacks)
+        site = atoll_pystack_site(site);
     ptls.unwinding = 0;
     return site;
 }

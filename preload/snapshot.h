@@ -116,7 +116,7 @@ struct mapping {
     const char *path;                 /* points into the maps text; "" if anonymous */
 };
 
-#define DUMP_SECTIONS 11
+#define DUMP_SECTIONS 13                /* the most a dump has: one of each type */
 
 /* cthread.c: a thread of the snapshot child */
 struct cthread {
@@ -256,6 +256,10 @@ uint32_t snap_find_block(const struct snap *s, uintptr_t v, uint64_t *delta);
 int snap_readable(const struct snap *s, uintptr_t lo, uintptr_t hi);
 uintptr_t snap_symbol(const struct snap *s, const char *name, uint32_t *module);
 uintptr_t snap_module_symbol(const struct snap *s, uint32_t module, const char *name);
+
+/* cpython/codetable.c: the code objects Python frames name */
+uint32_t *snap_add_pycode_strings(struct snap *s, uint32_t *count);
+void snap_write_pycode(struct dump_out *w, const uint32_t *off, uint32_t count);
 
 /* objects.c */
 void snap_find_objects(struct snap *s);
