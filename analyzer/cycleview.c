@@ -1,5 +1,6 @@
 /* One cycle as the reports draw it, copied out of its analysis: its members in cycle order, its
- * internal references, the one to break and, for the dot report, the blocks it retains. A
+ * internal references (with their labels), the one to break, a cycle of objects as a path of
+ * types and, for the dot report, the blocks it retains. A
  * report on several collections keeps the cycles that only an earlier collection found this
  * way, after that collection's dump is closed; the reports draw every cycle from a view, so a
  * cycle looks the same whichever collection it comes from. */
@@ -47,7 +48,7 @@ void viewer_free(struct viewer *vw)
 
 void cycle_view_free(struct cycle_view *v)
 {
-    free(v->members), free(v->edges), free(v->draw);
+    free(v->members), free(v->edges), free(v->draw), free(v->path);
     memset(v, 0, sizeof *v);
 }
 
@@ -66,10 +67,16 @@ static struct view_member member_of(const struct analysis *a, uint32_t v)
 static struct view_edge edge_of(const struct analysis *a, uint32_t v, uint32_t e)
 {
     const struct atoll_dump_edge *de = &a->d->edges[graph_eid(&a->g, e)];
-    struct view_edge x = {0, 0, AN_NONE, de->offset, 0};
+    const struct atoll_dump_label *l = label_of_edge(a->d, graph_eid(&a->g, e));
+    struct view_edge x = {0, 0, AN_NONE, de->offset, 0, 0, 0, NULL};
     if (de->from != v) {
         x.via = de->from;
         x.owned_at = graph_owned_at(&a->g, a->d, v, de->from);
+    }
+    if (l) {
+        x.label_kind = l->kind;
+        x.label_index = l->index;
+        x.label_text = dump_string(a->d, l->text);
     }
     return x;
 }
@@ -126,6 +133,56 @@ static int drawing(struct viewer *vw, uint32_t c, struct cycle_view *v)
     return rc;
 }
 
+/* The edges of the cycle: through the reference to break (graph edge brk), from its member,
+ * or else a shortest one through member *first; *first is then where it starts. */
+static uint32_t cycle_path(const struct analysis *a, uint32_t c, uint32_t brk, uint32_t *first,
+                           uint32_t *edges)
+{
+    if (brk == AN_NONE)
+        return shape_path(&a->g, &a->s, c, *first, *first, edges);
+    *first = dump_owner(a->d, a->d->edges[graph_eid(&a->g, brk)].from);
+    edges[0] = brk;
+    if (a->g.to[brk] == *first)
+        return 1;
+    uint32_t n = shape_path(&a->g, &a->s, c, a->g.to[brk], *first, edges + 1);
+    return n ? n + 1 : 0;
+}
+
+/* A cycle of objects as a path of types (its edges, as indexes into v->edges), when every
+ * member on it is an object; none otherwise. */
+static int typed_path(struct viewer *vw, uint32_t c, uint32_t brk, struct cycle_view *v)
+{
+    const struct analysis *a = vw->a;
+    uint32_t k = v->nmembers, first = v->members[0].block;
+    uint32_t *edges = malloc(((size_t)k + 1) * sizeof *edges);
+    uint32_t *first_edge = malloc(((size_t)k + 1) * sizeof *first_edge);
+    int rc = -1;
+    if (!edges || !first_edge)
+        goto out;
+    uint32_t n = cycle_path(a, c, brk, &first, edges);
+    bool typed = n > 0;
+    for (uint32_t i = 0; i < n && typed; i++)
+        typed = report_type(a->d, a->g.to[edges[i]]) != NULL;
+    rc = 0;
+    if (!typed || !(v->path = malloc(n * sizeof *v->path)))
+        goto out;
+    for (uint32_t i = v->nedges; i-- > 0;)
+        first_edge[v->edges[i].from] = i;
+    /* graph edge e of block b is the view edge of b's member that as many internal edges of b
+     * precede */
+    for (uint32_t i = 0, b = first; i < n; b = a->g.to[edges[i++]]) {
+        uint32_t idx = first_edge[vw->pos[b]];
+        for (uint32_t e = a->g.off[b]; e < edges[i]; e++)
+            idx += a->s.comp[a->g.to[e]] == c;
+        v->path[i] = idx;
+    }
+    v->npath = n;
+    v->path_first = vw->pos[first];
+out:
+    free(edges), free(first_edge);
+    return rc;
+}
+
 int viewer_build(struct viewer *vw, uint32_t c, bool draw, struct cycle_view *v)
 {
     const struct analysis *a = vw->a;
@@ -167,7 +224,7 @@ int viewer_build(struct viewer *vw, uint32_t c, bool draw, struct cycle_view *v)
     v->bytes = analysis_comp_bytes(a, c);
     v->retained_blocks = a->r.ret_blocks[c];
     v->retained_bytes = a->r.ret_bytes[c];
-    if (draw && drawing(vw, c, v)) {
+    if (typed_path(vw, c, brk, v) || (draw && drawing(vw, c, v))) {
         cycle_view_free(v);
         return -1;
     }

@@ -106,15 +106,28 @@ uint32_t merge_intern(struct merge_state *st, const char *s)
     return (uint32_t)(*slot = ++st->nstrs);
 }
 
+/* *s pointed into a dump: now to the merge's copy. */
+static int intern_at(struct merge_state *st, const char **s)
+{
+    uint32_t id = merge_intern(st, *s);
+    if (id == UINT32_MAX)
+        return -1;
+    *s = id ? st->strs[id - 1] : NULL;
+    return 0;
+}
+
+/* The strings of a view (types, labels) outlive its dump. */
 static int intern_view(struct merge_state *st, struct cycle_view *v)
 {
-    for (uint32_t i = 0; i < v->nmembers + v->ndraw; i++) {
-        struct view_member *x = i < v->nmembers ? &v->members[i] : &v->draw[i - v->nmembers].node;
-        uint32_t id = merge_intern(st, x->type);
-        if (id == UINT32_MAX)
+    for (uint32_t i = 0; i < v->nmembers; i++)
+        if (intern_at(st, &v->members[i].type))
             return -1;
-        x->type = id ? st->strs[id - 1] : NULL;
-    }
+    for (uint32_t i = 0; i < v->nedges; i++)
+        if (intern_at(st, &v->edges[i].label_text))
+            return -1;
+    for (uint32_t i = 0; i < v->ndraw; i++)
+        if (intern_at(st, &v->draw[i].node.type) || intern_at(st, &v->draw[i].e.label_text))
+            return -1;
     return 0;
 }
 
@@ -133,8 +146,9 @@ static int gone_block(struct merge_state *st, const struct analysis *a, uint32_t
         st->gone = g;
         st->gone_cap = cap;
     }
+    uint32_t site = a->site_canon ? a->site_canon[b->site] : b->site;
     st->gone[st->ngone++] = (struct gone_block){
-        b->size, b->site, type, number, a->cls[i], a->suppressed[i] != 0,
+        b->size, site, type, number, a->cls[i], a->suppressed[i] != 0,
         a->is_cycle[a->s.comp[i]] != 0};
     return 0;
 }

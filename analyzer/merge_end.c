@@ -112,7 +112,8 @@ static int first_found(struct merged *m)
         uint32_t type = merge_intern(st, report_type(d, v));
         if (type == UINT32_MAX)
             goto out;
-        uint64_t *g = u64map_get(&groups, leak_key(d->blocks[v].site, last->cls[v], type, true));
+        uint32_t site = last->site_canon ? last->site_canon[d->blocks[v].site] : d->blocks[v].site;
+        uint64_t *g = u64map_get(&groups, leak_key(site, last->cls[v], type, true));
         if (g)
             m->leaks[*g].first = min_u32(m->leaks[*g].first, (uint32_t)*first);
     }

@@ -60,7 +60,7 @@ static int write_one_line(const struct report_opts *ro, const struct merged *m, 
 static int merge_earlier(const struct report_opts *ro, char *const *paths, size_t n,
                          struct merged *m)
 {
-    struct analyze_opts o = {.supp = ro->supp, .sym = m->last->sym};
+    struct analyze_opts o = {.supp = ro->supp, .sym = m->last->sym, .native = ro->native};
     char why[512];
     for (size_t i = 0; i < n; i++) {
         struct dump d;
@@ -96,7 +96,8 @@ int cli_report(const struct report_opts *ro, char *const *paths, size_t n, FILE 
     }
     struct analysis a;
     struct merged m = {0};
-    struct analyze_opts o = {.supp = ro->supp, .symbolize = true, .progress = tty};
+    struct analyze_opts o = {.supp = ro->supp, .symbolize = true, .progress = tty,
+                             .native = ro->native};
     int rc = 2;
     bool failed = false;
     if (analysis_run(&a, &d, &o) || merge_begin(&m, &a, ro->format == FORMAT_DOT) ||

@@ -1,4 +1,4 @@
-/* What the three reports share: how a site and a frame are named. */
+/* What the three reports share: how a site, a frame and a reference are named. */
 #include "analyzer.h"
 
 #include <string.h>
@@ -23,7 +23,15 @@ static const char *base(const char *path)
 
 static void frame_short(struct outbuf *o, const struct frame_sym *f)
 {
-    if (f->function) {
+    if (f->python) {
+        ob_str(o, f->function);
+        ob_put(o, " ", 1);
+        ob_str(o, base(f->file));
+        if (f->line) {
+            ob_put(o, ":", 1);
+            ob_u64(o, f->line);
+        }
+    } else if (f->function) {
         ob_str(o, f->function);
         if (f->file) {
             ob_put(o, " ", 1);
@@ -62,6 +70,10 @@ const char *report_type(const struct dump *d, uint32_t v)
 
 void report_edge_label(struct outbuf *o, const struct view_edge *e)
 {
+    if (e->label_kind) {
+        label_write(o, e->label_kind, e->label_text, e->label_index);
+        return;
+    }
     ob_put(o, "+", 1);
     if (e->via != AN_NONE) {
         ob_u64(o, e->owned_at);
@@ -73,8 +85,32 @@ void report_edge_label(struct outbuf *o, const struct view_edge *e)
     ob_u64(o, e->offset);
 }
 
+void report_arrow(struct outbuf *o, const struct view_edge *e)
+{
+    ob_str(o, e->label_kind ? " -" : " -> ");
+    report_edge_label(o, e);
+    ob_str(o, e->label_kind ? "-> " : " -> ");
+}
+
+/* A Python frame as a traceback names it, function then place: "handle (app.py:33)". */
+static void python_frame(struct outbuf *o, const struct frame_sym *f)
+{
+    ob_str(o, f->function);
+    ob_str(o, " (");
+    ob_str(o, f->file);
+    if (f->line) {
+        ob_put(o, ":", 1);
+        ob_u64(o, f->line);
+    }
+    ob_put(o, ")", 1);
+}
+
 void report_frame(struct outbuf *o, const struct frame_sym *f)
 {
+    if (f->python) {
+        python_frame(o, f);
+        return;
+    }
     ob_hex(o, f->address);
     ob_put(o, " ", 1);
     if (f->function) {

@@ -1,6 +1,7 @@
 /* The Graphviz report: one cluster per cycle shape among the top N (its first cycle stands for
- * all of them), members labelled with size and function, references with their byte offset,
- * and, dashed, the blocks the cycle retains (up to 32 of them: cycleview.c draws). A cycle
+ * all of them), members labelled with size and function, references with their label
+ * (`.orders`, `[0]`) or byte offset, and, dashed, the blocks the cycle retains (up to 32 of
+ * them: cycleview.c draws). A cycle
  * only an earlier collection found names its nodes by that collection too, since block
  * indexes are per dump. */
 #include "analyzer.h"
@@ -39,7 +40,12 @@ static void edge(struct outbuf *o, uint32_t collection, const struct view_edge *
     ob_str(o, " -> ");
     node_id(o, collection, e->to);
     ob_str(o, " [label=\"");
-    report_edge_label(o, e);
+    struct outbuf tmp;
+    ob_init(&tmp, NULL);
+    report_edge_label(&tmp, e);
+    ob_put(&tmp, "", 1);
+    ob_dot_str(o, tmp.buf ? tmp.buf : "?");
+    free(tmp.buf);
     ob_str(o, "\"];\n");
 }
 

@@ -40,6 +40,21 @@ static void kv_str(struct outbuf *o, const char *key, const char *v, bool comma)
         ob_str(o, ", ");
 }
 
+/* "label": ".orders" (as the text report spells it), or null. */
+static void kv_label(struct outbuf *o, const struct view_edge *e, bool comma)
+{
+    if (!e->label_kind) {
+        kv_str(o, "label", NULL, comma);
+        return;
+    }
+    struct outbuf tmp;
+    ob_init(&tmp, NULL);
+    report_edge_label(&tmp, e);
+    ob_put(&tmp, "", 1);
+    kv_str(o, "label", tmp.buf ? tmp.buf : "?", comma);
+    free(tmp.buf);
+}
+
 static void totals(struct outbuf *o, const char *key, const struct totals *t)
 {
     ob_str(o, "    \"");
@@ -161,7 +176,8 @@ static void cycle(struct outbuf *o, uint32_t id, const struct merged_cycle *mc,
         kv_u64(o, "to", e->to, true);
         if (e->via != AN_NONE)
             kv_u64(o, "via", e->via, true);
-        kv_u64(o, "offset", e->offset, false);
+        kv_u64(o, "offset", e->offset, true);
+        kv_label(o, e, false);
         ob_put(o, "}", 1);
     }
     ob_put(o, "]", 1);
@@ -171,6 +187,7 @@ static void cycle(struct outbuf *o, uint32_t id, const struct merged_cycle *mc,
         kv_u64(o, "from", e->from, true);
         kv_u64(o, "to", e->to, true);
         kv_u64(o, "offset", e->offset, true);
+        kv_label(o, e, true);
         kv_u64(o, "frees", v->frees, false);
         ob_put(o, "}", 1);
     }
@@ -215,7 +232,16 @@ static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *use
             n = st->depth;
         for (uint32_t k = 0; k < n; k++) {
             ob_str(o, k ? ", {" : "{");
-            if (f) {
+            if (f && f[k].python) {
+                kv_str(o, "kind", "python", true);
+                kv_str(o, "function", f[k].function, true);
+                kv_str(o, "file", f[k].file, true);
+                if (f[k].line)
+                    kv_u64(o, "line", f[k].line, false);
+                else
+                    ob_str(o, "\"line\": null");
+            } else if (f) {
+                kv_str(o, "kind", "native", true);
                 kv_hex(o, "address", f[k].address, true);
                 kv_str(o, "function", f[k].function, true);
                 kv_str(o, "file", f[k].file, true);
@@ -230,7 +256,9 @@ static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *use
                     ob_str(o, "\"module_offset\": null, ");
                 ob_str(o, f[k].inlined ? "\"inlined\": true" : "\"inlined\": false");
             } else {
-                kv_hex(o, "address", a->d->frames[st->first_frame + k], false);
+                uint64_t v = a->d->frames[st->first_frame + k];
+                kv_str(o, "kind", v & ATOLL_DUMP_FRAME_PYTHON ? "python" : "native", true);
+                kv_hex(o, "address", v, false);
             }
             ob_put(o, "}", 1);
         }

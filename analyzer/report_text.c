@@ -1,7 +1,9 @@
 /* The text report: a summary in Valgrind's terms, the top leak sites with their stacks, and
- * the top cycle shapes drawn as chains of members and the offsets of their references. A report
- * on several collections says how many it merged, and marks what an earlier collection found
- * first and what the last one no longer had. */
+ * the top cycle shapes drawn as chains of members and their references (labelled as the
+ * runtime spells them, else by offset); a cycle of objects first reads as a path of types,
+ * `Customer -.orders-> list -[0]-> Order -.customer-> Customer`. A report on several
+ * collections says how many it merged, and marks what an earlier collection found first and
+ * what the last one no longer had. */
 #include "analyzer.h"
 
 #include <stdlib.h>
@@ -51,15 +53,38 @@ static void chain(struct outbuf *o, const struct analysis *a, const struct cycle
             i = k - 1;
         }
         member(o, a, i, &v->members[i]);
-        ob_str(o, " -> ");
-        report_edge_label(o, &v->edges[i]);
-        ob_str(o, " -> ");
+        report_arrow(o, &v->edges[i]);
     }
     member_name(o, 0);
 }
 
+/* A cycle of objects as the types of its members and their references, between prefix and
+ * suffix; false (nothing written) when it has no such path (cycleview.c). */
+static bool path(struct outbuf *o, const struct cycle_view *v, const char *prefix,
+                 const char *suffix)
+{
+    uint32_t n = v->npath;
+    if (!n)
+        return false;
+    ob_str(o, prefix);
+    for (uint32_t i = 0; i < n; i++) {
+        if (n > CHAIN_MAX && i == CHAIN_MAX - 2) {
+            ob_printf(o, "... (%u more) -> ", n - CHAIN_MAX + 1);
+            i = n - 1;
+        }
+        uint32_t from = i ? v->edges[v->path[i - 1]].to : v->path_first;
+        ob_str(o, v->members[from].type);
+        report_arrow(o, &v->edges[v->path[i]]);
+    }
+    ob_str(o, v->members[v->path_first].type);
+    ob_str(o, suffix);
+    return true;
+}
+
 static void shape_line(struct outbuf *o, const struct analysis *a, const struct cycle_view *v)
 {
+    if (path(o, v, "", ""))
+        return;
     if (v->simple) {
         chain(o, a, v);
         return;
@@ -86,13 +111,11 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
     viewer_free(vw);
 }
 
-/* A reference between members: "A -> +8 -> B". */
+/* A reference between members: "A -> +8 -> B", "A -.peer-> B". */
 static void reference(struct outbuf *o, const struct view_edge *e)
 {
     member_name(o, e->from);
-    ob_str(o, " -> ");
-    report_edge_label(o, e);
-    ob_str(o, " -> ");
+    report_arrow(o, e);
     member_name(o, e->to);
 }
 
@@ -113,10 +136,14 @@ static void draw_general(struct outbuf *o, const struct analysis *a, const struc
     }
 }
 
+/* A site's frames; of a Python allocation, its Python frames (all of them with --native). */
 static void site_frames(struct outbuf *o, const struct analysis *a, uint32_t site)
 {
     uint32_t nf = 0;
     const struct frame_sym *f = a->sym ? symbols_site(a->sym, site, &nf) : NULL;
+    uint32_t py = symbols_python_frames(f, nf);
+    if (py && !a->native)
+        nf = py;
     for (uint32_t k = 0; k < nf; k++) {
         ob_printf(o, "    #%u ", k);
         report_frame(o, &f[k]);
@@ -237,6 +264,7 @@ static void cycle_shapes(struct outbuf *o, const struct merged *m, uint32_t top)
             o->failed = true;
             return;
         }
+        path(o, v, "      ", "\n");
         if (v->simple) {
             ob_str(o, "      ");
             chain(o, m->last, v);

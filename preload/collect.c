@@ -265,7 +265,9 @@ void atoll_collect_get_counts(int64_t counts[3])
     counts[2] = count2;
 }
 
-/* At exit: a full collection, and one line if it found something (or ATOLL_VERBOSE asks). */
+/* At exit: a full collection, and one line if it found something of the process's own making
+ * (or ATOLL_VERBOSE asks). A forked child's inherited blocks are its parent's to report: what
+ * it lost of them is no finding of its own (CPython leaks the locks it inherits on purpose). */
 void atoll_collect_at_exit(void)
 {
     if (!atoll_cc.at_exit || !atoll_g.profiling)
@@ -277,7 +279,7 @@ void atoll_collect_at_exit(void)
         atoll_log("the collection at exit failed (errno %d)", errno);
         return;
     }
-    if (!r.unreachable_blocks && !r.cycles && !r.refcount_leaks && !atoll_verbose)
+    if (!r.own_findings && !atoll_verbose)
         return;
     atoll_log("%llu blocks (%llu bytes) unreachable at exit, %llu isolated cycles, "
               "%llu refcount leaks; dump: %s; analyze: atoll analyze %s",

@@ -50,7 +50,7 @@ is_threshold_finder c "$first"
     fail "text: exit $?" err
 line=$(grep -A1 '^#[0-9]* 500 cycles of 56000 bytes in 1000 blocks, .*, found by collection [0-9]* (threshold), gone by exit:$' err) ||
     fail "text: the 500 cycles, found by a threshold collection, gone by exit" err
-[[ $line == *$'\n      A (Node, 56 B, '* ]] || fail "text: the shape is not of Node objects" err
+[[ $line == *$'\n      Node -.other-> Node -.other-> Node' ]] || fail "text: the shape is not of Node objects" err
 first=${line#*found by collection }
 is_threshold_finder t "${first%% *}"
 echo "run-merge-python.sh: 500 cycles freed by Python's gc before exit, reported as found by a threshold collection"
