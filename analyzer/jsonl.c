@@ -184,6 +184,15 @@ static bool field(struct cursor *c, const char *key, struct collection_rec *r, u
     return skip_value(c);
 }
 
+/* A key as an error names it: a reason is one line of text, whatever bytes the file holds. */
+static const char *shown(char *key)
+{
+    for (char *c = key; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return key;
+}
+
 int jsonl_parse(const char *line, struct collection_rec *r, char *err, size_t errlen)
 {
     struct cursor c = {line};
@@ -204,13 +213,13 @@ int jsonl_parse(const char *line, struct collection_rec *r, char *err, size_t er
         }
         ws(&c);
         if (*c.p != ':') {
-            snprintf(err, errlen, "':' expected after \"%s\"", key);
+            snprintf(err, errlen, "':' expected after \"%s\"", shown(key));
             return -1;
         }
         c.p++;
         ws(&c);
         if (!field(&c, key, r, &seen)) {
-            snprintf(err, errlen, "bad value for \"%s\"", key);
+            snprintf(err, errlen, "bad value for \"%s\"", shown(key));
             return -1;
         }
         ws(&c);
