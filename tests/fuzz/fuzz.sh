@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One fuzz target's test: each input of its regressions (inputs that once failed) run once,
 # then libFuzzer for SECONDS (FUZZ_SECONDS overrides it) from the seeds, which may be files or
-# folders. A crash, a leak, a sanitizer report, an input slower than 10 s or a malloc over
-# 256 MB fails it, and libFuzzer leaves the input in the working folder as
+# folders. A crash (a stack overflow too), a leak, a sanitizer report, an input slower than
+# 10 s or a malloc over 256 MB fails it, and libFuzzer leaves the input in the working folder as
 # TARGET-crash-SHA1 (-leak-, -timeout-, -oom-), to go into tests/fuzz/regressions/.
 #   fuzz.sh TARGET SECONDS REGRESSIONS SEED...
 set -euo pipefail
@@ -14,6 +14,9 @@ regressions=$3
 shift 3
 name=$(basename "$target")
 flags=(-timeout=10 -malloc_limit_mb=256 "-artifact_prefix=$PWD/$name-")
+# A 512 KB stack: recursion as deep as the input is long overflows it on inputs of a few KB,
+# as it overflows the usual 8 MB only on files of hundreds of KB.
+ulimit -s 512
 
 if compgen -G "$regressions/*" >/dev/null; then
     "$target" "${flags[@]}" "$regressions"/* || fail "$name: a regression input fails again"
