@@ -70,17 +70,24 @@ static bool whole(struct cursor *c, uint64_t *v)
     return true;
 }
 
-static bool skip_value(struct cursor *c)
+/* The value of a key this reader does not know: a string, literal, number or array of them.
+ * Arrays nest NEST_MAX deep at most, so that a line of '[' cannot run the recursion past the
+ * end of the stack. */
+#define NEST_MAX 32
+
+static bool skip_value(struct cursor *c, unsigned depth)
 {
     char scratch[8];
     double v;
     if (*c->p == '"')
         return string(c, scratch, sizeof scratch);
     if (*c->p == '[') {
+        if (depth == NEST_MAX)
+            return false;
         c->p++;
         ws(c);
         while (*c->p != ']') {
-            if (!skip_value(c))
+            if (!skip_value(c, depth + 1))
                 return false;
             ws(c);
             if (*c->p == ',')
@@ -181,7 +188,7 @@ static bool field(struct cursor *c, const char *key, struct collection_rec *r, u
         return *seen |= K_DUMP, string(c, r->dump, sizeof r->dump);
     if (strcmp(key, "threshold") == 0)
         return threshold(c, r->threshold);
-    return skip_value(c);
+    return skip_value(c, 0);
 }
 
 /* A key as an error names it: a reason is one line of text, whatever bytes the file holds. */
