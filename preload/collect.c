@@ -32,6 +32,7 @@ static uint32_t count1, count2;         /* gen-0 collections since the last gen-
 static int busy;
 static int signal_waiting;              /* a collection signal's request, not yet run */
 static long pending_child;
+static int exit_collected;              /* the exit collection has run (or is running) */
 static struct atoll_collect_result *shared_result;
 
 uint8_t atoll_generation_of(uint64_t stamp)
@@ -265,10 +266,14 @@ void atoll_collect_get_counts(int64_t counts[3])
     counts[2] = count2;
 }
 
-/* At exit: a full collection, and one line if it found something (or ATOLL_VERBOSE asks). */
+/* At exit: a full collection, and one line if it found something (or ATOLL_VERBOSE asks).
+ * Once per process: a Python program's runs at its atexit time (cpython/atexit.c), and the
+ * destructor's would then dump the finalized interpreter's heap after it, which atoll run would
+ * report as the process's last dump. */
 void atoll_collect_at_exit(void)
 {
-    if (!atoll_cc.at_exit || !atoll_g.profiling)
+    if (!atoll_cc.at_exit || !atoll_g.profiling ||
+        __atomic_exchange_n(&exit_collected, 1, __ATOMIC_ACQ_REL))
         return;
     struct atoll_collect_result r;
     struct atoll_entry entry = { .sp = atoll_profile_program_sp() };
@@ -286,10 +291,12 @@ void atoll_collect_at_exit(void)
               r.dump_path);
 }
 
-/* The result page is MAP_SHARED: a forked child must not share it with its parent. */
+/* The result page is MAP_SHARED: a forked child must not share it with its parent. A child
+ * has an exit collection of its own. */
 void atoll_collect_after_fork_child(void)
 {
     pending_child = 0;
+    exit_collected = 0;
     busy = 0;
     signal_waiting = 0;
     if (shared_result) {
