@@ -20,7 +20,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-WORKLOADS = os.path.normpath(os.path.join(ROOT, '..', 'shared', 'workloads'))
+WORKLOADS = os.path.join(ROOT, 'tests', 'workloads')
 BUILD = os.path.join(ROOT, 'build-bench')
 RESULTS = os.path.join(HERE, 'RESULTS.md')
 LIBDIR = '/usr/lib/x86_64-linux-gnu'
@@ -50,8 +50,8 @@ INTRO = """\
 
 Run `bench/allocators.sh` (from anywhere; about 5-10 minutes; `--quick` 1-2).
 It configures `build-bench/` with `--buildtype=release`, rebuilds `preload/libatoll.so`,
-compiles `../shared/workloads/allocbench.c` with `cc -O2 -pthread`, then times
-`python3.11 pyobjs.py` and `allocbench small|mixed|xfree 1|2 N` under atoll
+compiles `tests/workloads/allocbench.c` with `cc -O2 -pthread`, then times
+`python3.11 tests/workloads/pyobjs.py N` and `allocbench small|mixed|xfree 1|2 N` under atoll
 (`ATOLL_MODE=alloc`), glibc, jemalloc, mimalloc, tcmalloc and (Python only) pymalloc,
 alternating the configurations within every repetition. Every run's stdout must equal
 glibc's, or the script stops with an error. Options: `-r N` repetitions (default 7),
@@ -396,7 +396,8 @@ def main():
     busy = foreign_share(cpu_before, cpu_snapshot(), time.time() - measure_start)
     table = summarize(wls, samples)
     elapsed = time.time() - started
-    runs = ', '.join('`%s`' % shlex.join([os.path.basename(argv[0])] + argv[1:]) for _, argv, _ in wls)
+    runs = ', '.join('`%s`' % shlex.join([os.path.basename(argv[0])] + [
+        os.path.relpath(a, ROOT) if os.path.isabs(a) else a for a in argv[1:]]) for _, argv, _ in wls)
     when = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     section = '\n'.join(
         ['## %s, %d repetitions%s' % (when, args.reps, ' (quick)' if args.quick else ''), '']

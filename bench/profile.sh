@@ -1,5 +1,6 @@
 #!/bin/bash
-# What profile mode costs on pyobjs.py (issue 3's target: at most 1.5x the plain run on glibc).
+# What profile mode costs on tests/workloads/pyobjs.py (issue 3's target: at most 1.5x the plain
+# run on glibc).
 # Runs, in turns (so the machine's load falls on all alike): python3.11 on glibc, under
 # libatoll.so in profile mode (no exit collection: the figure is the recording), in alloc mode,
 # and under heaptrack when it is installed. Prints every run's wall time, the medians and the
@@ -13,8 +14,7 @@ n=${2:-200000}
 lib=$(readlink -f "${3:-$here/build/preload/libatoll.so}")
 other=${4:+$(readlink -f "$4")}
 python=/usr/bin/python3.11
-script=$here/../shared/workloads/pyobjs.py
-[ -f "$script" ] || script=/work/shared/workloads/pyobjs.py
+script=$here/tests/workloads/pyobjs.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -2,8 +2,8 @@
 """A real program's clean run through `atoll run --format json`: atoll must not report more
 definitely lost bytes than Valgrind's memcheck does on the same command (Valgrind, when it is
 installed, runs here too; otherwise its figures measured for docs/accuracy.md stand in).
-Usage: real.py ATOLL LIBATOLL CASE, with CASE python, sqlite3 or git-status; ATOLL_SHARED
-(the shared workloads dir) for sqlite3. ATOLL_TEST_VALGRIND=0 skips Valgrind; =1 requires it."""
+Usage: real.py ATOLL LIBATOLL CASE, with CASE python, sqlite3 (which runs
+../workloads/sqlite3.sql) or git-status. ATOLL_TEST_VALGRIND=0 skips Valgrind; =1 requires it."""
 import json
 import os
 import re
@@ -57,9 +57,8 @@ def command(case, tmp, env):
         if not shutil.which("sqlite3"):
             print("sqlite3 is not installed")
             sys.exit(SKIP)
-        workload = os.path.join(os.environ.get("ATOLL_SHARED", ""), "workloads", "sqlite.sql")
-        if not os.path.isfile(workload):
-            raise SystemExit(f"FAIL: missing workload {workload}")
+        workload = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "workloads",
+                                "sqlite3.sql")
         return ["sqlite3", ":memory:"], workload, tmp
     if case == "git-status":
         if not shutil.which("git"):

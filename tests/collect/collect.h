@@ -72,6 +72,13 @@ struct taken {
 /* Zeroes 64 KiB of stack below the caller's frame. */
 void scrub_stack(void);
 
+/* Each test runs on scrubbed stack: its body's frame is laid where scrub_stack's zeroes just
+ * were, one call below check's. Slots of that frame the body never writes (padding between its
+ * locals) would otherwise keep whatever check's own calls left there, such as the address of a
+ * block check freed, which a test's fresh block can take again. */
+#undef START_TEST
+#define START_TEST(name)                                                                         static NOINLINE void name##_body(int _i CK_ATTRIBUTE_UNUSED);                                static void name##_fn(int _i)                                                                {                                                                                                scrub_stack();                                                                               name##_body(_i);                                                                         }                                                                                            static const TTest name##_ttest = {"" #name, name##_fn, __FILE__, __LINE__};                 static const TTest *name = &name##_ttest;                                                    static NOINLINE void name##_body(int _i CK_ATTRIBUTE_UNUSED)
+
 /* A full collection through atoll_dump(path), or one of `generation` through atoll_collect;
  * either checks the PROCESS record and that the count returned is the analyzer's. Macros, so
  * that the stack is scrubbed from the test's own frame down and nothing runs between the scrub

@@ -1,14 +1,18 @@
 # Sourced by every integration script: checks the environment meson passes, makes the scratch
-# dir (../scratch.sh), runs a command under atoll, and checks atoll's exit statistics so a test
-# proves that atoll, not glibc, served the program.
+# dir (../scratch.sh), runs a command under atoll, and checks atoll's exit statistics and dumps
+# so a test proves that atoll, not glibc, served the program.
 
 : "${ATOLL_LIB:?set by meson: path of libatoll.so}"
 : "${ATOLL_MODE:?set by meson: alloc or profile}"
-: "${ATOLL_SHARED:?set by meson: the shared workloads dir}"
 [[ -f $ATOLL_LIB ]] || { echo "no preload library at $ATOLL_LIB" >&2; exit 1; }
 
-# The baseline runs must not be preloaded, whatever the caller's environment holds.
-unset LD_PRELOAD ATOLL_STATS ATOLL_SMALL_MAX ATOLL_ON_ERROR
+# The baseline runs must not be preloaded, and the runs under atoll must see only the settings
+# a test gives them, whatever the caller's environment holds.
+unset LD_PRELOAD
+for setting in $(compgen -e -X '!ATOLL_*'); do
+    [[ $setting == ATOLL_LIB || $setting == ATOLL_MODE ]] || unset "$setting"
+done
+workloads=$(cd "$(dirname "${BASH_SOURCE[0]}")/../workloads" && pwd)
 source "$(dirname "${BASH_SOURCE[0]}")/../scratch.sh"
 
 # In profile mode every process collects at exit: its dumps go to the scratch dir.
@@ -40,10 +44,22 @@ assert_served() {
     ((n >= min)) || fail "expected statistics of at least $min process(es) from atoll, got $n" "$file"
     grep -qx '0' <<<"$counts" && fail "a process under atoll made no small mallocs" "$file"
     grep -E '^atoll: ' "$file" | grep -Ev "$stats_re" >&2 && fail "atoll reported a problem" "$file"
-    if [[ $ATOLL_MODE == profile ]]; then
-        local dumps
-        dumps=$(find "$scratch/dumps" -name '*.atoll' 2>/dev/null | grep -c . || true)
-        ((dumps >= min)) || fail "expected an exit dump from each of $min process(es), got $dumps" "$file"
-    fi
+    [[ $ATOLL_MODE == profile ]] && assert_dumps "$min"
     echo "atoll served $n process(es); small mallocs: $(paste -sd' ' <<<"$counts")"
+}
+
+# assert_dumps MIN: profile mode's exit collections, found without a word on the program's
+# stderr: at least MIN processes collected at exit into $scratch/dumps, each one's dump is
+# there, and each one had made allocations that atoll served (last_seq counts them).
+assert_dumps() {
+    local min=$1 jsonl=$scratch/dumps/collections.jsonl exits dump
+    [[ -f $jsonl ]] || fail "no collections.jsonl in $scratch/dumps: atoll did not collect at exit"
+    exits=$(grep -c '"trigger":"exit"' "$jsonl" || true)
+    ((exits >= min)) || fail "expected the exit collections of at least $min process(es), got $exits" "$jsonl"
+    grep -q '"last_seq":0[,}]' "$jsonl" && fail "a process collected with no allocation served" "$jsonl"
+    for dump in $(sed -nE 's/.*"dump":"([^"]*)".*/\1/p' "$jsonl"); do
+        [[ -s $dump ]] || fail "collections.jsonl names a dump that is not there: $dump" "$jsonl"
+    done
+    echo "atoll collected $exits process(es) at exit, the least busy after" \
+        "$(sed -nE 's/.*"last_seq":([0-9]+).*/\1/p' "$jsonl" | sort -n | head -n 1) allocations"
 }

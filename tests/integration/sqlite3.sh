@@ -1,13 +1,12 @@
 #!/bin/bash
-# sqlite3 runs the shared SQL workload in memory; stdout and stderr under atoll must be identical
-# to the run without it. The workload's random() and randomblob() do not reach the output (they
-# only order rows fed to "... IS NOT NULL" and fill hex strings of fixed length), so the whole
-# output is deterministic and is compared in full.
+# sqlite3 runs the SQL workload ../workloads/sqlite3.sql in memory; stdout and stderr under atoll
+# must be identical to the run without it. The workload's random() and randomblob() do not reach
+# the output (they only pick rows that are counted and fill strings of fixed length), so the
+# whole output is deterministic and is compared in full.
 set -euo pipefail
 source "$(dirname "$0")/harness.sh"
 
-workload=$ATOLL_SHARED/workloads/sqlite.sql
-[[ -f $workload ]] || fail "missing workload $workload"
+workload=$workloads/sqlite3.sql
 
 sqlite3 :memory: <"$workload" >"$scratch/base.out" 2>"$scratch/base.err"
 with_atoll sqlite3 :memory: <"$workload" >"$scratch/atoll.out" 2>"$scratch/atoll.err"
