@@ -1,0 +1,57 @@
+/* The layout of what the frame reader reads, one table per CPython version (held in interp.c),
+ * and what interp.c found in this process, for frames.c and code.c. Every field of a table is
+ * checked against that version's own headers (tests/cpython/offsets_probe.c); -1: the version
+ * has no such field. */
+#ifndef ATOLL_CPYTHON_OFFSETS_H
+#define ATOLL_CPYTHON_OFFSETS_H
+
+#include <stdint.h>
+
+#define CPYTHON_OFFSETS(X)                                                                     \
+    X(runtime_tss) X(tss_initialized) X(tss_key)                                               \
+    X(ts_thread_id) X(ts_frame) X(cframe_current)                                              \
+    X(fr_previous) X(fr_code) X(fr_instr) X(fr_owner) X(owned_by_generator) X(owned_by_cstack) \
+    X(co_firstlineno) X(co_filename) X(co_qualname) X(co_linetable) X(co_code)                 \
+    X(co_firsttraceable) X(code_basicsize)                                                     \
+    X(ob_type) X(ob_size) X(tp_basicsize) X(tp_flags) X(flag_str) X(flag_bytes)                \
+    X(str_length) X(str_state) X(str_ascii_size) X(str_compact_size) X(str_data)               \
+    X(str_kind_bit) X(str_compact_bit) X(str_ascii_bit) X(str_ready_bit) X(bytes_data)
+
+struct cpython_offsets {
+    unsigned version;                 /* 0x0308 for 3.8 */
+#define CPYTHON_FIELD(name) int32_t name;
+    CPYTHON_OFFSETS(CPYTHON_FIELD)
+#undef CPYTHON_FIELD
+};
+
+/* The table of a version (0x0308 to 0x030d), or NULL. */
+const struct cpython_offsets *cpython_offsets(unsigned version);
+
+struct cpython_found {
+    const struct cpython_offsets *o;  /* NULL: no interpreter (published last, release) */
+    uintptr_t runtime;                /* _PyRuntime */
+    uintptr_t code_type;              /* PyCode_Type */
+};
+
+extern struct cpython_found cpython_found;
+
+static inline const struct cpython_offsets *cpython_layout_found(void)
+{
+    return __atomic_load_n(&cpython_found.o, __ATOMIC_ACQUIRE);
+}
+
+/* A word of the interpreter's memory at address + offset. */
+#define CPY_LOAD(type, address, offset) (*(const type *)((uintptr_t)(address) + (intptr_t)(offset)))
+
+/* Whether p may point at an object: not NULL, and aligned as every CPython object is. */
+static inline int cpython_plausible(uintptr_t p)
+{
+    return p >= 4096 && !(p & 7);
+}
+
+static inline int cpython_is_code(const struct cpython_offsets *o, uintptr_t p)
+{
+    return cpython_plausible(p) && CPY_LOAD(uintptr_t, p, o->ob_type) == cpython_found.code_type;
+}
+
+#endif
