@@ -98,10 +98,65 @@ static int count(struct analysis *a)
     return 0;
 }
 
+/* How many of a site's first frames are Python frames. */
+static uint32_t python_prefix(const struct dump *d, uint32_t site)
+{
+    const struct atoll_dump_site *st = &d->sites[site];
+    uint32_t k = 0;
+    while (k < st->depth && (d->frames[st->first_frame + k] & ATOLL_DUMP_FRAME_PYTHON))
+        k++;
+    return k;
+}
+
+static bool same_prefix(const struct dump *d, uint32_t x, uint32_t y, uint32_t k)
+{
+    return python_prefix(d, y) == k &&
+           memcmp(&d->frames[d->sites[x].first_frame], &d->frames[d->sites[y].first_frame],
+                  (size_t)k * sizeof *d->frames) == 0;
+}
+
+/* A reader knows a Python allocation by its Python frames: the sites that share them count
+ * as the first of them. The native frames beneath differ as the interpreter specialises a
+ * line's bytecode, or reaches the allocator through another C path. */
+static int canon_sites(struct analysis *a)
+{
+    const struct dump *d = a->d;
+    if (!d->npycode)
+        return 0;
+    size_t cap = 64;
+    while (cap < 2 * (size_t)d->nsites)
+        cap *= 2;
+    uint32_t *slot = malloc(cap * sizeof *slot);
+    a->site_canon = malloc(((size_t)d->nsites + 1) * sizeof *a->site_canon);
+    if (!slot || !a->site_canon) {
+        free(slot);
+        return -1;
+    }
+    memset(slot, 0xff, cap * sizeof *slot);
+    for (uint32_t s = 0; s < d->nsites; s++) {
+        uint32_t k = python_prefix(d, s);
+        a->site_canon[s] = s;
+        if (!k)
+            continue;
+        uint64_t h = k;
+        for (uint32_t i = 0; i < k; i++)
+            h = (h ^ d->frames[d->sites[s].first_frame + i]) * 0x9E3779B97F4A7C15ull;
+        size_t i = (h >> 17) & (cap - 1);
+        while (slot[i] != AN_NONE && !same_prefix(d, s, slot[i], k))
+            i = (i + 1) & (cap - 1);
+        if (slot[i] == AN_NONE)
+            slot[i] = s;
+        a->site_canon[s] = slot[i];
+    }
+    free(slot);
+    return 0;
+}
+
 int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_opts *o)
 {
     memset(a, 0, sizeof *a);
     a->d = d;
+    a->native = o->native;
     progress("building the graph");
     if (graph_from_dump(&a->g, d))
         return -1;
@@ -109,7 +164,7 @@ int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_
     uint8_t *seed = reach_seeds_from_dump(d);
     if (!seed)
         return -1;
-    a->alive = reach_alive(&a->g, seed);
+    a->alive = reach_alive(&a->g, d, seed);
     free(seed);
     if (!a->alive)
         return -1;
@@ -138,7 +193,8 @@ int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_
                            a->comp_shape, &a->shapes, &a->nshapes))
         return -1;
     progress("grouping leaks");
-    if (group_leaks(d, a->cls, a->suppressed, &a->leaks, &a->nleaks))
+    if ((!o->native && canon_sites(a)) ||
+        group_leaks(d, a->cls, a->suppressed, a->site_canon, &a->leaks, &a->nleaks))
         return -1;
     progress("refcount leaks");
     if (refcount_leaks_find(d, &a->refleaks, &a->nrefleaks))
@@ -157,6 +213,7 @@ void analysis_free(struct analysis *a)
     free(a->suppressed), free(a->comp_suppressed), free(a->comp_shape);
     free(a->shapes), free(a->leaks), free(a->cycles), free(a->comp_bytes);
     free(a->refleaks);
+    free(a->site_canon);
     symbols_free(a->sym);
     memset(a, 0, sizeof *a);
 }

@@ -48,6 +48,15 @@ void dump_close(struct dump *d);
 const char *dump_string(const struct dump *d, uint32_t off);
 const char *dump_section_name(uint32_t type);
 
+/* ---- label.c: the labels of references (LABELS). */
+struct outbuf;
+/* The LABELS record of EDGES record eid, or NULL. */
+const struct atoll_dump_label *label_of_edge(const struct dump *d, uint32_t eid);
+/* The label as reports spell it (".orders", "[0]", "['k']", "<cell>"); false when none. */
+bool label_spell(struct outbuf *o, const struct dump *d, uint32_t eid);
+/* What the label contributes to a shape (docs/report-format.md); 0 for no label. */
+uint64_t label_shape_key(const struct dump *d, uint32_t eid);
+
 /* ---- bigmem.c: malloc and calloc for big per-block arrays (huge pages when possible). */
 void *an_malloc(size_t size);
 void *an_calloc(size_t count, size_t size);
@@ -82,7 +91,9 @@ void graph_free(struct graph *g);
 
 /* ---- reach.c: CPython's rule. alive[i] is 1 for blocks referenced from outside the dumped
  * set (gc_refs = refcount - in-edges > 0, or flagged ignored/loader) and all they reach. */
-uint8_t *reach_alive(const struct graph *g, const uint8_t *seed);
+/* With d (may be NULL), a pointer from memory no layout describes does not keep an object with
+ * a count alive: the count does (reach.c). */
+uint8_t *reach_alive(const struct graph *g, const struct dump *d, const uint8_t *seed);
 uint8_t *reach_seeds_from_dump(const struct dump *d);
 
 /* ---- scc.c: iterative Tarjan over the blocks with alive[i] == 0. comp[i] is the SCC of i
@@ -131,6 +142,7 @@ struct frame_sym {
     uint64_t module_offset;     /* address - bias (valid when module != "") */
     bool inlined;               /* an inlined frame at the same address as the next */
     const char *mangled;        /* the C++ name function was demangled from, else NULL */
+    bool python;                /* a Python frame: function is the qualified name, line 0 if none */
 };
 
 struct symbols;
@@ -138,6 +150,8 @@ struct symbols *symbols_new(const struct dump *d);
 void symbols_free(struct symbols *s);
 /* Frames of site (inline frames expanded), valid until the next call. */
 const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes);
+/* How many of a site's first frames are Python frames (they come first). */
+uint32_t symbols_python_frames(const struct frame_sym *f, uint32_t n);
 
 /* ---- cuindex.c: the compile unit holding an address, for DWARF without .debug_aranges. */
 struct Dwarf;
@@ -181,6 +195,11 @@ int shape_group_cycles(const struct graph *g, const struct sccs *s, const struct
 /* The members of a component in cycle order (for simple cycles) or by block index. */
 uint32_t shape_cycle_order(const struct graph *g, const struct sccs *s, const struct dump *d,
                            uint32_t c, uint32_t *out);
+/* A shortest path from member start to member end of component c (a cycle when they are the
+ * same): its graph edges in order into edges (room for the component's size); their count, 0
+ * when out of memory. */
+uint32_t shape_path(const struct graph *g, const struct sccs *s, uint32_t c, uint32_t start,
+                    uint32_t end, uint32_t *edges);
 /* The internal edge of v when v belongs to a simple cycle (AN_NONE otherwise). */
 uint32_t shape_next_edge(const struct graph *g, const struct sccs *s, uint32_t v);
 
@@ -191,8 +210,9 @@ struct leak_group {
     uint32_t type;              /* an object's type (string offset), AN_NONE for other blocks */
     uint64_t blocks, bytes;
 };
+/* canon: per site, the site it counts as (analysis.c); NULL: each site its own. */
 int group_leaks(const struct dump *d, const uint8_t *cls, const uint8_t *suppressed,
-                struct leak_group **out, uint32_t *n);
+                const uint32_t *canon, struct leak_group **out, uint32_t *n);
 
 /* ---- breakedge.c: in cycle component c (of at most 64 members), the internal edge whose
  * removal lets reference counting free the most members (*frees); AN_NONE for bigger cycles. */
@@ -232,6 +252,8 @@ struct analysis {
     struct refcount_leak *refleaks;
     uint32_t nrefleaks;
     struct symbols *sym;
+    uint32_t *site_canon;       /* per site: the first site with its Python frames; NULL: itself */
+    bool native;                /* --native: sites by their whole stacks, native frames shown */
     struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;
     uint64_t cycle_bytes_total;
 };
@@ -240,6 +262,7 @@ struct analyze_opts {
     const struct suppressions *supp;
     bool symbolize;
     bool progress;
+    bool native;                /* group by whole stacks and show native frames under Python ones */
 };
 
 int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_opts *o);
@@ -280,9 +303,12 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
-/* "+OFF" for a reference in the member itself; "+OWN[+OFF]" for one at OFF in a block the
- * member owns, which the member references at +OWN. */
+/* The label of graph edge e (label.c), else "+OFF" for a reference in the member itself,
+ * "+OWN[+OFF]" for one at OFF in a block the member owns, which the member references at
+ * +OWN. */
 void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e);
+/* Edge e as an arrow: " -.orders-> " for a labelled one, " -> +8 -> " for another. */
+void report_arrow(struct outbuf *o, const struct analysis *a, uint32_t e);
 /* The type name of an object block, or NULL. */
 const char *report_type(const struct dump *d, uint32_t v);
 void report_frame(struct outbuf *o, const struct frame_sym *f);
@@ -423,7 +449,7 @@ int tune_write_files(const struct tune_result *t, const char *dir, char *err, si
 int svg_plot(const struct tune_result *t, const char *path, char *err, size_t errlen);
 
 /* ---- cli.c: the commands. Each returns the process exit status. */
-enum { OPT_FORMAT = 256, OPT_REPORT, OPT_SUPP, OPT_TOP, OPT_ERROR_EXITCODE, OPT_HELP };
+enum { OPT_FORMAT = 256, OPT_REPORT, OPT_SUPP, OPT_TOP, OPT_ERROR_EXITCODE, OPT_NATIVE, OPT_HELP };
 
 struct report_opts {
     enum report_format format;
@@ -431,6 +457,7 @@ struct report_opts {
     struct suppressions *supp;
     uint32_t top;
     int error_exitcode;         /* -1: not given */
+    bool native;                /* --native */
 };
 
 /* Options shared by analyze and run; returns 1 if opt was one of them, 0 if not, -1 (after a

@@ -20,6 +20,8 @@ static const char analyze_help[] =
     "  --report FILE           write the report to FILE (default standard output)\n"
     "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
     "  --top N                 leak sites and cycle shapes shown (default 10)\n"
+    "  --native                Python allocations by their whole stacks: native frames shown\n"
+    "                          under the Python ones, sites told apart by them too\n"
     "  --error-exitcode N      exit with N if leaks or cycles are reported\n"
     "  --help                  this text\n";
 
@@ -96,6 +98,9 @@ int cli_report_option(struct report_opts *ro, const char *cmd, int opt, const ch
             return cli_usage_error(cmd, "--top wants a positive number, not '%s'", arg), -1;
         ro->top = (uint32_t)v;
         return 1;
+    case OPT_NATIVE:
+        ro->native = true;
+        return 1;
     case OPT_ERROR_EXITCODE:
         if (!cli_parse_uint(arg, 255, &v))
             return cli_usage_error(cmd, "--error-exitcode wants 0..255, not '%s'", arg), -1;
@@ -168,7 +173,8 @@ int cli_report(const struct report_opts *ro, const char *path, FILE *f, bool one
         return 2;
     }
     struct analysis a;
-    struct analyze_opts o = {.supp = ro->supp, .symbolize = true, .progress = tty};
+    struct analyze_opts o = {.supp = ro->supp, .symbolize = true, .progress = tty,
+                             .native = ro->native};
     int rc = 0;
     if (analysis_run(&a, &d, &o)) {
         progress_done();
@@ -213,11 +219,12 @@ int cmd_analyze(int argc, char **argv)
         {"report", required_argument, 0, OPT_REPORT},
         {"suppressions", required_argument, 0, OPT_SUPP},
         {"top", required_argument, 0, OPT_TOP},
+        {"native", no_argument, 0, OPT_NATIVE},
         {"error-exitcode", required_argument, 0, OPT_ERROR_EXITCODE},
         {"help", no_argument, 0, OPT_HELP},
         {0, 0, 0, 0},
     };
-    struct report_opts ro = {FORMAT_TEXT, NULL, suppress_new(), 10, -1};
+    struct report_opts ro = {FORMAT_TEXT, NULL, suppress_new(), 10, -1, false};
     int rc = 2, opt;
     opterr = 0;
     optind = 1;

@@ -167,9 +167,11 @@ static int check_tables(struct dump *d, char *err, size_t errlen)
     return 0;
 }
 
-/* Labels sorted by (from, offset), each naming a block and a string of the dump. */
+/* Labels sorted by (from, offset), each naming a string of the dump and labelling an edge
+ * (EDGES are sorted the same way: one walk through both). */
 static int check_labels(const struct dump *d, char *err, size_t errlen)
 {
+    uint32_t j = 0;
     for (uint32_t i = 0; i < d->nlabels; i++) {
         const struct atoll_dump_label *l = &d->labels[i];
         if (l->from >= d->nblocks)
@@ -181,6 +183,12 @@ static int check_labels(const struct dump *d, char *err, size_t errlen)
             return fail(err, errlen, "LABELS[%u]: unknown kind %u", i, l->kind);
         if (!string_ok(d, l->text))
             return fail(err, errlen, "LABELS[%u]: text string %u lies outside STRINGS", i, l->text);
+        while (j < d->nedges && (d->edges[j].from < l->from ||
+                                 (d->edges[j].from == l->from && d->edges[j].offset < l->offset)))
+            j++;
+        if (j == d->nedges || d->edges[j].from != l->from || d->edges[j].offset != l->offset)
+            return fail(err, errlen, "LABELS[%u]: no EDGES record from %u at offset %llu", i,
+                        l->from, (unsigned long long)l->offset);
     }
     return 0;
 }
@@ -336,8 +344,7 @@ int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t e
     d->bytes = p + sec[ATOLL_DUMP_SEC_BYTES].offset;
     d->bytes_size = sec[ATOLL_DUMP_SEC_BYTES].size;
     if (check_process(d, err, errlen) || check_tables(d, err, errlen) ||
-        check_blocks(d, err, errlen) || check_labels(d, err, errlen) ||
-        check_objects(d, err, errlen)) {
+        check_blocks(d, err, errlen) || check_objects(d, err, errlen)) {
         free(d->object_of);
         d->object_of = NULL;
         return -1;
@@ -351,6 +358,8 @@ int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t e
     int rc = check_edges(d, err, errlen);
     if (!rc)
         rc = check_roots(d, rootin, err, errlen);
+    if (!rc)
+        rc = check_labels(d, err, errlen);
     free(rootin);
     if (rc) {
         free(d->indeg);

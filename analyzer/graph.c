@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An edge to an owned block counts only from its owner. */
+/* An edge to an owned block counts only from its owner, or from another block of the same
+ * owner (a folded __dict__ holds its table). */
 static bool kept(const struct dump *d, const struct atoll_dump_edge *e)
 {
     uint32_t owner = dump_owner(d, e->to);
-    return owner == e->to || owner == e->from;
+    return owner == e->to || owner == dump_owner(d, e->from);
 }
 
 static int graph_folded(struct graph *g, const struct dump *d)

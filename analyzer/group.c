@@ -1,6 +1,8 @@
 /* Leaks grouped by allocation site, class (definitely or indirectly lost) and, for objects of
  * a refcounting runtime, type (one C site allocates objects of many Python types), ordered by
- * bytes, then blocks, descending. Suppressed blocks are left out. */
+ * bytes, then blocks, descending. Suppressed blocks are left out. A site with Python frames
+ * counts as the first site with the same Python frames (canon), so one Python line is one
+ * group whatever C path the interpreter took. */
 #include "analyzer.h"
 
 #include <stdlib.h>
@@ -37,7 +39,7 @@ static uint32_t *find(uint32_t *slot, size_t cap, const struct leak_group *g, ui
 }
 
 int group_leaks(const struct dump *d, const uint8_t *cls, const uint8_t *suppressed,
-                struct leak_group **out, uint32_t *n)
+                const uint32_t *canon, struct leak_group **out, uint32_t *n)
 {
     uint32_t leaked = 0;
     for (uint32_t i = 0; i < d->nblocks; i++)
@@ -59,9 +61,10 @@ int group_leaks(const struct dump *d, const uint8_t *cls, const uint8_t *suppres
             continue;
         const struct atoll_dump_block *b = &d->blocks[i];
         uint32_t type = type_of(d, i);
-        uint32_t *k = find(slot, cap, g, b->site, cls[i], type);
+        uint32_t site = canon ? canon[b->site] : b->site;
+        uint32_t *k = find(slot, cap, g, site, cls[i], type);
         if (*k == AN_NONE) {
-            g[ng] = (struct leak_group){ b->site, cls[i], type, 0, 0 };
+            g[ng] = (struct leak_group){ site, cls[i], type, 0, 0 };
             *k = ng++;
         }
         g[*k].blocks++;

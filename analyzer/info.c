@@ -44,4 +44,6 @@ void info_print(FILE *f, const struct dump *d, const char *path)
     fprintf(f, "blocks:      %u (%llu bytes)\n", d->nblocks, (unsigned long long)bytes);
     fprintf(f, "edges:       %u\n", d->nedges);
     fprintf(f, "roots:       %u\n", d->nroots);
+    fprintf(f, "objects:     %u\n", d->nobjects);
+    fprintf(f, "labels:      %u\n", d->nlabels);
 }

@@ -47,7 +47,20 @@ uint8_t *reach_seeds_from_dump(const struct dump *d)
     return seed;
 }
 
-uint8_t *reach_alive(const struct graph *g, const uint8_t *seed)
+/* Whether an alive v makes w alive through edge v -> w: not when v is memory no layout
+ * describes and w an object with a count. The count says whether that pointer is a real
+ * reference (then w is a seed); when the references of recognised blocks account for it, the
+ * pointer is stale (3.10 keeps its free lists in a malloc'ed interpreter state, whose slots
+ * still point to the objects reused from them). */
+static bool carries(const struct dump *d, uint32_t v, uint32_t w)
+{
+    if (!d || !d->object_of || d->object_of[v] != AN_NONE || d->object_of[w] == AN_NONE)
+        return true;
+    const struct atoll_dump_object *o = &d->objects[d->object_of[w]];
+    return o->owner != w || !(o->refcount + o->weak);
+}
+
+uint8_t *reach_alive(const struct graph *g, const struct dump *d, const uint8_t *seed)
 {
     uint8_t *alive = an_calloc((size_t)g->n + 1, 1);
     uint32_t *queue = an_malloc(((size_t)g->n + 1) * sizeof *queue);
@@ -66,7 +79,7 @@ uint8_t *reach_alive(const struct graph *g, const uint8_t *seed)
         uint32_t v = queue[head++];
         for (uint32_t e = g->off[v]; e < g->off[v + 1]; e++) {
             uint32_t w = g->to[e];
-            if (!alive[w]) {
+            if (!alive[w] && carries(d, v, w)) {
                 alive[w] = 1;
                 queue[tail++] = w;
             }

@@ -1,4 +1,4 @@
-/* What the three reports share: how a site and a frame are named. */
+/* What the three reports share: how a site, a frame and a reference are named. */
 #include "analyzer.h"
 
 #include <string.h>
@@ -23,7 +23,15 @@ static const char *base(const char *path)
 
 static void frame_short(struct outbuf *o, const struct frame_sym *f)
 {
-    if (f->function) {
+    if (f->python) {
+        ob_str(o, f->function);
+        ob_put(o, " ", 1);
+        ob_str(o, base(f->file));
+        if (f->line) {
+            ob_put(o, ":", 1);
+            ob_u64(o, f->line);
+        }
+    } else if (f->function) {
         ob_str(o, f->function);
         if (f->file) {
             ob_put(o, " ", 1);
@@ -62,6 +70,8 @@ const char *report_type(const struct dump *d, uint32_t v)
 
 void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e)
 {
+    if (label_spell(o, a->d, graph_eid(&a->g, e)))
+        return;
     const struct atoll_dump_edge *de = &a->d->edges[graph_eid(&a->g, e)];
     uint32_t owner = dump_owner(a->d, de->from);
     ob_put(o, "+", 1);
@@ -75,8 +85,38 @@ void report_edge_label(struct outbuf *o, const struct analysis *a, uint32_t e)
     ob_u64(o, de->offset);
 }
 
+void report_arrow(struct outbuf *o, const struct analysis *a, uint32_t e)
+{
+    if (label_of_edge(a->d, graph_eid(&a->g, e))) {
+        ob_str(o, " -");
+        report_edge_label(o, a, e);
+        ob_str(o, "-> ");
+        return;
+    }
+    ob_str(o, " -> ");
+    report_edge_label(o, a, e);
+    ob_str(o, " -> ");
+}
+
+/* A Python frame as a traceback names it, function then place: "handle (app.py:33)". */
+static void python_frame(struct outbuf *o, const struct frame_sym *f)
+{
+    ob_str(o, f->function);
+    ob_str(o, " (");
+    ob_str(o, f->file);
+    if (f->line) {
+        ob_put(o, ":", 1);
+        ob_u64(o, f->line);
+    }
+    ob_put(o, ")", 1);
+}
+
 void report_frame(struct outbuf *o, const struct frame_sym *f)
 {
+    if (f->python) {
+        python_frame(o, f);
+        return;
+    }
     ob_hex(o, f->address);
     ob_put(o, " ", 1);
     if (f->function) {

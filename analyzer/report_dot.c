@@ -1,5 +1,6 @@
 /* The Graphviz report: one cluster per cycle shape among the top N (its first cycle stands for
- * all of them), members labelled with size and function, references with their byte offset,
+ * all of them), members labelled with size and function, references with their label
+ * (`.orders`, `[0]`) or byte offset,
  * and, dashed, the blocks the cycle retains (up to RETAINED_MAX of them). */
 #include "analyzer.h"
 
@@ -30,7 +31,12 @@ static void edge(struct outbuf *o, const struct analysis *a, uint32_t v, uint32_
     ob_str(o, " -> b");
     ob_u64(o, a->g.to[e]);
     ob_str(o, " [label=\"");
-    report_edge_label(o, a, e);
+    struct outbuf tmp;
+    ob_init(&tmp, NULL);
+    report_edge_label(&tmp, a, e);
+    ob_put(&tmp, "", 1);
+    ob_dot_str(o, tmp.buf ? tmp.buf : "?");
+    free(tmp.buf);
     ob_str(o, "\"];\n");
 }
 

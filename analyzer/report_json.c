@@ -40,6 +40,17 @@ static void kv_str(struct outbuf *o, const char *key, const char *v, bool comma)
         ob_str(o, ", ");
 }
 
+/* "label": ".orders" (as the text report spells it), or null. */
+static void kv_label(struct outbuf *o, const struct dump *d, uint32_t eid, bool comma)
+{
+    struct outbuf tmp;
+    ob_init(&tmp, NULL);
+    bool has = label_spell(&tmp, d, eid);
+    ob_put(&tmp, "", 1);
+    kv_str(o, "label", has && tmp.buf ? tmp.buf : NULL, comma);
+    free(tmp.buf);
+}
+
 static void totals(struct outbuf *o, const char *key, const struct totals *t)
 {
     ob_str(o, "    \"");
@@ -160,7 +171,8 @@ static void cycle(struct outbuf *o, const struct analysis *a, uint32_t id, uint3
             const struct atoll_dump_edge *de = &d->edges[graph_eid(&a->g, e)];
             if (de->from != v)
                 kv_u64(o, "via", de->from, true);
-            kv_u64(o, "offset", de->offset, false);
+            kv_u64(o, "offset", de->offset, true);
+            kv_label(o, d, graph_eid(&a->g, e), false);
             ob_put(o, "}", 1);
         }
     }
@@ -173,6 +185,7 @@ static void cycle(struct outbuf *o, const struct analysis *a, uint32_t id, uint3
         kv_u64(o, "from", pos[v], true);
         kv_u64(o, "to", pos[a->g.to[e]], true);
         kv_u64(o, "offset", d->edges[graph_eid(&a->g, e)].offset, true);
+        kv_label(o, d, graph_eid(&a->g, e), true);
         kv_u64(o, "frees", frees, false);
         ob_put(o, "}", 1);
     }
@@ -218,7 +231,16 @@ static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *use
             n = st->depth;
         for (uint32_t k = 0; k < n; k++) {
             ob_str(o, k ? ", {" : "{");
-            if (f) {
+            if (f && f[k].python) {
+                kv_str(o, "kind", "python", true);
+                kv_str(o, "function", f[k].function, true);
+                kv_str(o, "file", f[k].file, true);
+                if (f[k].line)
+                    kv_u64(o, "line", f[k].line, false);
+                else
+                    ob_str(o, "\"line\": null");
+            } else if (f) {
+                kv_str(o, "kind", "native", true);
                 kv_hex(o, "address", f[k].address, true);
                 kv_str(o, "function", f[k].function, true);
                 kv_str(o, "file", f[k].file, true);
@@ -233,7 +255,9 @@ static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *use
                     ob_str(o, "\"module_offset\": null, ");
                 ob_str(o, f[k].inlined ? "\"inlined\": true" : "\"inlined\": false");
             } else {
-                kv_hex(o, "address", a->d->frames[st->first_frame + k], false);
+                uint64_t v = a->d->frames[st->first_frame + k];
+                kv_str(o, "kind", v & ATOLL_DUMP_FRAME_PYTHON ? "python" : "native", true);
+                kv_hex(o, "address", v, false);
             }
             ob_put(o, "}", 1);
         }

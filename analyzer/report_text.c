@@ -1,5 +1,7 @@
 /* The text report: a summary in Valgrind's terms, the top leak sites with their stacks, and
- * the top cycle shapes drawn as chains of members and the offsets of their references. */
+ * the top cycle shapes drawn as chains of members and their references (labelled as the
+ * runtime spells them, else by offset); a cycle of objects first reads as a path of types,
+ * `Customer -.orders-> list -[0]-> Order -.customer-> Customer`. */
 #include "analyzer.h"
 
 #include <stdlib.h>
@@ -47,12 +49,54 @@ static void chain(struct outbuf *o, const struct analysis *a, const uint32_t *or
             i = k - 1;
         }
         member(o, a, i, order[i]);
-        uint32_t e = shape_next_edge(&a->g, &a->s, order[i]);
-        ob_str(o, " -> ");
-        report_edge_label(o, a, e);
-        ob_str(o, " -> ");
+        report_arrow(o, a, shape_next_edge(&a->g, &a->s, order[i]));
     }
     member_name(o, 0);
+}
+
+/* The edges of a cycle of component c: through the reference to break, from its member, or
+ * else a shortest one through member *first; *first is then where it starts. */
+static uint32_t cycle_path(const struct analysis *a, uint32_t c, uint32_t *first,
+                           uint32_t *edges)
+{
+    uint32_t frees, e = break_edge(&a->g, &a->s, c, &frees);
+    if (e == AN_NONE)
+        return shape_path(&a->g, &a->s, c, *first, *first, edges);
+    *first = dump_owner(a->d, a->d->edges[graph_eid(&a->g, e)].from);
+    edges[0] = e;
+    if (a->g.to[e] == *first)
+        return 1;
+    uint32_t n = shape_path(&a->g, &a->s, c, a->g.to[e], *first, edges + 1);
+    return n ? n + 1 : 0;
+}
+
+/* A cycle, as the types of its members and their references, between prefix and suffix;
+ * false (nothing written) unless every member on it is an object. */
+static bool path(struct outbuf *o, const struct analysis *a, uint32_t c, uint32_t first,
+                 const char *prefix, const char *suffix)
+{
+    uint32_t k = a->s.first[c + 1] - a->s.first[c];
+    uint32_t *edges = an_malloc(((size_t)k + 1) * sizeof *edges);
+    uint32_t n = edges ? cycle_path(a, c, &first, edges) : 0;
+    bool typed = n > 0;
+    for (uint32_t i = 0; i < n && typed; i++)
+        typed = report_type(a->d, a->g.to[edges[i]]) != NULL;
+    if (typed)
+        ob_str(o, prefix);
+    for (uint32_t i = 0; typed && i < n; i++) {
+        if (n > CHAIN_MAX && i == CHAIN_MAX - 2) {
+            ob_printf(o, "... (%u more) -> ", n - CHAIN_MAX + 1);
+            i = n - 1;
+        }
+        ob_str(o, report_type(a->d, i ? a->g.to[edges[i - 1]] : first));
+        report_arrow(o, a, edges[i]);
+    }
+    if (typed) {
+        ob_str(o, report_type(a->d, first));
+        ob_str(o, suffix);
+    }
+    free(edges);
+    return typed;
 }
 
 void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg)
@@ -64,6 +108,10 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
         return;
     }
     uint32_t k = shape_cycle_order(&a->g, &a->s, a->d, c, order);
+    if (path(o, a, c, order[0], "", "")) {
+        free(order);
+        return;
+    }
     if (sg->simple) {
         chain(o, a, order, k);
     } else {
@@ -99,9 +147,7 @@ static void draw_general(struct outbuf *o, const struct analysis *a, const uint3
                 continue;
             ob_str(o, "      ");
             member_name(o, i);
-            ob_str(o, " -> ");
-            report_edge_label(o, a, e);
-            ob_str(o, " -> ");
+            report_arrow(o, a, e);
             member_name(o, pos[w]);
             ob_put(o, "\n", 1);
             edges++;
@@ -109,10 +155,14 @@ static void draw_general(struct outbuf *o, const struct analysis *a, const uint3
     }
 }
 
+/* A site's frames; of a Python allocation, its Python frames (all of them with --native). */
 static void site_frames(struct outbuf *o, const struct analysis *a, uint32_t site)
 {
     uint32_t nf = 0;
     const struct frame_sym *f = a->sym ? symbols_site(a->sym, site, &nf) : NULL;
+    uint32_t py = symbols_python_frames(f, nf);
+    if (py && !a->native)
+        nf = py;
     for (uint32_t k = 0; k < nf; k++) {
         ob_printf(o, "    #%u ", k);
         report_frame(o, &f[k]);
@@ -133,9 +183,7 @@ static void draw_break(struct outbuf *o, const struct analysis *a, uint32_t c,
         pos[order[i]] = i;
     ob_str(o, "      break ");
     member_name(o, pos[dump_owner(a->d, a->d->edges[graph_eid(&a->g, e)].from)]);
-    ob_str(o, " -> ");
-    report_edge_label(o, a, e);
-    ob_str(o, " -> ");
+    report_arrow(o, a, e);
     member_name(o, pos[a->g.to[e]]);
     ob_printf(o, " to free %u of %u\n", frees, k);
 }
@@ -208,12 +256,14 @@ void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
                       (unsigned long long)sg->retained_bytes,
                       (unsigned long long)sg->retained_blocks);
             uint32_t k = shape_cycle_order(&a->g, &a->s, d, sg->first_comp, order);
+            path(o, a, sg->first_comp, order[0], "      ", "\n");
             if (sg->simple) {
                 ob_str(o, "      ");
                 chain(o, a, order, k);
                 ob_put(o, "\n", 1);
-            } else
+            } else {
                 draw_general(o, a, order, k, pos);
+            }
             draw_break(o, a, sg->first_comp, order, k, pos);
         }
         free(order);

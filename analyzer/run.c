@@ -49,6 +49,8 @@ static const char run_help[] =
     "  --report FILE           write the reports to FILE (default standard error)\n"
     "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
     "  --top N                 leak sites and cycle shapes shown (default 10)\n"
+    "  --native                Python allocations by their whole stacks: native frames shown\n"
+    "                          under the Python ones, sites told apart by them too\n"
     "  --error-exitcode N      exit with N if any process leaked\n"
     "  --help                  this text\n";
 
@@ -166,6 +168,7 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
         {"report", required_argument, 0, OPT_REPORT},
         {"suppressions", required_argument, 0, OPT_SUPP},
         {"top", required_argument, 0, OPT_TOP},
+        {"native", no_argument, 0, OPT_NATIVE},
         {"error-exitcode", required_argument, 0, OPT_ERROR_EXITCODE},
         {"help", no_argument, 0, OPT_HELP},
         {0, 0, 0, 0},
@@ -358,7 +361,7 @@ static int report_all(const struct report_opts *ro, const struct run_dump *dumps
 int cmd_run(int argc, char **argv)
 {
     struct run_env env = {0};
-    struct report_opts ro = {FORMAT_TEXT, NULL, suppress_new(), 10, -1};
+    struct report_opts ro = {FORMAT_TEXT, NULL, suppress_new(), 10, -1, false};
     char *found = NULL, *preload = NULL;
     struct run_dump *dumps = NULL;
     size_t ndumps = 0;

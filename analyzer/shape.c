@@ -13,22 +13,38 @@ struct tuple {
     uint64_t site, size, offset;
 };
 
+static bool is_object(const struct dump *d, uint32_t v)
+{
+    uint32_t k = d->object_of ? d->object_of[v] : AN_NONE;
+    return k != AN_NONE && d->objects[k].owner == v;
+}
+
 /* What a member contributes to a shape: its allocation site, or for an object its type (the
  * interpreter's C stack for one Python line changes as it specialises the bytecode, the type
  * does not). */
 static uint64_t member_key(const struct dump *d, uint32_t v)
 {
-    uint32_t k = d->object_of ? d->object_of[v] : AN_NONE;
-    if (k != AN_NONE && d->objects[k].owner == v)
-        return (1ull << 63) | d->objects[k].type;
+    if (is_object(d, v))
+        return (1ull << 63) | d->objects[d->object_of[v]].type;
     return d->blocks[v].site;
 }
 
-/* An edge's offset; for a reference held in a block the member owns, where the member holds
- * that block, marked (which item of a list, or where an instance's value array keeps an
- * attribute, which changes as its type's keys grow, is no part of the shape). */
+/* And its size, but for an object: a tuple's length, or the room 3.13 makes in an instance
+ * for the attributes its type had when it was made, is no part of the shape. */
+static uint64_t member_size(const struct dump *d, uint32_t v)
+{
+    return is_object(d, v) ? 0 : d->blocks[v].size;
+}
+
+/* An edge's label (label.c says what of it counts); else its offset, and for a reference held
+ * in a block the member owns, where the member holds that block, marked (which item of a list,
+ * or where an instance's value array keeps an attribute, which changes as its type's keys
+ * grow, is no part of the shape). */
 static uint64_t edge_key(const struct graph *g, const struct dump *d, uint32_t e)
 {
+    uint64_t label = label_shape_key(d, graph_eid(g, e));
+    if (label)
+        return label;
     const struct atoll_dump_edge *de = &d->edges[graph_eid(g, e)];
     uint32_t owner = dump_owner(d, de->from);
     if (owner == de->from)
@@ -136,7 +152,7 @@ static uint32_t simple_order(const struct graph *g, const struct sccs *s,
     for (uint32_t i = 0; i < k; i++) {
         uint32_t e = only_internal_edge(g, s, v);
         order[i] = v;
-        t[i] = (struct tuple){member_key(d, v), d->blocks[v].size, edge_key(g, d, e)};
+        t[i] = (struct tuple){member_key(d, v), member_size(d, v), edge_key(g, d, e)};
         v = g->to[e];
     }
     return least_rotation(t, k);
@@ -158,6 +174,65 @@ uint32_t shape_cycle_order(const struct graph *g, const struct sccs *s, const st
     free(t);
     free(tmp);
     return k;
+}
+
+/* The local index of block v among the members of component c (sorted by block). */
+static uint32_t local_index(const struct sccs *s, uint32_t c, uint32_t v)
+{
+    uint32_t lo = s->first[c], hi = s->first[c + 1];
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->members[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo - s->first[c];
+}
+
+uint32_t shape_path(const struct graph *g, const struct sccs *s, uint32_t c, uint32_t start,
+                    uint32_t end, uint32_t *edges)
+{
+    uint32_t k = s->first[c + 1] - s->first[c];
+    /* per member: the edge it was reached by and the member that edge leaves */
+    uint32_t *via = malloc(k * sizeof *via), *parent = malloc(k * sizeof *parent);
+    uint32_t *queue = malloc(k * sizeof *queue);
+    uint32_t n = 0, head = 0, tail = 0, last = AN_NONE, v = start;
+    if (!via || !parent || !queue)
+        goto out;
+    for (uint32_t i = 0; i < k; i++)
+        via[i] = AN_NONE;
+    queue[tail++] = start;
+    while (head < tail && last == AN_NONE) {
+        v = queue[head++];
+        for (uint32_t e = g->off[v]; e < g->off[v + 1] && last == AN_NONE; e++) {
+            uint32_t w = g->to[e], iw = local_index(s, c, w);
+            if (s->comp[w] != c)
+                continue;
+            if (w == end) {
+                last = e;
+            } else if (via[iw] == AN_NONE) {
+                via[iw] = e;
+                parent[iw] = v;
+                queue[tail++] = w;
+            }
+        }
+    }
+    /* from the edge that reaches end back to start, then reversed */
+    for (uint32_t e = last; e != AN_NONE; n++) {
+        edges[n] = e;
+        e = v == start ? AN_NONE : via[local_index(s, c, v)];
+        if (e != AN_NONE)
+            v = parent[local_index(s, c, v)];
+    }
+    for (uint32_t i = 0; i < n / 2; i++) {
+        uint32_t x = edges[i];
+        edges[i] = edges[n - 1 - i];
+        edges[n - 1 - i] = x;
+    }
+out:
+    free(via), free(parent), free(queue);
+    return n;
 }
 
 /* The canonical description of component c into b; *simple tells which kind it is. */
@@ -192,7 +267,7 @@ static int describe(const struct graph *g, const struct sccs *s, const struct du
     }
     for (uint32_t i = 0; i < k; i++) {
         uint32_t v = s->members[s->first[c] + i];
-        t[i] = (struct tuple){d->blocks[v].site, d->blocks[v].size, 0};
+        t[i] = (struct tuple){member_key(d, v), member_size(d, v), 0};
     }
     qsort(t, k, sizeof *t, qtuple);
     if (put(b, 2) || put(b, k))
@@ -207,9 +282,9 @@ static int describe(const struct graph *g, const struct sccs *s, const struct du
             uint32_t w = g->to[e];
             if (s->comp[w] != c)
                 continue;
-            if (put(b, member_key(d, v)) || put(b, d->blocks[v].size) ||
+            if (put(b, member_key(d, v)) || put(b, member_size(d, v)) ||
                 put(b, edge_key(g, d, e)) || put(b, member_key(d, w)) ||
-                put(b, d->blocks[w].size))
+                put(b, member_size(d, w)))
                 return -1;
         }
     }

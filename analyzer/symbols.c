@@ -4,9 +4,11 @@
  * expanded from that cache. A return address is looked up at address - 1, the call itself.
  * Inlined calls become frames of their own. C++ names are demangled. Where libdw cannot find
  * the compile unit of an address (no .debug_aranges: clang), the module's CU ranges are
- * searched instead. Strings point into libdw's data, the dump or the demangler, and live as
- * long as the symbols object. */
+ * searched instead. A Python frame is named from the dump's copy of its code object, its line
+ * computed from the copied line table. Strings point into libdw's data, the dump or the
+ * demangler, and live as long as the symbols object. */
 #include "analyzer.h"
+#include "python/pylines.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -229,8 +231,33 @@ static const char *call_file(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles,
 }
 
 /* Appends the frames of return address a to s->cache. */
+/* A Python frame: the code object's names, and its line as frame.f_lineno gives it. */
+static int symbolize_python(struct symbols *s, uint64_t a)
+{
+    const struct dump *d = s->d;
+    const struct atoll_dump_pycode *c = &d->pycode[(a & ~ATOLL_DUMP_FRAME_PYTHON) >> 32];
+    int line = pyline_addr2line(c->version, c->firstlineno, d->bytes + c->linetable,
+                                c->linetable_size, (uint32_t)a);
+    struct frame_sym *f = push(&s->cache);
+    if (!f)
+        return -1;
+    *f = (struct frame_sym){a, dump_string(d, c->qualname), dump_string(d, c->filename),
+                            line > 0 ? (uint32_t)line : 0, "", 0, false, NULL, true};
+    return 0;
+}
+
+uint32_t symbols_python_frames(const struct frame_sym *f, uint32_t n)
+{
+    uint32_t k = 0;
+    while (k < n && f[k].python)
+        k++;
+    return k;
+}
+
 static int symbolize(struct symbols *s, uint64_t a)
 {
+    if (a & ATOLL_DUMP_FRAME_PYTHON)
+        return symbolize_python(s, a);
     uint32_t mi = find_module(s, a);
     const char *modpath = mi == AN_NONE ? "" : dump_string(s->d, s->d->modules[mi].path);
     uint64_t modoff = mi == AN_NONE ? 0 : a - s->d->modules[mi].bias;
@@ -281,7 +308,7 @@ static int symbolize(struct symbols *s, uint64_t a)
                 break;
             const char *name = die_name(s, &scopes[i]);
             *f = (struct frame_sym){a, NULL, fr_file, fr_line, modpath, modoff,
-                                    tag == DW_TAG_inlined_subroutine, NULL};
+                                    tag == DW_TAG_inlined_subroutine, NULL, false};
             /* the ELF symbol only when DWARF has no name: libdw searches the symbol table
              * linearly, which costs seconds over 100k addresses in a big module */
             name_frame(s, f, name ? name : dwfl_module_addrname(mod, pc));
@@ -296,7 +323,7 @@ static int symbolize(struct symbols *s, uint64_t a)
             struct frame_sym *f = push(&s->cache);
             if (!f)
                 return -1;
-            *f = (struct frame_sym){a, NULL, file, fr_line, modpath, modoff, false, NULL};
+            *f = (struct frame_sym){a, NULL, file, fr_line, modpath, modoff, false, NULL, false};
             name_frame(s, f, dwfl_module_addrname(mod, pc));
         }
         return 0;
@@ -304,7 +331,7 @@ static int symbolize(struct symbols *s, uint64_t a)
     struct frame_sym *f = push(&s->cache);
     if (!f)
         return -1;
-    *f = (struct frame_sym){a, NULL, NULL, 0, modpath, modoff, false, NULL};
+    *f = (struct frame_sym){a, NULL, NULL, 0, modpath, modoff, false, NULL, false};
     return 0;
 }
 

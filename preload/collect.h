@@ -35,6 +35,7 @@ struct atoll_collect_job {
 struct atoll_collect_result {
     int status;                       /* 0: dump written */
     uint64_t blocks, bytes, unreachable_blocks, unreachable_bytes, cycles, refcount_leaks;
+    int own_findings;                 /* some of those are the process's own (not inherited) */
     char dump_path[640];
 };
 

@@ -223,14 +223,14 @@ static void finish(struct dump_out *w)
     struct atoll_dump_header h;
     memset(&h, 0, sizeof h);
     h.section_table_offset = w->pos;
-    dump_out_put(w, w->secs, sizeof w->secs);
+    dump_out_put(w, w->secs, w->nsecs * sizeof *w->secs);
     memcpy(h.magic, ATOLL_DUMP_MAGIC, 8);
     h.version = ATOLL_DUMP_VERSION;
     h.header_size = sizeof h;
     h.file_size = w->pos;
-    h.section_count = DUMP_SECTIONS;
+    h.section_count = w->nsecs;
     h.section_entry_size = sizeof(struct atoll_dump_section);
-    h.table_crc = atoll_crc32c(w->secs, sizeof w->secs);
+    h.table_crc = atoll_crc32c(w->secs, w->nsecs * sizeof *w->secs);
     h.header_crc = atoll_crc32c(&h, 44);
 
     int in_buffer = w->flushed == 0;
@@ -291,7 +291,8 @@ int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
                 d->stack_hi = s->maps[i].end;
             }
     }
-    uint32_t nsites = atoll_site_count();
+    uint32_t nsites = atoll_site_count(), npycode;
+    uint32_t *pycode = snap_add_pycode_strings(s, &npycode);
     if (!threads) {
         dump_out_abandon(w, path);
         return ENOMEM;
@@ -311,6 +312,11 @@ int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
     dump_out_begin(w, ATOLL_DUMP_SEC_OBJECTS, sizeof(struct atoll_dump_object));
     snap_write_objects(s, w);
     dump_out_end(w);
+    dump_out_begin(w, ATOLL_DUMP_SEC_LABELS, sizeof(struct atoll_dump_label));
+    snap_write_labels(s, w);
+    dump_out_end(w);
+    if (npycode)
+        snap_write_pycode(w, pycode, npycode);
     finish(w);
     if (close(w->fd) != 0 && !w->failed)
         w->failed = error_of();

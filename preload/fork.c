@@ -30,6 +30,7 @@ void atoll_fork_parent(void)
 void atoll_fork_child(void)
 {
     atoll_log_after_fork_child();
+    atoll_profile_after_fork_child();
     atoll_collect_after_fork_child();
     atoll_world_after_fork_child();
     atoll_unlock_all();

@@ -1,11 +1,15 @@
 /* The counts a collection reports at once (atoll_collect's return value, the exit line):
  * unreachable blocks by CPython's rule on the dumped set, how many isolated cycles they form,
- * and the refcount leaks (the analyzer's rule, refleak.c). The full analysis (classification, retention, grouping) is the analyzer's. */
+ * and the refcount leaks (the analyzer's rule, refleak.c); in a forked child also how many of
+ * each are of its own making (a block it allocated itself is in them). The full analysis (classification, retention, grouping) is the analyzer's. */
 #include "snapshot.h"
+
+#include <string.h>
 
 /* Iterative Tarjan over the unreachable blocks: the number of strongly connected components
  * with a cycle (two or more blocks, or one with an edge to itself). */
-static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const uint8_t *dead)
+static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const uint8_t *dead,
+                             const uint8_t *own, uint64_t *own_cycles)
 {
     uint32_t n = s->nblocks;
     uint32_t *index = cmem_alloc((size_t)n * 4), *low = cmem_alloc((size_t)n * 4);
@@ -48,18 +52,35 @@ static uint64_t count_cycles(const struct snap *s, const uint32_t *first, const 
             if (low[v] != index[v])
                 continue;
             uint32_t size = 0, w;
-            int self_loop = 0;
+            int self_loop = 0, owned = 0;
             do {
                 w = stack[--sp];
                 on_stack[w] = 0;
+                owned |= own && own[w];
                 size++;
             } while (w != v);
             for (uint32_t k = first[v]; k < first[v + 1]; k++)
                 self_loop |= snap_edge_target(s, k) == v;
             cycles += size > 1 || self_loop;
+            *own_cycles += (size > 1 || self_loop) && owned;
         }
     }
     return cycles;
+}
+
+/* Objects whose own count exceeds every reference found to them. */
+static uint64_t count_refcount_leaks(const struct snap *s, const uint8_t *own, uint64_t *owned)
+{
+    const struct snap_object *o = s->objects.data;
+    uint64_t leaks = 0;
+    *owned = 0;
+    for (size_t k = 0; k < s->objects.len; k++)
+        if (o[k].owner == o[k].block &&
+            o[k].refcount > (uint64_t)s->refs[o[k].block].external + s->refs[o[k].block].internal) {
+            leaks++;
+            *owned += !own || own[o[k].block];
+        }
+    return leaks;
 }
 
 /* CPython's rule: an object is referenced from outside when its own count exceeds the
@@ -75,13 +96,30 @@ static int snap_has_outside_refs(const struct snap *s, uint32_t v)
     return !(o->refcount + o->weak) || o->refcount + o->weak > s->refs[v].internal;
 }
 
+static void mark_own(struct snap *s, const struct snap_block *b, void *arg)
+{
+    (void)s;
+    ((uint8_t *)arg)[b->t] = (b->stamp >> ATOLL_EPOCH_BITS) > atoll_fork_seq;
+}
+
+/* In a forked child, the blocks it allocated itself (NULL elsewhere, or out of memory). */
+static uint8_t *own_blocks(struct snap *s)
+{
+    if (!atoll_fork_seq)
+        return NULL;
+    uint8_t *own = cmem_alloc((size_t)s->nblocks + 1);
+    if (own)
+        snap_each_block(s, mark_own, own);
+    return own;
+}
+
 /* Returns -1 when the snapshot is out of memory for the counts. */
-int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles)
+int snap_count_unreachable(struct snap *s, struct snap_counts *c)
 {
     uint32_t n = s->nblocks;
     uint32_t *first = cmem_reuse(((size_t)n + 1) * 4), *queue = cmem_reuse((size_t)n * 4);
     uint8_t *dead = cmem_reuse((size_t)n + 1);
-    *blocks = *cycles = 0;
+    memset(c, 0, sizeof *c);
     if (!first || !queue || !dead || s->to.len + s->ntail != s->nedges)
         return -1;
     uint32_t head = 0, tail = 0;
@@ -103,21 +141,16 @@ int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles)
             }
         }
     }
-    for (uint32_t v = 0; v < n; v++)
-        *blocks += dead[v];
+    uint8_t *own = own_blocks(s);
+    for (uint32_t v = 0; v < n; v++) {
+        c->blocks += dead[v];
+        c->own_blocks += dead[v] && (!own || own[v]);
+    }
     s->dead = dead;
-    *cycles = count_cycles(s, first, dead);
+    c->cycles = count_cycles(s, first, dead, own, &c->own_cycles);
+    if (!own)
+        c->own_cycles = c->cycles;
+    c->refcount_leaks = count_refcount_leaks(s, own, &c->own_refcount_leaks);
     return 0;
 }
 
-/* Objects whose own count exceeds every reference found to them. */
-uint64_t snap_count_refcount_leaks(const struct snap *s)
-{
-    const struct snap_object *o = s->objects.data;
-    uint64_t leaks = 0;
-    for (size_t k = 0; k < s->objects.len; k++)
-        if (o[k].owner == o[k].block &&
-            o[k].refcount > (uint64_t)s->refs[o[k].block].external + s->refs[o[k].block].internal)
-            leaks++;
-    return leaks;
-}

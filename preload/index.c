@@ -220,17 +220,22 @@ uint32_t snap_find_block(const struct snap *s, uintptr_t v, uint64_t *delta)
     return t;
 }
 
-/* The dumped block a root word v references, or ATOLL_NONE. */
-uint32_t snap_lookup(const struct snap *s, uintptr_t v)
+uint32_t snap_reference(const struct snap *s, uint32_t from, uintptr_t v)
 {
     uint32_t delta, t = block_at(s, v, &delta);
     if (t == ATOLL_NONE)
         return ATOLL_NONE;
     uint32_t limit = s->refs[t].limit;
     if (delta >= limit || (limit > SNAP_LIMIT_MASK &&
-                           !snap_role_accepts(s, ATOLL_NONE, t, delta, limit)))
+                           !snap_role_accepts(s, from, t, delta, limit)))
         return ATOLL_NONE;
     return t;
+}
+
+/* The dumped block a root word v references, or ATOLL_NONE. */
+uint32_t snap_lookup(const struct snap *s, uintptr_t v)
+{
+    return snap_reference(s, ATOLL_NONE, v);
 }
 
 static void each_large(struct snap *s, size_t from, size_t to, snap_block_fn *fn, void *arg)

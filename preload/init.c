@@ -9,6 +9,7 @@
 #include "collect.h"
 #include "unwind.h"
 #include "world.h"
+#include "cpython/cpython.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -128,6 +129,8 @@ static void start_profiling(void)
     if (tls_info)
         tls_info(&atoll_static_tls_size, &align);
     atoll_profile_start_stacks();
+    if (atoll_g.python_stacks)
+        atoll_g.python_stacks = cpython_frames_init() != 0;
     if (!atoll_g.profiling) {
         atoll_set_profiling(1);
         atoll_profile_adopt_existing();

@@ -154,10 +154,17 @@ int atoll_profile_ignore(const void *ptr) ATOLL_HIDDEN;
 void atoll_profile_adopt_existing(void) ATOLL_HIDDEN;
 uintptr_t atoll_profile_program_sp(void) ATOLL_HIDDEN;
 uint64_t atoll_profile_last_seq(void) ATOLL_HIDDEN;
+/* In a forked child, the blocks numbered above this one are its own; 0 elsewhere. */
+extern uint64_t atoll_fork_seq ATOLL_HIDDEN;
+void atoll_profile_after_fork_child(void) ATOLL_HIDDEN;
 
 /* unwind.c (the rest of the walker's declarations are in unwind.h) */
 void atoll_unwind_init(uintptr_t self_start, uintptr_t self_end) ATOLL_HIDDEN;
 void atoll_unwind_check_report(void) ATOLL_HIDDEN;
+
+/* cpython/codetable.c, cpython/stacks.c: Python stacks (profile mode, ATOLL_PYTHON_STACKS) */
+uint32_t atoll_pycode_intern(const void *code, uint64_t identity) ATOLL_HIDDEN;
+uint32_t atoll_pystack_site(uint32_t native) ATOLL_HIDDEN;
 
 /* collect.c */
 extern uint64_t atoll_collections_done ATOLL_HIDDEN;
@@ -174,6 +181,7 @@ enum atoll_lock_id {
     ATOLL_LOCK_GLOBAL,
     ATOLL_LOCK_ANNOTATE,
     ATOLL_LOCK_SITES,
+    ATOLL_LOCK_PYCODE,
     ATOLL_LOCK_LARGE,
     ATOLL_LOCK_MODULES,
     ATOLL_LOCK_IMETA,

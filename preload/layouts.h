@@ -7,6 +7,12 @@
 
 #include "snapshot.h"
 
+/* A fixed-width field of the program's memory, at an address a layout has checked. */
+static inline uint32_t word32(uintptr_t a)
+{
+    return *(const uint32_t *)a;
+}
+
 /* A word of the program's memory, at an address a layout has checked (inside a live block, or
  * snap_readable). */
 static inline uint64_t word(uintptr_t a)
@@ -18,9 +24,12 @@ struct layout {
     /* Returns 1 when block t (at address, of size bytes) is the runtime's object. */
     int (*classify)(struct snap *s, struct layout *l, uint32_t t, uintptr_t address,
                     uint64_t size);
+    /* Optional (labels.c): through snap_label, how the runtime's language spells the
+     * references held in block t, which object `owner` is or owns; `runtime` says which
+     * OBJECTS records are its. */
+    void (*label)(struct snap *s, struct layout *l, uint32_t t, uint32_t owner);
+    uint16_t runtime;
 };
-
-#define LAYOUT_MAX 8
 
 /* Each returns NULL when its runtime is not in the process. */
 struct layout *cpython_layout(struct snap *s);

@@ -6,13 +6,17 @@
  * pointers on stacks cannot keep its garbage alive: only a pointer to its start is a reference
  * to it, and only the references from other recognised blocks are subtracted from its count.
  * A block it owns (a list's item array) is referenced by its owner alone; the references the
- * owned block holds are the owner's, as CPython's tp_traverse reports them. */
+ * owned block holds are the owner's, as CPython's tp_traverse reports them. An object that only
+ * its owner references (a count of 1: an instance's __dict__) can be folded into it likewise;
+ * what that object owned is then the owner's. */
 #include "snapshot.h"
 #include "layouts.h"
 
 struct snap_claim {
     uint32_t owner, block;
-    uint64_t scan_bytes;
+    uint64_t scan_bytes;              /* UINT64_MAX: the whole block */
+    uint32_t delta;                   /* where the pointer points into the block */
+    uint32_t fold;                    /* the block is an object to fold into its owner */
 };
 
 struct snap_object *snap_add_object(struct snap *s, uint32_t t, uint16_t runtime, uint16_t offset,
@@ -38,9 +42,19 @@ void snap_claim(struct snap *s, uint32_t owner, uintptr_t pointer, uint64_t scan
         return;
     struct snap_claim *c = cvec_push(&s->claims);
     if (c)
-        *c = (struct snap_claim){ .owner = owner, .block = t,
+        *c = (struct snap_claim){ .owner = owner, .block = t, .delta = (uint32_t)delta,
                                   .scan_bytes = scan_bytes == UINT64_MAX ? UINT64_MAX
                                                                          : delta + scan_bytes };
+}
+
+/* The object at `object`, which only object `owner` references (the layout read a count of 1),
+ * is to be folded into it. Checked once every object is known. */
+void snap_fold(struct snap *s, uint32_t owner, uintptr_t object)
+{
+    size_t before = s->claims.len;
+    snap_claim(s, owner, object, UINT64_MAX);
+    if (s->claims.len > before)
+        ((struct snap_claim *)s->claims.data)[before].fold = 1;
 }
 
 /* The record of a block owned through claim c, of its owner's runtime. */
@@ -52,14 +66,41 @@ static struct snap_object owned_by(const struct snap *s, const struct snap_claim
                                  .runtime = owner->runtime, .scan_bytes = c->scan_bytes };
 }
 
-/* A block claimed by two objects belongs to neither; a live object is never owned, but what
- * looked like a dead one (count 0) is the stale start of a reused block when an object claims
- * it. */
-static void settle_claims(struct snap *s)
+/* Folds go first: an object of count 1 whose start the claim points to becomes a block its
+ * claimant owns (a second claimant finds it owned and leaves it alone), keeping the words it
+ * does not scan. */
+static void settle_folds(struct snap *s)
 {
     const struct snap_claim *c = s->claims.data;
+    struct snap_object *objs = s->objects.data;
     for (size_t i = 0; i < s->claims.len; i++) {
         uint32_t k = s->object_of[c[i].block];
+        if (!c[i].fold || k == ATOLL_NONE)
+            continue;
+        struct snap_object *o = &objs[k];
+        if (o->owner == o->block && o->refcount == 1 && !o->weak && o->offset == c[i].delta &&
+            objs[s->object_of[c[i].owner]].owner == c[i].owner) {
+            o->owner = c[i].owner;
+            o->type = 0;
+            o->refcount = 0;
+        }
+    }
+}
+
+/* A block claimed by two objects belongs to neither; a live object is never owned, but what
+ * looked like a dead one (count 0) is the stale start of a reused block when an object claims
+ * it. What a folded object claims, its owner claims. */
+static void settle_claims(struct snap *s)
+{
+    settle_folds(s);
+    struct snap_claim *c = s->claims.data;
+    for (size_t i = 0; i < s->claims.len; i++) {
+        if (c[i].fold)
+            continue;
+        c[i].owner = ((const struct snap_object *)s->objects.data)[s->object_of[c[i].owner]].owner;
+        uint32_t k = s->object_of[c[i].block];
+        if (c[i].owner == ATOLL_NONE)
+            continue;
         if (k == ATOLL_NONE) {
             struct snap_object *o = cvec_push(&s->objects);
             if (!o)
@@ -92,37 +133,31 @@ static void set_roles(struct snap *s)
     }
 }
 
-struct classify {
-    struct layout *layouts[LAYOUT_MAX];
-    unsigned n;
-};
-
 static void classify_block(struct snap *s, const struct snap_block *b, void *arg)
 {
-    const struct classify *c = arg;
-    for (unsigned i = 0; i < c->n; i++)
-        if (c->layouts[i]->classify(s, c->layouts[i], b->t, b->address, b->size))
+    (void)arg;
+    for (unsigned i = 0; i < s->nlayouts; i++)
+        if (s->layouts[i]->classify(s, s->layouts[i], b->t, b->address, b->size))
             return;
 }
 
-static void detect(struct snap *s, struct classify *c)
+static void detect(struct snap *s)
 {
     struct layout *l;
     if ((l = cpython_layout(s)))
-        c->layouts[c->n++] = l;
+        s->layouts[s->nlayouts++] = l;
     if ((l = annotated_layout(s)))
-        c->layouts[c->n++] = l;
+        s->layouts[s->nlayouts++] = l;
     if ((l = gobject_layout(s)))
-        c->layouts[c->n++] = l;
+        s->layouts[s->nlayouts++] = l;
     if ((l = sharedptr_layout(s)))
-        c->layouts[c->n++] = l;
+        s->layouts[s->nlayouts++] = l;
 }
 
 void snap_find_objects(struct snap *s)
 {
-    struct classify c = { .n = 0 };
-    detect(s, &c);
-    if (!c.n || !s->nblocks)
+    detect(s);
+    if (!s->nlayouts || !s->nblocks)
         return;
     /* Room for a record per block at once, in huge pages where it is big: grown by doubling,
      * the records of a big Python heap cost a page fault per 4 KiB, a third of the time. */
@@ -138,7 +173,7 @@ void snap_find_objects(struct snap *s)
     for (size_t i = 0; i < s->nmaps; i++)
         if (s->maps[i].writable)
             s->max_refs += (s->maps[i].end - s->maps[i].start) / 8;
-    snap_each_block(s, classify_block, &c);
+    snap_each_block(s, classify_block, NULL);
     settle_claims(s);
     set_roles(s);
 }

@@ -108,6 +108,10 @@ void atoll_options_load_collector(void)
                   "RTMIN+n) or number; no collection signal", v);
         atoll_cc.signal = 0;
     }
+    atoll_g.python_stacks = 1;
+    if ((v = env("ATOLL_PYTHON_STACKS")))
+        atoll_g.python_stacks =
+            parse_word("ATOLL_PYTHON_STACKS", v, (const char *const[]){ "1", "0", NULL }) != 1;
     if ((v = env("ATOLL_AT_EXIT")))
         atoll_cc.at_exit = parse_word("ATOLL_AT_EXIT", v, (const char *const[]){ "1", "0", NULL }) != 1;
     if ((v = env("ATOLL_FOLLOW")))

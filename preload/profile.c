@@ -86,6 +86,8 @@ static uint32_t capture_site(const void *ra)
         return 0;
     ptls.unwinding = 1;
     uint32_t site = atoll_unwind_site(ra);
+    if (atoll_g.python_stacks)
+        site = atoll_pystack_site(site);
     ptls.unwinding = 0;
     return site;
 }
@@ -123,6 +125,17 @@ static uint64_t next_stamp(void)
     if (epoch > ATOLL_EPOCH_MAX)
         epoch = ATOLL_EPOCH_MAX;
     return ptls.seq_next++ << ATOLL_EPOCH_BITS | epoch;
+}
+
+uint64_t atoll_fork_seq;
+
+/* In a forked child: every number the parent's threads reserved is at most the batches counted
+ * so far, and this thread's next block starts a fresh batch above them, so the child's own
+ * blocks are told from the ones it inherited by their numbers. */
+void atoll_profile_after_fork_child(void)
+{
+    atoll_fork_seq = __atomic_load_n(&seq_batches, __ATOMIC_RELAXED) * SEQ_BATCH;
+    ptls.seq_next = ptls.seq_end;
 }
 
 /* The highest sequence number handed out so far, for collections.jsonl (detection latency in

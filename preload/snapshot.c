@@ -217,15 +217,14 @@ static _Noreturn void fail(struct atoll_collect_result *result)
  * the graph, which nothing changes after the scan. */
 struct count_job {
     struct snap *s;
-    uint64_t blocks, cycles, refcount_leaks;
+    struct snap_counts c;
     int failed;
 };
 
 static int count_main(void *arg)
 {
     struct count_job *j = arg;
-    j->failed = snap_count_unreachable(j->s, &j->blocks, &j->cycles) != 0;
-    j->refcount_leaks = snap_count_refcount_leaks(j->s);
+    j->failed = snap_count_unreachable(j->s, &j->c) != 0;
     return 0;
 }
 
@@ -306,6 +305,7 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
     proc.heap_blocks = s.heap_blocks;
     proc.heap_bytes = s.heap_bytes;
 
+    snap_find_labels(&s);
     err = snap_write_dump(&s, &out, r.dump_path, &proc, &size);
     if (err) {
         atoll_log("cannot write the dump %s: %s", r.dump_path, atoll_error_text(err));
@@ -314,10 +314,11 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
     cthread_join(&counter);
     if (count.failed)
         atoll_log("collection %u: out of memory for the unreachable count", job->collection);
-    r.unreachable_blocks = count.blocks;
-    r.cycles = count.cycles;
-    r.refcount_leaks = count.refcount_leaks;
-    r.unreachable_bytes = snap_dead_bytes(&s, count.blocks);
+    r.unreachable_blocks = count.c.blocks;
+    r.cycles = count.c.cycles;
+    r.refcount_leaks = count.c.refcount_leaks;
+    r.own_findings = count.c.own_blocks || count.c.own_cycles || count.c.own_refcount_leaks;
+    r.unreachable_bytes = snap_dead_bytes(&s, count.c.blocks);
     append_jsonl(dir, job, &s, &r, pause_ns, scan_ns, mono_ns() - dump_start, size);
     r.status = -1;
     *result = r;

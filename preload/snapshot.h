@@ -10,6 +10,9 @@
 #include <string.h>
 
 #define ATOLL_NONE UINT32_MAX
+#define LAYOUT_MAX 8
+
+struct layout;
 
 /* A growable array in anonymous memory. */
 struct cvec {
@@ -113,7 +116,7 @@ struct mapping {
     const char *path;                 /* points into the maps text; "" if anonymous */
 };
 
-#define DUMP_SECTIONS 10
+#define DUMP_SECTIONS 13                /* the most a dump has: one of each type */
 
 /* cthread.c: a thread of the snapshot child */
 struct cthread {
@@ -165,6 +168,25 @@ struct snap_tail_edge {
     uint32_t word;                    /* the pointer's offset in its source, in words */
 };
 
+struct snap_extent {
+    uintptr_t address;
+    uint64_t size;
+};
+
+/* The LABELS being made (labels.c): records in (from, offset) order, their texts deduplicated
+ * in STRINGS through a hash table of string offsets. */
+struct snap_labels {
+    struct snap_extent *extent;       /* per OBJECTS record: where its block lies */
+    struct cvec recs;                 /* struct atoll_dump_label */
+    uint32_t *slots;                  /* string offsets, 0: free */
+    size_t cap, used;
+    uint64_t text_bytes;              /* distinct text added to STRINGS */
+    uint32_t block;                   /* the block being labelled: its index, where it lies */
+    uintptr_t base;
+    uint64_t size;
+    size_t block_first;               /* its first record */
+};
+
 struct snap {
     unsigned generation;
     /* blocks, in the dump's order (address order) */
@@ -195,6 +217,9 @@ struct snap {
     uint32_t *object_of;              /* per block: index into objects, or ATOLL_NONE */
     uint64_t max_refs;                /* words of the heap and of writable mappings */
     struct cvec claims;               /* struct snap_claim: owned blocks, before they are checked */
+    struct layout *layouts[LAYOUT_MAX]; /* the runtimes found in the process */
+    unsigned nlayouts;
+    struct snap_labels labels;        /* labels.c */
     /* process */
     struct mapping *maps;
     size_t nmaps;
@@ -206,6 +231,8 @@ struct snap {
 /* index.c */
 int snap_index_blocks(struct snap *s);
 uint32_t snap_lookup(const struct snap *s, uintptr_t v);
+/* The dumped block that the word v of block `from` references, under the scan's rules. */
+uint32_t snap_reference(const struct snap *s, uint32_t from, uintptr_t v);
 /* v must lie in [large_lo, large_lo + large_span). */
 uint32_t snap_lookup_large(const struct snap *s, uintptr_t v, uint32_t *delta);
 void snap_add_root(struct snap *s, uint32_t kind, uint32_t index, uint64_t where, uint32_t t);
@@ -230,15 +257,27 @@ int snap_readable(const struct snap *s, uintptr_t lo, uintptr_t hi);
 uintptr_t snap_symbol(const struct snap *s, const char *name, uint32_t *module);
 uintptr_t snap_module_symbol(const struct snap *s, uint32_t module, const char *name);
 
+/* cpython/codetable.c: the code objects Python frames name */
+uint32_t *snap_add_pycode_strings(struct snap *s, uint32_t *count);
+void snap_write_pycode(struct dump_out *w, const uint32_t *off, uint32_t count);
+
 /* objects.c */
 void snap_find_objects(struct snap *s);
 struct snap_object *snap_add_object(struct snap *s, uint32_t t, uint16_t runtime, uint16_t offset,
                                     uint64_t refcount, uint32_t type);
 void snap_claim(struct snap *s, uint32_t owner, uintptr_t pointer, uint64_t scan_bytes);
+void snap_fold(struct snap *s, uint32_t owner, uintptr_t object);
 void snap_write_objects(struct snap *s, struct dump_out *w);
 
+/* Whether block t's words are a recognised object's or an owned block's. */
+static inline int snap_recognised(const struct snap *s, uint32_t t)
+{
+    return s->refs[t].limit > SNAP_LIMIT_MASK;
+}
+
 /* Whether a word pointing delta bytes into block `to` (whose limit has a role) is a reference
- * from block `from` (ATOLL_NONE: a root). */
+ * from block `from` (ATOLL_NONE: a root). An owned block is referenced by its owner, or by
+ * another block of the same owner (a folded __dict__ holds its table). */
 static inline int snap_role_accepts(const struct snap *s, uint32_t from, uint32_t to,
                                     uint32_t delta, uint32_t limit)
 {
@@ -247,14 +286,10 @@ static inline int snap_role_accepts(const struct snap *s, uint32_t from, uint32_
                ((limit & SNAP_ROLE_DEAD) || from == ATOLL_NONE ||
                 !(s->refs[from].limit & SNAP_ROLE_DEAD));
     const struct snap_object *o = s->objects.data;
+    uint32_t owner = o[s->object_of[to]].owner;
     return delta < (limit & SNAP_LIMIT_MASK) && from != ATOLL_NONE &&
-           o[s->object_of[to]].owner == from;
-}
-
-/* Whether block t's words are a recognised object's or an owned block's. */
-static inline int snap_recognised(const struct snap *s, uint32_t t)
-{
-    return s->refs[t].limit > SNAP_LIMIT_MASK;
+           (owner == from ||
+            (snap_recognised(s, from) && o[s->object_of[from]].owner == owner));
 }
 
 /* scan.c */
@@ -276,8 +311,21 @@ static inline uint32_t snap_edge_target(const struct snap *s, uint64_t k)
 }
 
 /* graphcount.c */
-int snap_count_unreachable(struct snap *s, uint64_t *blocks, uint64_t *cycles);
-uint64_t snap_count_refcount_leaks(const struct snap *s);
+struct snap_counts {
+    uint64_t blocks, cycles, refcount_leaks;
+    uint64_t own_blocks, own_cycles, own_refcount_leaks;    /* all of them, unless forked */
+};
+int snap_count_unreachable(struct snap *s, struct snap_counts *c);
+
+/* labels.c */
+void snap_find_labels(struct snap *s);
+void snap_label(struct snap *s, uintptr_t where, uint32_t kind, const char *text, size_t len,
+                uint32_t index);
+void snap_write_labels(struct snap *s, struct dump_out *w);
+/* During the label pass: where recognised block t lies, and whether any of [*lo, *hi) is in
+ * the block being labelled (clipped to it). */
+uintptr_t snap_recognised_at(const struct snap *s, uint32_t t, uint64_t *size);
+int snap_label_window(const struct snap *s, uintptr_t *lo, uintptr_t *hi);
 
 /* dumpwrite.c */
 int dump_out_open(struct dump_out *w, const char *path);

@@ -153,6 +153,7 @@ struct atoll_global {
     int stats_at_exit;
     enum atoll_mode mode;
     unsigned stack_depth;             /* ATOLL_STACK_DEPTH */
+    int python_stacks;                /* ATOLL_PYTHON_STACKS, and a CPython was found */
     int unwind_check;                 /* ATOLL_UNWIND_CHECK */
 } __attribute__((aligned(64)));
 

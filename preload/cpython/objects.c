@@ -13,48 +13,11 @@
  * Words that hold no counted reference are not scanned: the GC list links, the weak reference
  * list head (tp_weaklistoffset) and a weak reference's referent and list links. The blocks an
  * object owns: a list's item array (its first ob_size words), a dict's table, a set's table,
- * an instance's value array (3.11, 3.12). */
-#include "layouts.h"
+ * an instance's value array (3.11, 3.12), and its __dict__ when nothing else references it
+ * (folded: the dict and its tables are the instance's). */
+#include "pyobj.h"
 
 #include <string.h>
-
-#define TP_NAME 24
-#define TP_BASICSIZE 32
-#define TP_ITEMSIZE 40
-#define TP_FLAGS 168
-#define TP_WEAKLISTOFFSET 208
-#define TP_BASE 256
-#define TP_END 296                      /* through tp_dictoffset: fields read from a type */
-
-#define F_MANAGED_WEAKREF (1ul << 3)
-#define F_MANAGED_DICT (1ul << 4)
-#define F_HAVE_GC (1ul << 14)
-#define F_TYPE_SUBCLASS (1ul << 31)
-
-#define MAX_REFCNT (1ll << 30)          /* above: immortal (3.12+) or no object */
-
-enum kind { K_OTHER, K_LIST, K_DICT, K_SET, K_WEAKREF, K_STR, K_KINDS };
-
-struct pytype {
-    uintptr_t addr;                     /* 0: a free slot */
-    uint32_t name;
-    uint8_t kind, gc, preheader;
-    int64_t weaklistoffset;
-    uint64_t basicsize;
-    uint64_t itemsize;                  /* 0: a fixed size (str excepted: its size varies) */
-};
-
-#define MISS_SLOTS 4096
-
-struct cpython {
-    struct layout l;
-    uintptr_t type_type;
-    uintptr_t known[K_KINDS][3];        /* the built-in types of each kind */
-    unsigned version;                   /* 0x030b for 3.11; 0 before 3.11 (no Py_Version) */
-    struct pytype *types;
-    size_t cap, used;
-    uintptr_t miss[MISS_SLOTS];         /* words recently found not to be types */
-};
 
 static size_t slot_of(uintptr_t a, size_t cap)
 {
@@ -91,8 +54,7 @@ static struct pytype *insert(struct cpython *py, const struct pytype *t)
     return slot;
 }
 
-/* A NUL-terminated name of at most 255 printable characters, all readable. */
-static size_t name_length(const struct snap *s, uintptr_t name)
+size_t cpython_name_length(const struct snap *s, uintptr_t name)
 {
     for (size_t n = 0; n < 256; n++) {
         if (!snap_readable(s, name + n, name + n + 1))
@@ -136,7 +98,7 @@ static int is_type(const struct snap *s, const struct cpython *py, uintptr_t t, 
 /* The type at a, or NULL when a is not one. A type is static, in a module's data, or a heap
  * type, hundreds of bytes long: never in a block of atoll's pools (where a GC object's
  * _gc_prev, tried as an ob_type, mostly points). */
-static const struct pytype *type_at(struct snap *s, struct cpython *py, uintptr_t a)
+const struct pytype *cpython_type(struct snap *s, struct cpython *py, uintptr_t a)
 {
     if (!a || (a & 7) || a - atoll_g.base < atoll_g.size)
         return NULL;
@@ -152,7 +114,7 @@ static const struct pytype *type_at(struct snap *s, struct cpython *py, uintptr_
     }
     uint64_t flags = word(a + TP_FLAGS), basic = word(a + TP_BASICSIZE);
     uintptr_t name = word(a + TP_NAME);
-    size_t len = name_length(s, name);
+    size_t len = cpython_name_length(s, name);
     if (basic < 16 || basic > (1u << 24) || word(a + TP_ITEMSIZE) > (1u << 16) || !len) {
         *miss = a;
         return NULL;
@@ -164,16 +126,84 @@ static const struct pytype *type_at(struct snap *s, struct cpython *py, uintptr_
         .gc = (flags & F_HAVE_GC) != 0,
         .preheader = py->version >= 0x030b && (flags & (F_MANAGED_DICT | F_MANAGED_WEAKREF)),
         .weaklistoffset = (int64_t)word(a + TP_WEAKLISTOFFSET),
+        .dictoffset = (int64_t)word(a + TP_DICTOFFSET),
+        .flags = flags,
         .basicsize = basic,
         .itemsize = word(a + TP_ITEMSIZE),
     };
     return insert(py, &t);
 }
 
+/* An instance's __dict__ is folded into it when it is exactly a dict and its count says that
+ * the instance's is its only reference: then its entries are the instance's attributes, and
+ * what it owns the instance owns. */
+static void fold_dict(struct snap *s, const struct cpython *py, const struct snap_object *o,
+                      uintptr_t dict)
+{
+    if (dict && !(dict & 7) && py_readable(s, dict, 16) && word(dict + 8) == py->dict_type &&
+        word(dict) == 1)
+        snap_fold(s, o->block, dict);
+}
+
+/* The word at a, or 0 for a == 0. */
+static uintptr_t word_at(uintptr_t a)
+{
+    return a ? word(a) : 0;
+}
+
+uintptr_t cpython_dict_slot(const struct cpython *py, const struct pytype *ty, uintptr_t block,
+                            uintptr_t obj, uint64_t avail)
+{
+    if (ty->preheader && (ty->flags & F_MANAGED_DICT))
+        return py->version == 0x030c && (word(block + 8) & 1) ? 0 : block + 8;
+    if (ty->dictoffset > 0 && (uint64_t)ty->dictoffset + 8 <= avail)
+        return obj + (uintptr_t)ty->dictoffset;
+    return 0;
+}
+
 static void skip_word(struct snap_object *o, int64_t byte)
 {
     if (byte >= 0 && byte < 64 * 8)
         o->skip |= 1ull << (byte / 8);
+}
+
+/* A frame's references end at the top of its value stack: the slots above hold what it
+ * popped (CPython's traverse stops there too). 3.11+: the _PyInterpreterFrame at iframe keeps
+ * the count of its live locals and stack entries, at +64, from its locals at +72. */
+static void stack_end(struct snap_object *o, uintptr_t iframe, uintptr_t obj, uint64_t avail)
+{
+    int32_t top = *(const int32_t *)(iframe + 64);
+    uint64_t end = iframe + 72 + 8 * (uint64_t)top - obj;
+    if (top >= 0 && end <= avail)
+        o->scan_bytes = o->offset + end;
+}
+
+/* A frame object: 3.11+ when it owns its _PyInterpreterFrame (once its function returned);
+ * 3.8-3.10 its stack ends at f_stacktop (3.8, 3.9; NULL: at f_valuestack) or f_stackdepth
+ * entries past f_valuestack (3.10), unless it is executing (its stack top is then in the
+ * interpreter's registers: all of it is scanned), and f_gen is a borrowed pointer. */
+static void frame_end(const struct cpython *py, struct snap_object *o, uintptr_t obj,
+                      uint64_t avail)
+{
+    const struct pyoffsets *f = &py->off;
+    if (f->frame_data) {
+        if (f->frame_data + 72u <= avail && word(obj + 24) == obj + f->frame_data)
+            stack_end(o, obj + f->frame_data, obj, avail);
+        return;
+    }
+    if (f->frame_locals > avail)
+        return;
+    skip_word(o, o->offset + f->frame_gen);
+    int8_t state = *(const int8_t *)(obj + f->frame_running);
+    if (f->frame_depth ? state == 0 : state != 0)
+        return;
+    uintptr_t top = word(obj + 64);
+    if (f->frame_top && word(obj + f->frame_top))
+        top = word(obj + f->frame_top);
+    else if (f->frame_depth)
+        top += 8 * (uint64_t)*(const int32_t *)(obj + f->frame_depth);
+    if (top >= obj + f->frame_locals && top - obj <= avail)
+        o->scan_bytes = o->offset + (top - obj);
 }
 
 /* What the object at obj (offset off in block t) owns, and its words that are no references. */
@@ -207,6 +237,13 @@ static void describe(struct snap *s, const struct cpython *py, const struct pyty
         skip_word(o, off + 40);
         skip_word(o, off + 48);
         break;
+    case K_GEN:
+        if (py->off.gen_frame)
+            stack_end(o, obj + py->off.gen_frame, obj, avail);
+        break;
+    case K_FRAME:
+        frame_end(py, o, obj, avail);
+        break;
     default:
         break;
     }
@@ -216,6 +253,7 @@ static void describe(struct snap *s, const struct cpython *py, const struct pyty
         snap_claim(s, o->block, word(block), UINT64_MAX);
     else if (ty->preheader && py->version == 0x030c && (word(block + 8) & 1))
         snap_claim(s, o->block, word(block + 8), UINT64_MAX);
+    fold_dict(s, py, o, word_at(cpython_dict_slot(py, ty, block, obj, avail)));
 }
 
 /* A GC object is untracked (_gc_next 0, _gc_prev 0 or the finalized flag) or its successor's
@@ -230,11 +268,24 @@ static int gc_linked(const struct snap *s, uintptr_t head)
 }
 
 /* CPython asks malloc for exactly the object's size when the type has no items (str sizes its
- * characters apart). Stale words in a reused block rarely pass this and the links. */
-static int sized(const struct pytype *ty, uint64_t off, uint64_t size)
+ * characters apart; 3.13 adds an instance's inline values: a header, a word and an insertion
+ * order byte per value, for as many values as the type's shared keys allowed when it was
+ * allocated, one more than the capacity in the header while those keys still grow). Stale
+ * words in a reused block rarely pass this and the links. */
+static int sized(const struct cpython *py, const struct pytype *ty, uintptr_t obj, uint64_t off,
+                 uint64_t size)
 {
     if (size < off + ty->basicsize)
         return 0;
+    if (py->version >= 0x030d && (ty->flags & F_INLINE_VALUES)) {
+        if (size < off + ty->basicsize + 8)
+            return 0;
+        uint64_t cap = *(const uint8_t *)(obj + ty->basicsize);
+        for (uint64_t n = cap; n <= cap + 1; n++)
+            if (size == off + ty->basicsize + 8 + 8 * n + ((n + 7) & ~7ull))
+                return 1;
+        return 0;
+    }
     return ty->itemsize || ty->kind == K_STR || size == off + ty->basicsize;
 }
 
@@ -250,9 +301,9 @@ static int classify(struct snap *s, struct layout *l, uint32_t t, uintptr_t addr
         uint16_t off = at[i].offset;
         if (size < off + 16u)
             return 0;
-        const struct pytype *ty = type_at(s, py, word(address + off + 8));
+        const struct pytype *ty = cpython_type(s, py, word(address + off + 8));
         if (!ty || ty->gc != at[i].gc || ty->preheader != at[i].preheader ||
-            !sized(ty, off, size) || (ty->gc && !gc_linked(s, address + off - 16)))
+            !sized(py, ty, address + off, off, size) || (ty->gc && !gc_linked(s, address + off - 16)))
             continue;
         /* No count can exceed the words that could hold a reference. */
         int64_t refcnt = (int64_t)word(address + off);
@@ -274,6 +325,7 @@ struct layout *cpython_layout(struct snap *s)
     static struct cpython py;
     uint32_t module;
     memset(&py, 0, sizeof py);
+    cvec_init(&py.members, sizeof(struct pymember));
     py.type_type = snap_symbol(s, "PyType_Type", &module);
     if (!py.type_type)
         return NULL;
@@ -284,14 +336,31 @@ struct layout *cpython_layout(struct snap *s)
         [K_WEAKREF] = { "_PyWeakref_RefType", "_PyWeakref_ProxyType",
                         "_PyWeakref_CallableProxyType" },
         [K_STR] = { "PyUnicode_Type" },
+        [K_TUPLE] = { "PyTuple_Type" },
+        [K_LONG] = { "PyLong_Type" },
+        [K_FUNCTION] = { "PyFunction_Type" },
+        [K_CELL] = { "PyCell_Type" },
+        [K_GEN] = { "PyGen_Type", "PyCoro_Type", "PyAsyncGen_Type" },
+        [K_FRAME] = { "PyFrame_Type" },
+        [K_CODE] = { "PyCode_Type" },
     };
     for (int k = 0; k < K_KINDS; k++)
         for (int i = 0; i < 3; i++)
             if (names[k][i])
                 py.known[k][i] = snap_module_symbol(s, module, names[k][i]);
+    py.dict_type = py.known[K_DICT][0];
+    py.none = snap_module_symbol(s, module, "_Py_NoneStruct");
+    py.true_ = snap_module_symbol(s, module, "_Py_TrueStruct");
+    py.false_ = snap_module_symbol(s, module, "_Py_FalseStruct");
+    /* Py_Version came with 3.11; Py_Is with 3.10 (3.8 and 3.9 differ in nothing read here). */
     uintptr_t version = snap_module_symbol(s, module, "Py_Version");
     if (version && snap_readable(s, version, version + 8))
         py.version = (unsigned)(word(version) >> 16) & 0xffff;
+    else
+        py.version = snap_module_symbol(s, module, "Py_Is") ? 0x030a : 0x0308;
+    py.off = cpython_label_offsets(py.version);
     py.l.classify = classify;
+    py.l.label = cpython_label;
+    py.l.runtime = ATOLL_DUMP_RUNTIME_CPYTHON;
     return &py.l;
 }

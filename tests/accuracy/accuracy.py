@@ -237,7 +237,7 @@ def check_details(name, rep):
     """What the summary cannot show: edges, offsets, retention and sites."""
     cycles = rep["cycles"]
     if name == "self":
-        check(cycles[0]["edges"] == [{"from": 0, "to": 0, "offset": 8}],
+        check(cycles[0]["edges"] == [{"from": 0, "to": 0, "offset": 8, "label": None}],
               f"self: edges {cycles[0]['edges']}")
     elif name == "dlist":
         check(edges_of(cycles[0]) == [(40, 0, 40)] * 7 + [(40, 8, 40)] * 7,

@@ -1,6 +1,6 @@
 /* The test dump writer (see dumpgen.h): growable arrays of records, laid out at write time as
- * header, the nine sections in type order at 8-aligned offsets (ten when there are objects),
- * then the section table. */
+ * header, the nine sections in type order at 8-aligned offsets (then OBJECTS and LABELS when they
+ * have records), then the section table. */
 #include "dumpgen.h"
 
 #include <atoll/crc32c.h>
@@ -33,6 +33,7 @@ struct dg {
     VEC(struct atoll_dump_edge) edges;
     VEC(struct atoll_dump_root) roots;
     VEC(struct atoll_dump_object) objects;
+    VEC(struct atoll_dump_label) labels;
     VEC(uint32_t) external;
     uint64_t next_address;
 };
@@ -74,6 +75,7 @@ void dg_free(struct dg *g)
     free(g->strings.v), free(g->modules.v), free(g->threads.v), free(g->frames.v);
     free(g->sites.v), free(g->blocks.v), free(g->edges.v), free(g->roots.v);
     free(g->objects.v);
+    free(g->labels.v);
     free(g->external.v);
     free(g);
 }
@@ -182,12 +184,25 @@ void dg_external(struct dg *g, uint32_t block, uint32_t n)
 void dg_object(struct dg *g, uint32_t block, uint32_t owner, const char *type, uint64_t refcount,
                uint64_t weak)
 {
+    /* one string per type name, as the recorder keeps one per type */
+    uint32_t name = UINT32_MAX;
+    for (size_t i = 0; i < g->objects.n && name == UINT32_MAX; i++)
+        if (strcmp(g->strings.v + g->objects.v[i].type, type ? type : "") == 0)
+            name = g->objects.v[i].type;
     struct atoll_dump_object o = { .block = block, .owner = owner,
-                                   .type = type ? dg_str(g, type) : dg_str(g, ""),
+                                   .type = name != UINT32_MAX ? name : dg_str(g, type ? type : ""),
                                    .runtime = ATOLL_DUMP_RUNTIME_CPYTHON,
                                    .offset = owner == block ? 16 : 0, .refcount = refcount,
                                    .weak = weak };
     PUSH(g->objects, o);
+}
+
+void dg_label(struct dg *g, uint32_t from, uint64_t offset, uint32_t kind, const char *text,
+              uint32_t index)
+{
+    struct atoll_dump_label l = { .from = from, .kind = kind, .offset = offset,
+                                  .text = text ? dg_str(g, text) : 0, .index = index };
+    PUSH(g->labels, l);
 }
 
 static int edge_cmp(const void *a, const void *b)
@@ -217,7 +232,7 @@ int dg_build(struct dg *g, uint8_t **out, size_t *outlen)
         g->blocks.v[g->edges.v[i].to].refcount++;
     for (size_t i = 0; i < g->roots.n; i++)
         g->blocks.v[g->roots.v[i].target].refcount++;
-    struct layout sec[10] = {
+    struct layout all[11] = {
         {1, 96, &g->proc, 96},
         {2, 1, g->strings.v, g->strings.n},
         {3, 64, g->modules.v, g->modules.n * 64},
@@ -228,9 +243,15 @@ int dg_build(struct dg *g, uint8_t **out, size_t *outlen)
         {8, 16, g->edges.v, g->edges.n * 16},
         {9, 24, g->roots.v, g->roots.n * 24},
         {10, 32, g->objects.v, g->objects.n * 32},
+        {13, 24, g->labels.v, g->labels.n * 24},
     };
-    int nsec = g->objects.n ? 10 : 9;
-    uint64_t offs[10], pos = 64;
+    /* the optional sections only when they have records */
+    struct layout sec[11];
+    int nsec = 0;
+    for (int i = 0; i < 11; i++)
+        if (i < 9 || all[i].size)
+            sec[nsec++] = all[i];
+    uint64_t offs[11], pos = 64;
     for (int i = 0; i < nsec; i++) {
         offs[i] = pos;
         pos = (pos + sec[i].size + 7) & ~(uint64_t)7;

@@ -38,6 +38,9 @@ uint32_t dg_nblocks(const struct dg *g);
  * block, else a block owner owns. */
 void dg_object(struct dg *g, uint32_t block, uint32_t owner, const char *type, uint64_t refcount,
                uint64_t weak);
+/* A LABELS record (add them in (from, offset) order; text NULL for an index). */
+void dg_label(struct dg *g, uint32_t from, uint64_t offset, uint32_t kind, const char *text,
+              uint32_t index);
 
 /* The dump in a malloc'ed (16-aligned) buffer. */
 int dg_build(struct dg *g, uint8_t **buf, size_t *len);

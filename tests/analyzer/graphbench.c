@@ -92,7 +92,7 @@ int main(int argc, char **argv)
     free(live_idx), free(live), free(next);
     double t1 = now();
 
-    uint8_t *alive = reach_alive(&g, seed);
+    uint8_t *alive = reach_alive(&g, NULL, seed);
     double t2 = now();
     struct sccs sc;
     if (!alive || scc_compute(&sc, &g, alive)) {

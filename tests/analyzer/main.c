@@ -11,6 +11,7 @@ int main(void)
     srunner_add_suite(sr, symbols_suite());
     srunner_add_suite(sr, cli_suite());
     srunner_add_suite(sr, objects_suite());
+    srunner_add_suite(sr, labels_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -64,7 +64,8 @@ try:
           f"members {c['members']}")
     check([(m["size"], m["site"], m["seq"], m["kind"]) for m in c["members"]] ==
           [(48, 1, 1, "definite"), (48, 1, 2, "indirect")], "member fields")
-    check(c["edges"] == [{"from": 0, "to": 1, "offset": 0}, {"from": 1, "to": 0, "offset": 0}],
+    check(c["edges"] == [{"from": 0, "to": 1, "offset": 0, "label": None},
+                         {"from": 1, "to": 0, "offset": 0, "label": None}],
           f"edges {c['edges']}")
     sh = t["cycle_shapes"][0]
     check((sh["id"], sh["kind"], sh["length"], sh["count"], sh["blocks"], sh["bytes"],

@@ -113,3 +113,16 @@ int count_lines(const char *s)
         n += *s == '\n';
     return n;
 }
+
+void expect_invalid(struct dg *g, const char *message)
+{
+    uint8_t *buf;
+    size_t len;
+    ck_assert_int_eq(dg_build(g, &buf, &len), 0);
+    dg_free(g);
+    struct dump d;
+    char err[256];
+    ck_assert_int_eq(dump_parse(&d, buf, len, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, message), "error '%s' lacks '%s'", err, message);
+    free(buf);
+}

@@ -19,6 +19,8 @@ struct loaded {
 void load_dg(struct loaded *l, struct dg *g, const struct suppressions *supp);
 void load_scenario(struct loaded *l, const char *name);
 void unload(struct loaded *l);
+/* Builds g (and frees it): the reader must reject it with an error containing message. */
+void expect_invalid(struct dg *g, const char *message);
 
 /* A fresh temporary directory (removed by the test's process exit is not guaranteed: callers
  * remove what they create with rm_rf). */
@@ -36,5 +38,6 @@ Suite *validate_suite(void);
 Suite *symbols_suite(void);
 Suite *cli_suite(void);
 Suite *objects_suite(void);
+Suite *labels_suite(void);
 
 #endif

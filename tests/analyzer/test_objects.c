@@ -154,19 +154,6 @@ START_TEST(break_frees_most)
 }
 END_TEST
 
-static void expect_invalid(struct dg *g, const char *message)
-{
-    uint8_t *buf;
-    size_t len;
-    ck_assert_int_eq(dg_build(g, &buf, &len), 0);
-    dg_free(g);
-    struct dump d;
-    char err[256];
-    ck_assert_int_eq(dump_parse(&d, buf, len, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, message), "error '%s' lacks '%s'", err, message);
-    free(buf);
-}
-
 START_TEST(objects_validity)
 {
     struct dg *g = dg_new();

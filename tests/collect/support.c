@@ -55,7 +55,7 @@ static void open_taken(struct taken *t, unsigned trigger, unsigned generation)
     ck_assert_int_eq(graph_from_dump(&g, &t->d), 0);
     uint8_t *seed = reach_seeds_from_dump(&t->d);
     ck_assert_ptr_nonnull(seed);
-    t->alive = reach_alive(&g, seed);
+    t->alive = reach_alive(&g, &t->d, seed);
     ck_assert_ptr_nonnull(t->alive);
     free(seed);
     graph_free(&g);

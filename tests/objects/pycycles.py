@@ -1,6 +1,9 @@
 """The classic reference cycles of every tutorial on Python's gc, made N times each with the
 collector disabled, then a collection by atoll (through ctypes) and, for comparison,
-gc.collect() with DEBUG_SAVEALL: the objects it finds go to OUT as "address type" lines.
+gc.collect() with DEBUG_SAVEALL: the objects it finds go to OUT as "address type" lines, but
+for the __dict__ of an instance or class it finds, which atoll folds into its owner
+(docs/objects.md). The interpreter's own garbage from starting up (3.13's types._C) is
+collected before: what is compared is the script's cycles.
 
 usage: pycycles.py N cycles|broken OUT
   cycles: the cycles are dropped as they are
@@ -11,8 +14,9 @@ import gc
 import os
 import sys
 
-gc.disable()
 atoll = ctypes.CDLL(None)
+gc.collect()
+gc.disable()
 n, mode, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 
 
@@ -45,7 +49,14 @@ if atoll.atoll_collect(2) < 0:
     sys.exit("atoll_collect failed")
 gc.set_debug(gc.DEBUG_SAVEALL)
 gc.collect()
+folded = set()
+for o in gc.garbage:
+    if isinstance(o, type):
+        folded.update(id(r) for r in gc.get_referents(o.__dict__))
+    elif isinstance(o, Node):
+        folded.add(id(o.__dict__))
 with open(out, "w") as f:
     for o in gc.garbage:
-        f.write("%x %s\n" % (id(o), type(o).__name__))
+        if id(o) not in folded:
+            f.write("%x %s\n" % (id(o), type(o).__name__))
 os._exit(0)

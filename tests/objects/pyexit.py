@@ -3,8 +3,7 @@ interpreter's finalization frees its cycles, with nothing in the program to chan
 
 usage: pyexit.py ATOLL LIBATOLL PYTHON
 
-PYTHON is a path, or pyenv:3.X for the `~/.pyenv/versions/3.X.*/bin/python3` there (skipped,
-exit 77, when absent). Each case runs exitcycles.py (copied into a scratch dir, so that nothing
+PYTHON is a path, or pyenv:3.X for pyenv's build of 3.X (skipped, exit 77, when absent). Each case runs exitcycles.py (copied into a scratch dir, so that nothing
 is written beside it) under `atoll run` and reads its JSON report: the run leaves exactly one
 dump, collection 1 (exit), and its isolated cycles are exactly the ExitRing pairs the script
 dropped, plus the cycles this interpreter shows with none dropped (its baseline, measured first:
@@ -14,7 +13,6 @@ own (it runs first: what it frees is not reported), a virtual environment; os._e
 no report. Preloaded without atoll run, a program that drops no cycle gets nothing on stdout or
 stderr, under -I -X dev too (the allocator's debug hooks, which abort on a block freed through
 them that they did not allocate)."""
-import glob
 import json
 import os
 import shutil
@@ -22,31 +20,13 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from objects import HERE, fail, python_of
+
 INLINE = ("import gc\ngc.collect()\ngc.disable()\n"
           "class ExitRing:\n    __slots__ = ('peer',)\n"
           "def make(n):\n    for _ in range(n):\n"
           "        a = ExitRing(); b = ExitRing(); a.peer = b; b.peer = a\n"
           "make(%d)\nprint('made', %d)\n")
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def python_of(arg):
-    if not arg.startswith("pyenv:"):
-        if not os.access(arg, os.X_OK):
-            print("%s is absent: skipped" % arg)
-            sys.exit(77)
-        return arg
-    version = arg[len("pyenv:"):]
-    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/%s.*/bin/python3" % version)))
-    if not found:
-        print("no pyenv Python %s (~/.pyenv/versions/%s.*/bin/python3): skipped" % (version, version))
-        sys.exit(77)
-    return found[-1]
 
 
 class Runner:

@@ -1,6 +1,7 @@
 /* A guest's manners: a program that leaks on request, so that guest.sh can check what the
  * preloaded library writes, and where. "clean" frees everything; "leak" drops a two-block
- * cycle; "fork" makes the child drop one too and waits for it; "exec" drops one and runs
+ * cycle; "fork" makes the child drop one too and waits for it; "inherit" forks a child that
+ * drops nothing of its own and ends; "exec" drops one and runs
  * itself again in a child as "leak" (a fork+exec chain for `atoll run`). It prints its pid (and
  * its child's), which name the ATOLL_LOG files. */
 #include <stdio.h>
@@ -30,7 +31,7 @@ int main(int argc, char **argv)
         return 0;
     }
     drop_cycle();
-    if (strcmp(what, "fork") != 0 && strcmp(what, "exec") != 0) {
+    if (strcmp(what, "fork") != 0 && strcmp(what, "exec") != 0 && strcmp(what, "inherit") != 0) {
         printf("pid %d\n", (int)getpid());
         return 0;
     }
@@ -43,7 +44,8 @@ int main(int argc, char **argv)
         _exit(127);
     }
     if (child == 0) {
-        drop_cycle();
+        if (strcmp(what, "fork") == 0)
+            drop_cycle();
         return 0;
     }
     int status;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # A preloaded library is a guest: nothing on the program's stdout or stderr unless it found
-# something (or ATOLL_VERBOSE=1 asks); ATOLL_LOG=PATH sends every line to PATH.<pid>, one file
+# something of the process's own making (or ATOLL_VERBOSE=1 asks); ATOLL_LOG=PATH sends every line to PATH.<pid>, one file
 # per process, mode 0600, never through a symbolic link.
 # Usage: guest.sh LIBATOLL GUEST_PROGRAM
 set -euo pipefail
@@ -37,6 +37,13 @@ quiet alloc "$prog" leak
 LD_PRELOAD=$lib "$prog" leak >"$scratch/out" 2>"$scratch/err"
 [[ $(wc -l <"$scratch/err") -eq 1 ]] && grep -Eq "$cycle_line" "$scratch/err" ||
     fail "expected the one exit line of a leaking program" "$scratch/err"
+
+# A forked child reports what it lost itself, not what it inherited: the parent's cycle is
+# the parent's to report, so only the parent's line appears.
+LD_PRELOAD=$lib "$prog" inherit >"$scratch/out" 2>"$scratch/err"
+read -r _ parent _ child < <(grep child "$scratch/out")
+[[ $(wc -l <"$scratch/err") -eq 1 ]] && grep -Eq "$cycle_line" "$scratch/err" && grep -q "/guest.$parent.1.atoll" "$scratch/err" ||
+    fail "expected the parent's line alone" "$scratch/err"
 
 # ATOLL_VERBOSE=1: the line even when nothing was found.
 ATOLL_VERBOSE=1 LD_PRELOAD=$lib /bin/true 2>"$scratch/err"
