@@ -25,6 +25,7 @@
  * GIL held; never from the allocator. */
 #include "internal.h"
 #include "collect.h"
+#include "cpython/offsets.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -181,13 +182,7 @@ static int audit_hook(const char *event, py_object *args, void *data)
 void atoll_cpython_atexit_install(void)
 {
     int (*add_hook)(audit_hook_fn, void *) =
-        (int (*)(audit_hook_fn, void *))dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
-    if (add_hook) {
+        (int (*)(audit_hook_fn, void *))cpython_symbol("PySys_AddAuditHook");
+    if (add_hook)
         add_hook(audit_hook, &hook_marker);
-        return;
-    }
-    /* In any other program the failed dlsym left its message in two blocks of the heap, which
-     * every report would count reachable: glibc frees them at the second dlerror. */
-    dlerror();
-    dlerror();
 }
