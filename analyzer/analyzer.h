@@ -150,7 +150,7 @@ struct frame_sym {
 struct symbols;
 struct symbols *symbols_new(const struct dump *d);
 void symbols_free(struct symbols *s);
-/* Frames of site (inline frames expanded), valid until the next call. */
+/* Frames of site (inline frames expanded), valid until the next call; NULL when it has none. */
 const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes);
 /* How many of a site's first frames are Python frames (they come first). */
 uint32_t symbols_python_frames(const struct frame_sym *f, uint32_t n);
@@ -300,13 +300,18 @@ void ob_json_str(struct outbuf *o, const char *s);
 /* a byte string escaped for a Graphviz label */
 void ob_dot_str(struct outbuf *o, const char *s);
 
-/* ---- report_text.c, report_json.c, report_dot.c: what one process's collections found. */
+/* ---- report_text.c, report_json.c, report_dot.c: what one process's collections found
+ * (merge.c). */
 struct merged;
 struct view_edge;
 enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_DOT };
-void report_text(struct outbuf *o, const struct merged *m, uint32_t top);
-void report_json(struct outbuf *o, const struct merged *m, uint32_t top);
-void report_dot(struct outbuf *o, const struct merged *m, uint32_t top);
+void report_text_merged(struct outbuf *o, const struct merged *m, uint32_t top);
+void report_json_merged(struct outbuf *o, const struct merged *m, uint32_t top);
+void report_dot_merged(struct outbuf *o, const struct merged *m, uint32_t top);
+/* report_common.c: the report of one analysis alone, as atoll analyze writes it. */
+void report_text(struct outbuf *o, const struct analysis *a, uint32_t top);
+void report_json(struct outbuf *o, const struct analysis *a, uint32_t top);
+void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
 /* report_text.c: a cycle shape on one line (a simple cycle's chain, else its members). */
 void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first

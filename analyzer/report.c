@@ -27,11 +27,11 @@ static void write_report(const struct report_opts *ro, const struct merged *m, F
     struct outbuf ob;
     ob_init(&ob, f);
     if (ro->format == FORMAT_JSON)
-        report_json(&ob, m, ro->top);
+        report_json_merged(&ob, m, ro->top);
     else if (ro->format == FORMAT_DOT)
-        report_dot(&ob, m, ro->top);
+        report_dot_merged(&ob, m, ro->top);
     else
-        report_text(&ob, m, ro->top);
+        report_text_merged(&ob, m, ro->top);
     ob_flush(&ob);
     free(ob.buf);
     *failed = ob.failed;

@@ -1,4 +1,5 @@
-/* What the three reports share: how a site, a frame and a reference are named. */
+/* What the three reports share: how a site, a frame and a reference are named, and the report
+ * of one analysis alone. */
 #include "analyzer.h"
 
 #include <string.h>
@@ -135,4 +136,31 @@ void report_frame(struct outbuf *o, const struct frame_sym *f)
         ob_str(o, " in ");
         ob_str(o, f->module);
     }
+}
+
+/* One analysis merged alone, then rendered by fn. */
+static void alone(struct outbuf *o, const struct analysis *a, uint32_t top, bool draw,
+                  void (*fn)(struct outbuf *, const struct merged *, uint32_t))
+{
+    struct merged m;
+    if (merge_begin(&m, a, draw) || merge_end(&m))
+        o->failed = true;
+    else
+        fn(o, &m, top);
+    merge_free(&m);
+}
+
+void report_text(struct outbuf *o, const struct analysis *a, uint32_t top)
+{
+    alone(o, a, top, false, report_text_merged);
+}
+
+void report_json(struct outbuf *o, const struct analysis *a, uint32_t top)
+{
+    alone(o, a, top, false, report_json_merged);
+}
+
+void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top)
+{
+    alone(o, a, top, true, report_dot_merged);
 }

@@ -70,7 +70,7 @@ static void cluster(struct outbuf *o, const struct merged *m, uint32_t i,
     ob_str(o, "  }\n");
 }
 
-void report_dot(struct outbuf *o, const struct merged *m, uint32_t top)
+void report_dot_merged(struct outbuf *o, const struct merged *m, uint32_t top)
 {
     uint32_t n = m->nshapes < top ? m->nshapes : top;
     ob_str(o, "digraph atoll {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n"

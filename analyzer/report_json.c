@@ -307,7 +307,7 @@ static void cycle_shapes(struct outbuf *o, const struct merged *m)
     ob_str(o, m->nshapes ? "\n  ],\n" : "],\n");
 }
 
-void report_json(struct outbuf *o, const struct merged *m, uint32_t top)
+void report_json_merged(struct outbuf *o, const struct merged *m, uint32_t top)
 {
     (void)top;  /* the JSON report is complete; --top only shortens text and dot */
     const struct analysis *a = m->last;

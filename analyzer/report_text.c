@@ -277,7 +277,7 @@ static void cycle_shapes(struct outbuf *o, const struct merged *m, uint32_t top)
     }
 }
 
-void report_text(struct outbuf *o, const struct merged *m, uint32_t top)
+void report_text_merged(struct outbuf *o, const struct merged *m, uint32_t top)
 {
     const struct dump *d = m->last->d;
     const struct atoll_dump_process *p = d->proc;

@@ -40,5 +40,6 @@ Suite *cli_suite(void);
 Suite *objects_suite(void);
 Suite *labels_suite(void);
 Suite *merge_suite(void);
+Suite *pyframes_suite(void);
 
 #endif

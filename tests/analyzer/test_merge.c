@@ -64,7 +64,7 @@ static char *text_of(const struct merged *m)
     FILE *mem = open_memstream(&text, &len);
     struct outbuf ob;
     ob_init(&ob, mem);
-    report_text(&ob, m, 10);
+    report_text_merged(&ob, m, 10);
     ob_flush(&ob);
     free(ob.buf);
     fclose(mem);

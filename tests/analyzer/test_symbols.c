@@ -95,7 +95,7 @@ static bool has_section(const char *path, const char *name)
 }
 
 /* A report of l rendered into a string. */
-static char *render(struct loaded *l, void (*report)(struct outbuf *, const struct merged *,
+static char *render(struct loaded *l, void (*report)(struct outbuf *, const struct analysis *,
                                                      uint32_t))
 {
     char *text;
@@ -103,10 +103,7 @@ static char *render(struct loaded *l, void (*report)(struct outbuf *, const stru
     FILE *mem = open_memstream(&text, &len);
     struct outbuf ob;
     ob_init(&ob, mem);
-    struct merged m;
-    ck_assert_int_eq(merge_begin(&m, &l->a, true) || merge_end(&m), 0);
-    report(&ob, &m, 10);
-    merge_free(&m);
+    report(&ob, &l->a, 10);
     ob_flush(&ob);
     free(ob.buf);
     fclose(mem);
