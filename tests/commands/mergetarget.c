@@ -22,6 +22,10 @@ struct node {
 };
 
 static void *filler[2 * FILLER];
+/* One block of each ring size, kept (volatile: though never read), so that no ring's block is
+ * the first of a fresh arena: a collection run inside malloc has found stack words holding
+ * such an arena's address, which is that block's too, and its ring looked referenced. */
+static void *volatile anchor[3];
 /* Counts the compiler cannot see, so that it does not unroll the loops: each ring of a kind is
  * then made from the same call sites, and all are of one shape. */
 static volatile int n48 = 3, n32 = 4, n80 = 2;
@@ -103,6 +107,8 @@ int main(void)
         return 2;
     }
     uintptr_t hidden[4];
+    if (!(anchor[0] = malloc(48)) || !(anchor[1] = malloc(32)) || !(anchor[2] = malloc(80)))
+        return 1;
     for (int i = 0; i < n48; i++)
         drop_48();
     for (int i = 0; i < n32; i++)
