@@ -479,7 +479,7 @@ struct gone_block {
     uint32_t site;                      /* as leak groups count it (site_canon) */
     uint32_t type, first;               /* type: merge_intern's number, 0 for none */
     uint8_t cls;
-    bool suppressed, in_cycle;
+    bool suppressed;
 };
 
 struct merge_state {

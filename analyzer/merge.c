@@ -148,8 +148,7 @@ static int gone_block(struct merge_state *st, const struct analysis *a, uint32_t
     }
     uint32_t site = a->site_canon ? a->site_canon[b->site] : b->site;
     st->gone[st->ngone++] = (struct gone_block){
-        b->size, site, type, number, a->cls[i], a->suppressed[i] != 0,
-        a->is_cycle[a->s.comp[i]] != 0};
+        b->size, site, type, number, a->cls[i], a->suppressed[i] != 0};
     return 0;
 }
 
@@ -183,6 +182,16 @@ static int gone_cycle(struct merged *m, const struct analysis *a, struct viewer 
     return intern_view(st, v);
 }
 
+/* Whether the last collection dumped a member of cycle c: then its verdict on that block
+ * stands, and the cycle is not reported as gone (its members it did not dump are, as blocks). */
+static bool dumped_last(const struct merge_state *st, const struct analysis *a, uint32_t c)
+{
+    for (uint32_t k = a->s.first[c]; k < a->s.first[c + 1]; k++)
+        if (u64map_get(&st->last_blocks, a->d->blocks[a->s.members[k]].seq))
+            return true;
+    return false;
+}
+
 /* Unreachable blocks and cycles no earlier collection found: when, and, for those the last
  * collection did not dump, what they were. */
 static int add_new(struct merged *m, const struct analysis *a, struct viewer *vw)
@@ -212,7 +221,7 @@ static int add_new(struct merged *m, const struct analysis *a, struct viewer *vw
         if (!added)
             continue;
         *first = number;
-        if (!u64map_get(&st->last_blocks, key) && gone_cycle(m, a, vw, c, key, number))
+        if (!dumped_last(st, a, c) && gone_cycle(m, a, vw, c, key, number))
             return -1;
     }
     return 0;

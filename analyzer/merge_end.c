@@ -151,8 +151,6 @@ static int gone_leaks(struct merged *m)
         add(&m->leaked, b->size);
         add(&m->gone, b->size);
         add(b->cls == CLASS_DEFINITE ? &m->definite : &m->indirect, b->size);
-        if (b->in_cycle)
-            add(&m->cycle_blocks, b->size);
         uint64_t *g = u64map_put(&groups, leak_key(b->site, b->cls, b->type, false), &added);
         if (!g)
             goto out;
@@ -203,6 +201,8 @@ static int gone_cycles(struct merged *m)
                 c->ref, v->simple, v->nmembers, c->first, 0, 0, 0, 0, 0, 0, st->cycle_hashes[i]};
         }
         struct merged_shape *sh = &m->shapes[*s];
+        m->cycle_blocks.blocks += v->nmembers;
+        m->cycle_blocks.bytes += v->bytes;
         sh->count++;
         sh->gone++;
         sh->blocks += v->nmembers;
