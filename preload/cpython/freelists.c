@@ -1,0 +1,271 @@
+/* CPython's free lists, kept empty in profile mode, so that each Python object is a malloc of
+ * its own, recorded where it was made.
+ *
+ * An object CPython takes back from a free list (list, dict, dict keys, tuple, float) is never
+ * malloc'd again: its block would keep the site of its first allocation. No reading of the
+ * interpreter's memory can tell afterwards where an object was taken: a Python line that takes
+ * one and calls no allocator leaves no trace of itself. So atoll keeps the lists empty: at
+ * each allocator call of the thread that holds the main interpreter's GIL, it frees what they
+ * hold, as gc.collect() does when it clears them (PyObject_GC_Del: the young generation's count
+ * goes down by one; the block is freed), and CPython then mallocs every such object where it
+ * is made. The lists of tuples and floats, linked through their objects, are left full and
+ * empty at once (count at its maximum, no head): nothing is pushed, nothing popped. The arrays
+ * (lists, dicts, dict keys) take their pop on a non-zero count, so they cannot be closed: what
+ * the thread frees and takes again between two of its allocator calls comes back "reborn",
+ * and is returned to the caller to get that call's site. Their slots are cleared when emptied,
+ * so a reborn object is the one left in a slot at or above the count.
+ *
+ * Only the GIL's holder touches the lists (CPython changes them under the GIL), never during a
+ * collection (gc clears them, and may call free half-way) or once finalization started, and
+ * the linked lists only on malloc's path: CPython's float clear frees its chain before it
+ * resets the head, and calls no malloc meanwhile. Every object freed must be dead (count 0),
+ * of its type, at the start of a live block of atoll's: anything else (PYTHONMALLOC is not
+ * malloc, a build laid out otherwise) and the lists are left alone from then on. */
+#include "internal.h"
+#include "cpython.h"
+#include "offsets.h"
+#include "statics.h"
+
+#include <dlfcn.h>
+
+#define TUPLE_MAX_OLD 2000 /* PyTuple_MAXFREELIST, in Objects/tupleobject.c before 3.10 */
+#define FLOAT_MAX_OLD 100  /* PyFloat_MAXFREELIST, in Objects/floatobject.c before 3.11 */
+
+enum { LISTS, DICTS, KEYS, ARRAYS };
+enum { TUPLES, FLOATS, CHAINS };
+
+/* Where a list is: offsets from the interpreter state (3.10 on) or addresses (3.8, 3.9). */
+struct array {
+    uintptr_t items, count;
+    int32_t max;
+    uint32_t presize;       /* the object's start in its block */
+    uintptr_t type;         /* 0: dict keys, which have no object header, and whose count
+                             * CPython leaves at 1 when a dict's resize drops them */
+    int gc;                 /* freeing it lowers the young generation's count */
+};
+
+struct chain {
+    uintptr_t heads, counts;
+    int32_t lists, max;     /* tuples: one list a size */
+    int32_t link;           /* the field that links an object to the next */
+    uint32_t presize;
+    uintptr_t type;         /* 0: not checked (a float's link is its type field) */
+    int gc;
+};
+
+static struct {
+    int on;
+    int relative;           /* offsets from the interpreter state */
+    struct array arrays[ARRAYS];
+    struct chain chains[CHAINS];
+} fl;
+
+static void give_up(const char *why, uintptr_t op)
+{
+    __atomic_store_n(&fl.on, 0, __ATOMIC_RELAXED);
+    if (atoll_verbose)
+        atoll_log("CPython's free lists are left alone: %s at %p", why, (void *)op);
+}
+
+static int ours(uintptr_t block)
+{
+    struct atoll_pool *p = atoll_pool_of((const void *)block);
+    return p && atoll_block_check(p, (const void *)block) == ATOLL_BLOCK_OK;
+}
+
+/* An object a free list holds: dead, of its type, at the start of a block of atoll's. Dict
+ * keys: a count of 0 or 1 (see struct array). */
+static int dead(const struct cpython_offsets *o, uintptr_t op, uint32_t presize, uintptr_t type)
+{
+    if (!cpython_plausible(op))
+        return 0;
+    intptr_t refs = CPY_LOAD(intptr_t, op, 0);
+    return (type ? refs == 0 && CPY_LOAD(uintptr_t, op, o->ob_type) == type
+                 : refs == 0 || refs == 1) &&
+           ours(op - presize);
+}
+
+/* An object taken back from a free list and alive again. */
+static int alive(const struct cpython_offsets *o, uintptr_t op, uint32_t presize, uintptr_t type)
+{
+    return cpython_plausible(op) && CPY_LOAD(intptr_t, op, 0) > 0 &&
+           CPY_LOAD(uintptr_t, op, o->ob_type) == type && ours(op - presize);
+}
+
+/* Frees op as PyObject_GC_Del (gc) or PyObject_Free would. */
+static void release(uintptr_t op, uint32_t presize, int *young)
+{
+    if (young && *young > 0)
+        (*young)--;
+    atoll_free_unchecked((void *)(op - presize));
+}
+
+/* Empties a, then hands the reborn objects to out (up to max); how many. */
+static unsigned empty(const struct cpython_offsets *o, const struct array *a, uintptr_t base,
+                      int *young, void **out, unsigned max)
+{
+    int32_t *count = (int32_t *)(base + a->count);
+    uintptr_t *items = (uintptr_t *)(base + a->items);
+    int32_t n = *count;
+    if (n < 0)
+        return 0;   /* finalized: CPython marks it so */
+    if (n > a->max) {
+        give_up("a free list's count beyond its size", (uintptr_t)count);
+        return 0;
+    }
+    while (n > 0) {
+        uintptr_t op = items[n - 1];
+        if (!dead(o, op, a->presize, a->type)) {
+            give_up("a free list holds no dead object of atoll's", op);
+            return 0;
+        }
+        items[--n] = 0;
+        *count = n;
+        release(op, a->presize, a->gc ? young : NULL);
+    }
+    unsigned found = 0;
+    for (int32_t j = 0; j < a->max && items[j] && found < max; j++) {
+        uintptr_t op = items[j];
+        items[j] = 0;
+        if (a->type && alive(o, op, a->presize, a->type))
+            out[found++] = (void *)(op - a->presize);
+    }
+    return found;
+}
+
+/* Frees what the linked lists of c hold and leaves them full and empty. */
+static void close_chain(const struct cpython_offsets *o, const struct chain *c, uintptr_t base,
+                        int *young)
+{
+    int32_t *counts = (int32_t *)(base + c->counts);
+    uintptr_t *heads = (uintptr_t *)(base + c->heads);
+    int32_t open = 0;
+    for (int32_t i = 0; i < c->lists; i++)
+        open |= counts[i] ^ c->max;
+    if (!open)
+        return;
+    for (int32_t i = 0; i < c->lists; i++) {
+        if (counts[i] == c->max || counts[i] < 0)
+            continue;
+        if (counts[i] > c->max) {
+            give_up("a free list's count beyond its size", (uintptr_t)&counts[i]);
+            return;
+        }
+        for (int32_t steps = 0; heads[i]; steps++) {
+            uintptr_t op = heads[i];
+            if (steps >= c->max || !dead(o, op, c->presize, c->type)) {
+                give_up("a free list holds no dead object of atoll's", op);
+                return;
+            }
+            heads[i] = CPY_LOAD(uintptr_t, op, c->link);
+            release(op, c->presize, c->gc ? young : NULL);
+        }
+        counts[i] = c->max;
+    }
+}
+
+/* The main interpreter's state when the calling thread holds its GIL and the lists may be
+ * touched (no collection, no finalization), with its young generation's count; else 0. */
+static uintptr_t holder(const struct cpython_offsets *o, int **young)
+{
+    uintptr_t rt = cpython_found.runtime;
+    uintptr_t interp = CPY_LOAD(uintptr_t, rt, o->rt_main);
+    if (!cpython_plausible(interp) || CPY_LOAD(uintptr_t, rt, o->rt_finalizing))
+        return 0;
+    uintptr_t ts = cpython_thread_state(o);
+    if (!ts || CPY_LOAD(uintptr_t, ts, o->ts_interp) != interp)
+        return 0;
+    if (o->rt_tstate_current >= 0 ? CPY_LOAD(uintptr_t, rt, o->rt_tstate_current) != ts
+                                  : !(CPY_LOAD(uint32_t, ts, o->ts_status) >> o->ts_gil_bit & 1))
+        return 0;
+    uintptr_t gc = o->rt_gc >= 0 ? rt + (uintptr_t)o->rt_gc : interp + (uintptr_t)o->in_gc;
+    if (CPY_LOAD(int, gc, o->gc_collecting))
+        return 0;
+    *young = (int *)(gc + (uintptr_t)o->gc_count);
+    return interp;
+}
+
+unsigned atoll_pyfree_check(bool in_malloc, void **reborn, unsigned max)
+{
+    const struct cpython_offsets *o = cpython_layout_found();
+    int *young;
+    uintptr_t interp;
+    if (!o || !__atomic_load_n(&fl.on, __ATOMIC_RELAXED) || !(interp = holder(o, &young)))
+        return 0;
+    uintptr_t base = fl.relative ? interp : 0;
+    unsigned n = 0;
+    for (int i = 0; i < ARRAYS && fl.on; i++)
+        n += empty(o, &fl.arrays[i], base, young, reborn + n, max - n);
+    for (int i = 0; in_malloc && i < CHAINS && fl.on; i++)
+        close_chain(o, &fl.chains[i], base, young);
+    return n;
+}
+
+/* 3.8, 3.9: the free lists' variables, by source file. */
+static int find_statics(struct array *a, struct chain *c)
+{
+    struct cpython_static s[] = {
+        { "listobject.c", "free_list", 640, 0 },   { "listobject.c", "numfree", 4, 0 },
+        { "dictobject.c", "free_list", 640, 0 },   { "dictobject.c", "numfree", 4, 0 },
+        { "dictobject.c", "keys_free_list", 640, 0 }, { "dictobject.c", "numfreekeys", 4, 0 },
+        { "tupleobject.c", "free_list", 160, 0 },  { "tupleobject.c", "numfree", 80, 0 },
+        { "floatobject.c", "free_list", 8, 0 },    { "floatobject.c", "numfree", 4, 0 },
+    };
+    void *inside = dlsym(RTLD_DEFAULT, "PyList_New");
+    if (!inside || cpython_statics_find(inside, s, sizeof s / sizeof *s) != 0)
+        return -1;
+    for (int i = 0; i < ARRAYS; i++) {
+        a[i].items = s[2 * i].address;
+        a[i].count = s[2 * i + 1].address;
+        a[i].max = 80;
+    }
+    c[TUPLES].heads = s[6].address + sizeof(uintptr_t);   /* entry 0: the empty tuple */
+    c[TUPLES].counts = s[7].address + sizeof(int32_t);
+    c[TUPLES].lists = 19;
+    c[TUPLES].max = TUPLE_MAX_OLD;
+    c[FLOATS].heads = s[8].address;
+    c[FLOATS].counts = s[9].address;
+    c[FLOATS].max = FLOAT_MAX_OLD;
+    return 0;
+}
+
+bool atoll_pyfree_init(void)
+{
+    const struct cpython_offsets *o = cpython_layout_found();
+    uintptr_t list = (uintptr_t)dlsym(RTLD_DEFAULT, "PyList_Type");
+    uintptr_t dict = (uintptr_t)dlsym(RTLD_DEFAULT, "PyDict_Type");
+    uintptr_t tuple = (uintptr_t)dlsym(RTLD_DEFAULT, "PyTuple_Type");
+    if (!o || !list || !dict || !tuple)
+        return false;
+    struct array *a = fl.arrays;
+    struct chain *c = fl.chains;
+    uint32_t gc = (uint32_t)o->gc_head_size;
+    a[LISTS] = (struct array){ .presize = gc, .type = list, .gc = 1 };
+    a[DICTS] = (struct array){ .presize = gc, .type = dict, .gc = 1 };
+    a[KEYS] = (struct array){ .presize = 0, .type = 0, .gc = 0 };
+    c[TUPLES] = (struct chain){ .link = o->tuple_items, .presize = gc, .type = tuple, .gc = 1 };
+    c[FLOATS] = (struct chain){ .lists = 1, .link = o->ob_type };
+    if (o->in_list_items < 0) {
+        if (find_statics(a, c) != 0)
+            return false;
+    } else {
+        const int32_t fields[ARRAYS][2] = { { o->in_list_items, o->in_list_count },
+                                            { o->in_dict_items, o->in_dict_count },
+                                            { o->in_keys_items, o->in_keys_count } };
+        for (int i = 0; i < ARRAYS; i++) {
+            a[i].items = (uintptr_t)fields[i][0];
+            a[i].count = (uintptr_t)fields[i][1];
+            a[i].max = i == LISTS ? o->list_max : o->dict_max;
+        }
+        c[TUPLES].heads = (uintptr_t)o->in_tuple_heads + sizeof(uintptr_t) * (uintptr_t)o->tuple_first;
+        c[TUPLES].counts = (uintptr_t)o->in_tuple_counts + sizeof(int32_t) * (uintptr_t)o->tuple_first;
+        c[TUPLES].lists = o->tuple_lists - o->tuple_first;
+        c[TUPLES].max = o->tuple_max;
+        c[FLOATS].heads = (uintptr_t)o->in_float_head;
+        c[FLOATS].counts = (uintptr_t)o->in_float_count;
+        c[FLOATS].max = o->float_max >= 0 ? o->float_max : FLOAT_MAX_OLD;
+        fl.relative = 1;
+    }
+    __atomic_store_n(&fl.on, 1, __ATOMIC_RELAXED);
+    return true;
+}
