@@ -148,7 +148,7 @@ struct frame_sym {
 struct symbols;
 struct symbols *symbols_new(const struct dump *d);
 void symbols_free(struct symbols *s);
-/* Frames of site (inline frames expanded), valid until the next call. */
+/* Frames of site (inline frames expanded), valid until the next call; NULL when it has none. */
 const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes);
 /* How many of a site's first frames are Python frames (they come first). */
 uint32_t symbols_python_frames(const struct frame_sym *f, uint32_t n);

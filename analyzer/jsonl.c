@@ -70,17 +70,24 @@ static bool whole(struct cursor *c, uint64_t *v)
     return true;
 }
 
-static bool skip_value(struct cursor *c)
+/* The value of a key this reader does not know: a string, literal, number or array of them.
+ * Arrays nest NEST_MAX deep at most, so that a line of '[' cannot run the recursion past the
+ * end of the stack. */
+#define NEST_MAX 32
+
+static bool skip_value(struct cursor *c, unsigned depth)
 {
     char scratch[8];
     double v;
     if (*c->p == '"')
         return string(c, scratch, sizeof scratch);
     if (*c->p == '[') {
+        if (depth == NEST_MAX)
+            return false;
         c->p++;
         ws(c);
         while (*c->p != ']') {
-            if (!skip_value(c))
+            if (!skip_value(c, depth + 1))
                 return false;
             ws(c);
             if (*c->p == ',')
@@ -181,7 +188,16 @@ static bool field(struct cursor *c, const char *key, struct collection_rec *r, u
         return *seen |= K_DUMP, string(c, r->dump, sizeof r->dump);
     if (strcmp(key, "threshold") == 0)
         return threshold(c, r->threshold);
-    return skip_value(c);
+    return skip_value(c, 0);
+}
+
+/* A key as an error names it: a reason is one line of text, whatever bytes the file holds. */
+static const char *shown(char *key)
+{
+    for (char *c = key; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return key;
 }
 
 int jsonl_parse(const char *line, struct collection_rec *r, char *err, size_t errlen)
@@ -204,13 +220,13 @@ int jsonl_parse(const char *line, struct collection_rec *r, char *err, size_t er
         }
         ws(&c);
         if (*c.p != ':') {
-            snprintf(err, errlen, "':' expected after \"%s\"", key);
+            snprintf(err, errlen, "':' expected after \"%s\"", shown(key));
             return -1;
         }
         c.p++;
         ws(&c);
         if (!field(&c, key, r, &seen)) {
-            snprintf(err, errlen, "bad value for \"%s\"", key);
+            snprintf(err, errlen, "bad value for \"%s\"", shown(key));
             return -1;
         }
         ws(&c);

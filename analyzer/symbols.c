@@ -398,5 +398,5 @@ const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t 
         s->site_n[site] = (uint32_t)(s->sites.n - first);
     }
     *nframes = s->site_n[site];
-    return s->sites.f + s->site_first[site];
+    return *nframes ? s->sites.f + s->site_first[site] : NULL;
 }

@@ -1,10 +1,14 @@
 #!/bin/bash
-# What profile mode costs on tests/workloads/pyobjs.py (issue 3's target: at most 1.5x the plain
-# run on glibc).
-# Runs, in turns (so the machine's load falls on all alike): python3.11 on glibc, under
-# libatoll.so in profile mode (no exit collection: the figure is the recording), in alloc mode,
-# and under heaptrack when it is installed. Prints every run's wall time, the medians and the
-# ratios to glibc's median (wall time, and user+system CPU time, steadier on a loaded machine), and the call-stack counters of one profile run.
+# What profile mode costs on tests/workloads/pyobjs.py (targets: at most 1.5x the plain run on
+# glibc with Python stacks, aim 1.3x; peak RSS at most 1.6x), beside tracemalloc at 1 and 25
+# frames, the tools Python developers use for the same question.
+# Runs, in turns (so the machine's load falls on all alike): python3.11 on glibc; under
+# libatoll.so in profile mode with Python stacks (the default) and without them
+# (ATOLL_PYTHON_STACKS=0), with no exit collection (the figure is the recording); in alloc mode;
+# python3.11 -X tracemalloc=1 and =25 on glibc; and under heaptrack when it is installed. Prints
+# the medians of wall time, user+system CPU time (steadier on a loaded machine) and peak RSS,
+# each with its ratio to glibc's median and the median of the per-round ratios (runs seconds
+# apart), and the call-stack counters of one profile run.
 # Usage: bench/profile.sh [REPS (5)] [N (200000)] [LIB (build/preload/libatoll.so)] [OTHER_LIB]
 # OTHER_LIB (another build of libatoll.so, e.g. of an earlier commit) adds its profile mode.
 set -euo pipefail
@@ -18,7 +22,7 @@ script=$here/tests/workloads/pyobjs.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-configs=(glibc profile alloc)
+configs=(glibc profile nopystacks alloc tracemalloc1 tracemalloc25)
 [ -n "$other" ] && configs+=(other)
 command -v heaptrack >/dev/null && configs+=(heaptrack)
 
@@ -27,15 +31,19 @@ run() {
         glibc) env PYTHONMALLOC=malloc "$python" "$script" "$n" ;;
         profile) env PYTHONMALLOC=malloc LD_PRELOAD="$lib" ATOLL_MODE=profile ATOLL_AT_EXIT=0 \
                      "$python" "$script" "$n" ;;
+        nopystacks) env PYTHONMALLOC=malloc LD_PRELOAD="$lib" ATOLL_MODE=profile ATOLL_AT_EXIT=0 \
+                        ATOLL_PYTHON_STACKS=0 "$python" "$script" "$n" ;;
         other) env PYTHONMALLOC=malloc LD_PRELOAD="$other" ATOLL_MODE=profile ATOLL_AT_EXIT=0 \
                    "$python" "$script" "$n" ;;
+        tracemalloc1) env PYTHONMALLOC=malloc "$python" -X tracemalloc=1 "$script" "$n" ;;
+        tracemalloc25) env PYTHONMALLOC=malloc "$python" -X tracemalloc=25 "$script" "$n" ;;
         alloc) env PYTHONMALLOC=malloc LD_PRELOAD="$lib" ATOLL_MODE=alloc "$python" "$script" "$n" ;;
         heaptrack) (cd "$tmp" && env PYTHONMALLOC=malloc heaptrack -o "$tmp/ht" "$python" "$script" "$n") ;;
     esac >/dev/null 2>&1
 }
 
 timed() {
-    /usr/bin/time -f "$1 %e %U %S" -a -o "$tmp/times" bash -c "$(declare -f run); $(declare -p python script n lib other tmp); run $1"
+    /usr/bin/time -f "$1 %e %U %S %M" -a -o "$tmp/times" bash -c "$(declare -f run); $(declare -p python script n lib other tmp); run $1"
 }
 
 for ((i = 0; i < reps; i++)); do
@@ -46,17 +54,19 @@ done
 
 /usr/bin/python3 - "$tmp/times" <<'EOF'
 import statistics, sys
-times = {}
+runs = {}
 for line in open(sys.argv[1]):
-    name, wall, user, system = line.split()
-    times.setdefault(name, []).append((float(wall), float(user) + float(system)))
-for i, what in ((0, 'wall'), (1, 'cpu (user+sys)')):
+    name, wall, user, system, rss = line.split()
+    runs.setdefault(name, []).append((float(wall), float(user) + float(system), int(rss) / 1024))
+for i, what, unit in ((0, 'wall', 's'), (1, 'cpu (user+sys)', 's'), (2, 'peak RSS', 'MiB')):
     print(what)
-    base = statistics.median(t[i] for t in times['glibc'])
-    for name, ts in times.items():
+    base = runs['glibc']
+    m0 = statistics.median(t[i] for t in base)
+    for name, ts in runs.items():
         m = statistics.median(t[i] for t in ts)
-        print('  %-9s median %.3f s  %.2fx glibc   runs: %s' %
-              (name, m, m / base, ' '.join('%.2f' % t[i] for t in ts)))
+        paired = statistics.median(t[i] / b[i] for t, b in zip(ts, base))
+        print('  %-13s median %8.3f %-3s %5.2fx glibc  paired %5.2fx   runs: %s' %
+              (name, m, unit, m / m0, paired, ' '.join('%.2f' % t[i] for t in ts)))
 EOF
 env PYTHONMALLOC=malloc LD_PRELOAD="$lib" ATOLL_AT_EXIT=0 ATOLL_STATS=1 "$python" "$script" "$n" \
     2>&1 >/dev/null | grep 'call stacks' || true

@@ -6,8 +6,8 @@ by Python; these are not, and `atoll run` reports them as a C program's leaks wo
 - a linked list of 10 nodes of 32 bytes: its head definitely lost, the other 9 indirectly;
 - 50 rings of 3 nodes: 50 isolated cycles of one shape.
 
-(Python's own objects in reference cycles are Python's garbage collector's business; at exit
-CPython frees its modules before atoll collects.)
+(Python's own objects are read with their reference counts, and this script leaves none in a
+cycle: examples/cycles.py does.)
 """
 import ctypes
 

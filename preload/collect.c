@@ -32,6 +32,7 @@ static uint32_t count1, count2;         /* gen-0 collections since the last gen-
 static int busy;
 static int signal_waiting;              /* a collection signal's request, not yet run */
 static long pending_child;
+static int exit_collected;              /* the exit collection has run (or is running) */
 static struct atoll_collect_result *shared_result;
 
 uint8_t atoll_generation_of(uint64_t stamp)
@@ -267,10 +268,14 @@ void atoll_collect_get_counts(int64_t counts[3])
 
 /* At exit: a full collection, and one line if it found something of the process's own making
  * (or ATOLL_VERBOSE asks). A forked child's inherited blocks are its parent's to report: what
- * it lost of them is no finding of its own (CPython leaks the locks it inherits on purpose). */
+ * it lost of them is no finding of its own (CPython leaks the locks it inherits on purpose).
+ * Once per process: a Python program's runs at its atexit time (cpython/atexit.c), and the
+ * destructor's would then dump the finalized interpreter's heap after it, which atoll run would
+ * report as the process's last dump. */
 void atoll_collect_at_exit(void)
 {
-    if (!atoll_cc.at_exit || !atoll_g.profiling)
+    if (!atoll_cc.at_exit || !atoll_g.profiling ||
+        __atomic_exchange_n(&exit_collected, 1, __ATOMIC_ACQ_REL))
         return;
     struct atoll_collect_result r;
     struct atoll_entry entry = { .sp = atoll_profile_program_sp() };
@@ -288,10 +293,12 @@ void atoll_collect_at_exit(void)
               r.dump_path);
 }
 
-/* The result page is MAP_SHARED: a forked child must not share it with its parent. */
+/* The result page is MAP_SHARED: a forked child must not share it with its parent. A child
+ * has an exit collection of its own. */
 void atoll_collect_after_fork_child(void)
 {
     pending_child = 0;
+    exit_collected = 0;
     busy = 0;
     signal_waiting = 0;
     if (shared_result) {

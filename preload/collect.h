@@ -57,6 +57,8 @@ int64_t atoll_collect_get_count(void);
 void atoll_collect_get_counts(int64_t counts[3]);
 void atoll_collect_at_exit(void);
 void atoll_collect_after_fork_child(void);
+/* cpython/atexit.c: in a Python program, the exit collection at its atexit time */
+void atoll_cpython_atexit_install(void);
 uint8_t atoll_generation_of(uint64_t stamp);
 extern size_t atoll_static_tls_size;
 

@@ -247,26 +247,38 @@ static void finish(struct dump_out *w)
         w->failed = error_of();
 }
 
+/* A site's frames, a joined Python site's native part expanded; returns how many. */
+static uint32_t put_site_frames(struct dump_out *w, uint32_t id, int put)
+{
+    uint32_t depth, n = 0;
+    void *const *fr = atoll_site_frames(id, &depth);
+    for (uint32_t k = 0; k < depth; k++) {
+        uint64_t f = (uint64_t)(uintptr_t)fr[k];
+        if ((f & ATOLL_SITE_NATIVE) && !(f & ATOLL_DUMP_FRAME_PYTHON)) {
+            n += put_site_frames(w, (uint32_t)f, put);
+            continue;
+        }
+        if (put)
+            dump_out_put(w, &f, sizeof f);
+        n++;
+    }
+    return n;
+}
+
 /* FRAMES and SITES, streamed from the site table: no copy of the frames (megabytes of fresh
  * memory for a program with many sites, a page fault per 4 KiB). */
 static void write_sites(struct dump_out *w, uint32_t nsites)
 {
     dump_out_begin(w, ATOLL_DUMP_SEC_FRAMES, 8);
-    for (uint32_t id = 1; id < nsites; id++) {
-        uint32_t depth;
-        void *const *fr = atoll_site_frames(id, &depth);
-        for (uint32_t k = 0; k < depth; k++) {
-            uint64_t f = (uint64_t)(uintptr_t)fr[k];
-            dump_out_put(w, &f, sizeof f);
-        }
-    }
+    for (uint32_t id = 1; id < nsites; id++)
+        put_site_frames(w, id, 1);
     dump_out_end(w);
     dump_out_begin(w, ATOLL_DUMP_SEC_SITES, sizeof(struct atoll_dump_site));
     struct atoll_dump_site site = { 0, 0 };
     dump_out_put(w, &site, sizeof site);
     for (uint32_t id = 1; id < nsites; id++) {
         site.first_frame += site.depth;
-        atoll_site_frames(id, &site.depth);
+        site.depth = put_site_frames(w, id, 0);
         dump_out_put(w, &site, sizeof site);
     }
     dump_out_end(w);

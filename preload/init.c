@@ -139,6 +139,8 @@ static void start_profiling(void)
     }
     if (atoll_cc.signal && atoll_collect_install_signal(atoll_cc.signal) != 0)
         atoll_log("cannot install the collection signal %d", atoll_cc.signal);
+    if (atoll_cc.at_exit)
+        atoll_cpython_atexit_install();
 }
 
 __attribute__((constructor(101))) static void atoll_constructor(void)

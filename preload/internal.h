@@ -134,6 +134,9 @@ void atoll_imeta_free(void *p, size_t n) ATOLL_HIDDEN;
 
 /* sites.c */
 uint32_t atoll_site_intern(void *const *frames, unsigned depth) ATOLL_HIDDEN;
+/* A frame of a site that stands for all the frames of native site (low 32 bits): a joined
+ * Python site's last frame (cpython/stacks.c). Neither a return address nor a Python frame. */
+#define ATOLL_SITE_NATIVE (1ull << 62)
 uint32_t atoll_site_count(void) ATOLL_HIDDEN;
 void *const *atoll_site_frames(uint32_t id, uint32_t *depth) ATOLL_HIDDEN;
 
@@ -169,6 +172,7 @@ void atoll_free_unchecked(void *ptr) ATOLL_HIDDEN;
 
 /* cpython/codetable.c, cpython/stacks.c: Python stacks (profile mode, ATOLL_PYTHON_STACKS) */
 uint32_t atoll_pycode_intern(const void *code, uint64_t identity) ATOLL_HIDDEN;
+uint32_t atoll_pycode_count(void) ATOLL_HIDDEN;
 uint32_t atoll_pystack_site(uint32_t native) ATOLL_HIDDEN;
 
 /* cpython/freelists.c: CPython's free lists kept empty (ATOLL_PYTHON_FREELISTS). The check

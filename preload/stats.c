@@ -24,4 +24,7 @@ void atoll_stats_print(void)
         atoll_log("  call stacks: %llu remembered, %llu walked, %llu by libunwind",
                   (unsigned long long)h.stacks_remembered, (unsigned long long)h.stacks_walked,
                   (unsigned long long)h.stacks_libunwind);
+    if (atoll_g.profiling)
+        atoll_log("  sites: %u distinct call stacks, %u Python code objects", atoll_site_count(),
+                  atoll_pycode_count());
 }

@@ -176,6 +176,11 @@ uint32_t atoll_pycode_intern(const void *code, uint64_t identity)
     return id;
 }
 
+uint32_t atoll_pycode_count(void)
+{
+    return __atomic_load_n(&ncodes, __ATOMIC_ACQUIRE);
+}
+
 /* In the snapshot: each file name and qualified name into STRINGS, before it is written. The
  * offsets go in a fresh array, files first, then one per code object. */
 uint32_t *snap_add_pycode_strings(struct snap *s, uint32_t *count)

@@ -100,9 +100,22 @@ const struct cpython_offsets *cpython_offsets(unsigned version)
     return NULL;
 }
 
+/* dlsym that leaves nothing behind: glibc keeps a failed lookup's message in two heap blocks
+ * until dlerror is called twice (the first call returns it, the second frees it), and every
+ * report of a program without CPython would count them reachable. */
+void *cpython_symbol(const char *name)
+{
+    void *p = dlsym(RTLD_DEFAULT, name);
+    if (!p) {
+        dlerror();
+        dlerror();
+    }
+    return p;
+}
+
 static unsigned version_of(void)
 {
-    const unsigned long *hex = dlsym(RTLD_DEFAULT, "Py_Version");
+    const unsigned long *hex = cpython_symbol("Py_Version");
     if (hex)
         return (unsigned)(*hex >> 16) & 0xffff;
     static const struct {
@@ -114,15 +127,15 @@ static unsigned version_of(void)
         { "PyCode_NewWithPosOnlyArgs", 0x0308 },
     };
     for (size_t i = 0; i < sizeof added / sizeof *added; i++)
-        if (dlsym(RTLD_DEFAULT, added[i].symbol))
+        if (cpython_symbol(added[i].symbol))
             return added[i].version;
     return 0;
 }
 
 unsigned cpython_frames_init(void)
 {
-    uintptr_t runtime = (uintptr_t)dlsym(RTLD_DEFAULT, "_PyRuntime");
-    uintptr_t code_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyCode_Type");
+    uintptr_t runtime = (uintptr_t)cpython_symbol("_PyRuntime");
+    uintptr_t code_type = (uintptr_t)cpython_symbol("PyCode_Type");
     if (!runtime || !code_type)
         return 0;
     const struct cpython_offsets *o = cpython_offsets(version_of());

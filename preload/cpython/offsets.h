@@ -33,6 +33,8 @@ struct cpython_offsets {
 
 /* The table of a version (0x0308 to 0x030d), or NULL. */
 const struct cpython_offsets *cpython_offsets(unsigned version);
+/* dlsym(RTLD_DEFAULT, name), leaving no message of a failed lookup in the heap. */
+void *cpython_symbol(const char *name);
 
 struct cpython_found {
     const struct cpython_offsets *o;  /* NULL: no interpreter (published last, release) */

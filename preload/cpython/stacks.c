@@ -1,5 +1,8 @@
 /* Python stacks of allocations: the calling thread's Python frames, joined to its native call
- * stack into one site, Python frames first (the FRAMES encoding in include/atoll/dump.h).
+ * stack into one site, Python frames first (the FRAMES encoding in include/atoll/dump.h). The
+ * joined site holds the native site by reference (ATOLL_SITE_NATIVE), not a copy of its frames:
+ * start-up alone joins some 20,000 stacks, which would cost megabytes; the dump writer expands
+ * the reference.
  *
  * The interpreter runs many Python lines from one native frame (3.11 on, a Python call does
  * not even recurse in C), so the native site alone cannot tell them apart and its memo cannot
@@ -11,7 +14,7 @@
 #include "snapshot.h"
 #include "cpython/cpython.h"
 
-#define SLOTS 256
+#define SLOTS 512
 
 struct slot {
     uint64_t hash;
@@ -20,18 +23,16 @@ struct slot {
 
 static __thread struct slot cache[SLOTS] __attribute__((tls_model("initial-exec")));
 
-static uint64_t mix(uint64_t h, uint64_t v)
+static uint64_t rotl(uint64_t v, unsigned k)
 {
-    h ^= v * 0xBF58476D1CE4E5B9ull;
-    h = (h << 27 | h >> 37) * 0x94D049BB133111EBull;
-    return h;
+    return v << k | v >> (64 - k);
 }
 
 /* The joined site, or native when the stack cannot be joined (out of atoll's memory). */
 static uint32_t join(const struct cpython_frame *fr, const uint64_t *ids, unsigned n,
                      uint32_t native)
 {
-    void *frames[2 * ATOLL_MAX_STACK_DEPTH + 8];
+    void *frames[ATOLL_MAX_STACK_DEPTH + 1];
     for (unsigned i = 0; i < n; i++) {
         uint32_t code = atoll_pycode_intern(fr[i].code, ids[i]);
         if (code == ATOLL_NONE)
@@ -39,13 +40,8 @@ static uint32_t join(const struct cpython_frame *fr, const uint64_t *ids, unsign
         frames[i] = (void *)(uintptr_t)(ATOLL_DUMP_FRAME_PYTHON | (uint64_t)code << 32 |
                                         fr[i].instr);
     }
-    uint32_t depth;
-    void *const *nf = atoll_site_frames(native, &depth);
-    if (depth > ATOLL_MAX_STACK_DEPTH + 8)
-        depth = ATOLL_MAX_STACK_DEPTH + 8;
-    for (uint32_t k = 0; k < depth; k++)
-        frames[n + k] = nf[k];
-    uint32_t site = atoll_site_intern(frames, n + depth);
+    frames[n] = (void *)(uintptr_t)(ATOLL_SITE_NATIVE | native);
+    uint32_t site = atoll_site_intern(frames, n + 1);
     return site ? site : native;
 }
 
@@ -56,13 +52,19 @@ uint32_t atoll_pystack_site(uint32_t native)
     unsigned n = cpython_frames_read(fr, atoll_g.stack_depth);
     if (!n)
         return native;
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ native;
+    /* Products per frame that do not wait on each other; only an add and a rotation chain
+     * them, so the order of the frames counts. */
+    uint64_t a = native, b = n;
     for (unsigned i = 0; i < n; i++) {
         ids[i] = cpython_code_identity(fr[i].code);
-        h = mix(mix(h, ids[i]), fr[i].instr);
+        a = rotl(a, 23) + ids[i];
+        b = rotl(b, 29) + (fr[i].instr + 1) * 0x94D049BB133111EBull;
     }
-    h |= 1;
-    struct slot *s = &cache[(h >> 7) % SLOTS];
+    uint64_t h = a ^ rotl(b, 32);
+    h = (h ^ h >> 33) * 0xFF51AFD7ED558CCDull;
+    h = (h ^ h >> 33) * 0xC4CEB9FE1A85EC53ull;
+    h = (h ^ h >> 33) | 1;
+    struct slot *s = &cache[(h >> 32) % SLOTS];
     if (s->hash == h)
         return s->site;
     uint32_t site = join(fr, ids, n, native);

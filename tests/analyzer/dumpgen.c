@@ -1,5 +1,5 @@
 /* The test dump writer (see dumpgen.h): growable arrays of records, laid out at write time as
- * header, the nine sections in type order at 8-aligned offsets (then OBJECTS and LABELS when they
+ * header, the nine sections in type order at 8-aligned offsets (then OBJECTS, PYCODE, BYTES and LABELS when they
  * have records), then the section table. */
 #include "dumpgen.h"
 
@@ -34,6 +34,8 @@ struct dg {
     VEC(struct atoll_dump_root) roots;
     VEC(struct atoll_dump_object) objects;
     VEC(struct atoll_dump_label) labels;
+    VEC(struct atoll_dump_pycode) pycode;
+    VEC(uint8_t) bytes;
     VEC(uint32_t) external;
     uint64_t next_address;
 };
@@ -76,6 +78,7 @@ void dg_free(struct dg *g)
     free(g->sites.v), free(g->blocks.v), free(g->edges.v), free(g->roots.v);
     free(g->objects.v);
     free(g->labels.v);
+    free(g->pycode.v), free(g->bytes.v);
     free(g->external.v);
     free(g);
 }
@@ -205,6 +208,18 @@ void dg_label(struct dg *g, uint32_t from, uint64_t offset, uint32_t kind, const
     PUSH(g->labels, l);
 }
 
+uint64_t dg_pycode(struct dg *g, const char *filename, const char *qualname, int32_t firstlineno,
+                   uint32_t version, const uint8_t *table, uint32_t size)
+{
+    struct atoll_dump_pycode c = { .filename = dg_str(g, filename), .qualname = dg_str(g, qualname),
+                                   .firstlineno = firstlineno, .version = version,
+                                   .linetable = g->bytes.n, .linetable_size = size };
+    for (uint32_t i = 0; i < size; i++)
+        PUSH(g->bytes, table[i]);
+    PUSH(g->pycode, c);
+    return ATOLL_DUMP_FRAME_PYTHON | (uint64_t)(g->pycode.n - 1) << 32;
+}
+
 static int edge_cmp(const void *a, const void *b)
 {
     const struct atoll_dump_edge *x = a, *y = b;
@@ -232,7 +247,7 @@ int dg_build(struct dg *g, uint8_t **out, size_t *outlen)
         g->blocks.v[g->edges.v[i].to].refcount++;
     for (size_t i = 0; i < g->roots.n; i++)
         g->blocks.v[g->roots.v[i].target].refcount++;
-    struct layout all[11] = {
+    struct layout all[13] = {
         {1, 96, &g->proc, 96},
         {2, 1, g->strings.v, g->strings.n},
         {3, 64, g->modules.v, g->modules.n * 64},
@@ -243,15 +258,17 @@ int dg_build(struct dg *g, uint8_t **out, size_t *outlen)
         {8, 16, g->edges.v, g->edges.n * 16},
         {9, 24, g->roots.v, g->roots.n * 24},
         {10, 32, g->objects.v, g->objects.n * 32},
+        {11, 32, g->pycode.v, g->pycode.n * 32},
+        {12, 1, g->bytes.v, g->bytes.n},
         {13, 24, g->labels.v, g->labels.n * 24},
     };
     /* the optional sections only when they have records */
-    struct layout sec[11];
+    struct layout sec[13];
     int nsec = 0;
-    for (int i = 0; i < 11; i++)
+    for (int i = 0; i < 13; i++)
         if (i < 9 || all[i].size)
             sec[nsec++] = all[i];
-    uint64_t offs[11], pos = 64;
+    uint64_t offs[13], pos = 64;
     for (int i = 0; i < nsec; i++) {
         offs[i] = pos;
         pos = (pos + sec[i].size + 7) & ~(uint64_t)7;

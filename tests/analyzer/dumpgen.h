@@ -1,7 +1,7 @@
 /* A dump writer for the analyzer's tests and benchmarks: build a heap graph (blocks with
- * sites and sizes, edges with offsets, roots, modules, threads, frames) and write it as a
- * version-1 dump per docs/dump-format.md. Refcounts are computed: in-edges + roots + the
- * references from outside the dump that dg_external() adds. */
+ * sites and sizes, edges with offsets, roots, modules, threads, frames, Python code, labels) and
+ * write it as a version-2 dump per docs/dump-format.md. Refcounts are computed: in-edges +
+ * roots + the references from outside the dump that dg_external() adds. */
 #ifndef DUMPGEN_H
 #define DUMPGEN_H
 
@@ -41,6 +41,11 @@ void dg_object(struct dg *g, uint32_t block, uint32_t owner, const char *type, u
 /* A LABELS record (add them in (from, offset) order; text NULL for an index). */
 void dg_label(struct dg *g, uint32_t from, uint64_t offset, uint32_t kind, const char *text,
               uint32_t index);
+
+/* A PYCODE record with its line table in BYTES; returns the Python frame of it at instruction
+ * 0 (add the instruction's byte offset). */
+uint64_t dg_pycode(struct dg *g, const char *filename, const char *qualname, int32_t firstlineno,
+                   uint32_t version, const uint8_t *table, uint32_t size);
 
 /* The dump in a malloc'ed (16-aligned) buffer. */
 int dg_build(struct dg *g, uint8_t **buf, size_t *len);

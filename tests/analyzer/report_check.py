@@ -73,8 +73,9 @@ try:
           f"shape {sh}")
     check(sorted(t["sites"]) == ["1", "2", "3", "4"], f"sites {sorted(t['sites'])}")
     f = t["sites"]["4"][0]
-    check(f == {"address": "0x404000", "function": None, "file": None, "line": None,
-                "module": None, "module_offset": None, "inlined": False}, f"frame {f}")
+    check(f == {"kind": "native", "address": "0x404000", "function": None, "file": None,
+                "line": None, "module": None, "module_offset": None, "inlined": False},
+          f"frame {f}")
     p = t["process"]
     check((p["pid"], p["ppid"], p["exe"], p["argv"]) ==
           (4242, 1, "/usr/bin/test-program", ["test-program", "--flag"]), f"process {p}")

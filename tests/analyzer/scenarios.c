@@ -183,6 +183,32 @@ static struct dg *shapes(void)
     return g;
 }
 
+/* A Python ring: Customer -.orders-> list -[0]-> Order -.customer-> Customer, each made at a
+ * line of app.py (3.11 location table: one entry of 4 code units per line from line 5). */
+static struct dg *python(void)
+{
+    static const uint8_t table[] = {0xf3, 0x0a, 0xf3, 0x02, 0xf3, 0x02, 0xf3, 0x02};
+    struct dg *g = dg_new();
+    uint64_t init = dg_pycode(g, "app.py", "Customer.__init__", 4, 0x030b, table, sizeof table);
+    uint64_t handle = dg_pycode(g, "app.py", "handle", 4, 0x030b, table, sizeof table);
+    uint64_t s_list[] = {init | 8, handle | 0, 0x401000}, s_cust[] = {handle | 0, 0x401000};
+    uint64_t s_order[] = {handle | 16, 0x401000};
+    uint32_t c = dg_block(g, 56, dg_site(g, 2, s_cust)), l = dg_block(g, 56, dg_site(g, 3, s_list));
+    uint32_t items = dg_block(g, 32, 0), o = dg_block(g, 56, dg_site(g, 2, s_order));
+    dg_edge(g, c, l, 40);
+    dg_edge(g, l, items, 40);
+    dg_edge(g, items, o, 0);
+    dg_edge(g, o, c, 40);
+    dg_object(g, c, c, "Customer", 1, 0);
+    dg_object(g, l, l, "list", 1, 0);
+    dg_object(g, items, l, "", 0, 0);
+    dg_object(g, o, o, "Order", 1, 0);
+    dg_label(g, c, 40, ATOLL_DUMP_LABEL_ATTRIBUTE, "orders", 0);
+    dg_label(g, items, 0, ATOLL_DUMP_LABEL_INDEX, NULL, 0);
+    dg_label(g, o, 40, ATOLL_DUMP_LABEL_ATTRIBUTE, "customer", 0);
+    return g;
+}
+
 /* A graph that is empty but valid. */
 static struct dg *empty(void)
 {
@@ -198,6 +224,7 @@ struct dg *scenario(const char *name)
         {"single", single}, {"list", list},     {"dlist", dlist}, {"self", self},
         {"cycles", cycles}, {"tree", tree},     {"rooted", rooted}, {"tenk", tenk},
         {"young", young},   {"flags", flags},   {"shapes", shapes}, {"empty", empty},
+        {"python", python},
     };
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (strcmp(all[i].name, name) == 0)

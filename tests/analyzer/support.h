@@ -39,5 +39,6 @@ Suite *symbols_suite(void);
 Suite *cli_suite(void);
 Suite *objects_suite(void);
 Suite *labels_suite(void);
+Suite *pyframes_suite(void);
 
 #endif
