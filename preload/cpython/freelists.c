@@ -26,7 +26,6 @@
 #include "offsets.h"
 #include "statics.h"
 
-#include <dlfcn.h>
 
 #define TUPLE_MAX_OLD 2000 /* PyTuple_MAXFREELIST, in Objects/tupleobject.c before 3.10 */
 #define FLOAT_MAX_OLD 100  /* PyFloat_MAXFREELIST, in Objects/floatobject.c before 3.11 */
@@ -211,7 +210,7 @@ static int find_statics(struct array *a, struct chain *c)
         { "tupleobject.c", "free_list", 160, 0 },  { "tupleobject.c", "numfree", 80, 0 },
         { "floatobject.c", "free_list", 8, 0 },    { "floatobject.c", "numfree", 4, 0 },
     };
-    void *inside = dlsym(RTLD_DEFAULT, "PyList_New");
+    void *inside = cpython_symbol("PyList_New");
     if (!inside || cpython_statics_find(inside, s, sizeof s / sizeof *s) != 0)
         return -1;
     for (int i = 0; i < ARRAYS; i++) {
@@ -232,9 +231,9 @@ static int find_statics(struct array *a, struct chain *c)
 bool atoll_pyfree_init(void)
 {
     const struct cpython_offsets *o = cpython_layout_found();
-    uintptr_t list = (uintptr_t)dlsym(RTLD_DEFAULT, "PyList_Type");
-    uintptr_t dict = (uintptr_t)dlsym(RTLD_DEFAULT, "PyDict_Type");
-    uintptr_t tuple = (uintptr_t)dlsym(RTLD_DEFAULT, "PyTuple_Type");
+    uintptr_t list = (uintptr_t)cpython_symbol("PyList_Type");
+    uintptr_t dict = (uintptr_t)cpython_symbol("PyDict_Type");
+    uintptr_t tuple = (uintptr_t)cpython_symbol("PyTuple_Type");
     if (!o || !list || !dict || !tuple)
         return false;
     struct array *a = fl.arrays;
