@@ -23,6 +23,10 @@ struct cpython_found cpython_found;
     .bytes_data = 32, .ts_interp = 16, .gc_count = 44, .gc_collecting = 200,                   \
     .gc_head_size = 16, .tuple_items = 24
 
+/* 3.8 to 3.10: frames are objects, no data stack. */
+#define NO_DATA_STACK .in_threads = -1, .ts_next = -1, .ts_datastack_top = -1,                 \
+                      .ts_datastack_limit = -1
+
 /* 3.8 to 3.11: the thread that holds the GIL is the gilstate's tstate_current. */
 #define GILSTATE .ts_status = -1, .ts_gil_bit = -1
 
@@ -42,7 +46,7 @@ struct cpython_found cpython_found;
     .fr_code = 32, .fr_owner = -1, .owned_by_generator = -1, .owned_by_cstack = -1,            \
     .co_firstlineno = 40, .co_filename = 104, .co_qualname = 112, .co_linetable = 120,          \
     .co_code = -1, .co_firsttraceable = -1, .code_basicsize = 176, .str_ascii_size = 48,       \
-    .str_compact_size = 72, .str_data = 72, .str_ready_bit = 7
+    .str_compact_size = 72, .str_data = 72, .str_ready_bit = 7, NO_DATA_STACK
 
 static const struct cpython_offsets tables[] = {
     { .version = 0x0308, COMMON, FRAME_OBJECTS, .runtime_tss = 1392, .fr_instr = 104,
@@ -67,7 +71,8 @@ static const struct cpython_offsets tables[] = {
       .in_gc = 648, .in_list_items = 3872, .in_list_count = 4512, .in_dict_items = 4520,
       .in_dict_count = 5160, .in_keys_items = 5168, .in_keys_count = 5808,
       .in_tuple_heads = 3632, .in_tuple_counts = 3792, .tuple_first = 0,
-      .in_float_head = 3616, .in_float_count = 3608, .float_max = 100 },
+      .in_float_head = 3616, .in_float_count = 3608, .float_max = 100, .in_threads = 16,
+      .ts_next = 8, .ts_datastack_top = 304, .ts_datastack_limit = 312 },
     { .version = 0x030c, COMMON, .runtime_tss = 1544, .ts_thread_id = 136, .ts_frame = 56,
       .cframe_current = 0, .fr_previous = 8, .fr_code = 0, .fr_instr = 56, .fr_owner = 70,
       .owned_by_generator = 1, .owned_by_cstack = 3, .co_firstlineno = 68,
@@ -78,7 +83,8 @@ static const struct cpython_offsets tables[] = {
       .rt_gc = -1, .in_gc = 112, .in_list_items = 270072, .in_list_count = 270712,
       .in_dict_items = 270736, .in_dict_count = 272016, .in_keys_items = 271376,
       .in_keys_count = 272020, .in_tuple_heads = 269832, .in_tuple_counts = 269992,
-      .tuple_first = 0, .in_float_head = 267416, .in_float_count = 267408, .float_max = 100 },
+      .tuple_first = 0, .in_float_head = 267416, .in_float_count = 267408, .float_max = 100,
+      .in_threads = 72, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248 },
     { .version = 0x030d, COMMON, .runtime_tss = 2160, .ts_thread_id = 152, .ts_frame = 72,
       .cframe_current = -1, .fr_previous = 8, .fr_code = 0, .fr_instr = 56, .fr_owner = 70,
       .owned_by_generator = 1, .owned_by_cstack = 3, .co_firstlineno = 68,
@@ -89,7 +95,8 @@ static const struct cpython_offsets tables[] = {
       .rt_gc = -1, .in_gc = 7400, .in_list_items = 11208, .in_list_count = 11848,
       .in_dict_items = 11856, .in_dict_count = 12496, .in_keys_items = 12504,
       .in_keys_count = 13144, .in_tuple_heads = 10968, .in_tuple_counts = 11128,
-      .tuple_first = 0, .in_float_head = 10960, .in_float_count = 10952, .float_max = 100 },
+      .tuple_first = 0, .in_float_head = 10960, .in_float_count = 10952, .float_max = 100,
+      .in_threads = 7344, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248 },
 };
 
 const struct cpython_offsets *cpython_offsets(unsigned version)

@@ -168,6 +168,12 @@ int main(void)
     SHOW("gc_collecting", offsetof(struct _gc_runtime_state, collecting));
     SHOW("gc_head_size", sizeof(PyGC_Head));
     SHOW("tuple_items", offsetof(PyTupleObject, ob_item));
+#if PY_VERSION_HEX >= 0x030b0000
+    SHOW("in_threads", offsetof(PyInterpreterState, threads.head));
+    SHOW("ts_next", offsetof(PyThreadState, next));
+    SHOW("ts_datastack_top", offsetof(PyThreadState, datastack_top));
+    SHOW("ts_datastack_limit", offsetof(PyThreadState, datastack_limit));
+#endif
 #if PY_VERSION_HEX >= 0x030a0000
     SHOW("in_list_items", offsetof(PyInterpreterState, FREELIST(LIST_ITEMS)));
     SHOW("in_list_count", offsetof(PyInterpreterState, FREELIST(LIST_COUNT)));
