@@ -1,7 +1,8 @@
 /* The counts a collection reports at once (atoll_collect's return value, the exit line):
  * unreachable blocks by CPython's rule on the dumped set, how many isolated cycles they form,
- * and the refcount leaks (the analyzer's rule, refleak.c); in a forked child also how many of
- * each are of its own making (a block it allocated itself is in them). The full analysis (classification, retention, grouping) is the analyzer's. */
+ * and the refcount leaks (the analyzer's rule, refleak.c); and how many of each the exit line
+ * counts: in a forked child those of its own making (a block it allocated itself is in them),
+ * and not the garbage Python's collector frees. The full analysis (classification, retention, grouping) is the analyzer's. */
 #include "snapshot.h"
 
 #include <string.h>
@@ -113,6 +114,48 @@ static uint8_t *own_blocks(struct snap *s)
     return own;
 }
 
+static int python_block(const struct snap *s, uint32_t v)
+{
+    if (!s->object_of || s->object_of[v] == ATOLL_NONE)
+        return 0;
+    const struct snap_object *o = s->objects.data;
+    return o[s->object_of[v]].runtime == ATOLL_DUMP_RUNTIME_CPYTHON;
+}
+
+/* The blocks the exit line counts, NULL for all: a forked child's own blocks, less CPython's
+ * garbage. A dead Python object, and whatever dead block it reaches, is what Python's own
+ * collector frees at finalization: cycles a Python program leaves at exit are that, not leaks
+ * (atoll run and analyze report them all the same). queue is free for use. */
+static uint8_t *counted_blocks(struct snap *s, const uint8_t *dead, const uint32_t *first,
+                               uint32_t *queue)
+{
+    uint32_t n = s->nblocks, tail = 0;
+    uint8_t *counted = own_blocks(s);
+    for (uint32_t v = 0; v < n; v++) {
+        if (!dead[v] || !python_block(s, v))
+            continue;
+        if (!counted && (counted = cmem_alloc((size_t)n + 1)))
+            memset(counted, 1, (size_t)n + 1);
+        if (!counted)
+            return NULL;
+        if (counted[v]) {
+            counted[v] = 0;
+            queue[tail++] = v;
+        }
+    }
+    for (uint32_t head = 0; head < tail;) {
+        uint32_t v = queue[head++];
+        for (uint32_t k = first[v]; k < first[v + 1]; k++) {
+            uint32_t w = snap_edge_target(s, k);
+            if (dead[w] && counted[w]) {
+                counted[w] = 0;
+                queue[tail++] = w;
+            }
+        }
+    }
+    return counted;
+}
+
 /* Returns -1 when the snapshot is out of memory for the counts. */
 int snap_count_unreachable(struct snap *s, struct snap_counts *c)
 {
@@ -141,7 +184,7 @@ int snap_count_unreachable(struct snap *s, struct snap_counts *c)
             }
         }
     }
-    uint8_t *own = own_blocks(s);
+    uint8_t *own = counted_blocks(s, dead, first, queue);
     for (uint32_t v = 0; v < n; v++) {
         c->blocks += dead[v];
         c->own_blocks += dead[v] && (!own || own[v]);

@@ -317,7 +317,7 @@ static inline uint32_t snap_edge_target(const struct snap *s, uint64_t k)
 /* graphcount.c */
 struct snap_counts {
     uint64_t blocks, cycles, refcount_leaks;
-    uint64_t own_blocks, own_cycles, own_refcount_leaks;    /* all of them, unless forked */
+    uint64_t own_blocks, own_cycles, own_refcount_leaks;    /* what the exit line counts */
 };
 int snap_count_unreachable(struct snap *s, struct snap_counts *c);
 

@@ -305,10 +305,17 @@ static int classify(struct snap *s, struct layout *l, uint32_t t, uintptr_t addr
         if (!ty || ty->gc != at[i].gc || ty->preheader != at[i].preheader ||
             !sized(py, ty, address + off, off, size) || (ty->gc && !gc_linked(s, address + off - 16)))
             continue;
-        /* No count can exceed the words that could hold a reference. */
+        /* No count can exceed the words that could hold a reference. A non-GC object has no
+         * links to vouch for it, and a C struct of two pointers, the second to a type, looks
+         * like one (select's module state: a str, then its poll type); a count that is an
+         * address of readable memory is such a pointer (a count of millions, on an object
+         * that nothing references millions of times, was the report). */
         int64_t refcnt = (int64_t)word(address + off);
         if (refcnt < 0 || (uint64_t)refcnt > s->max_refs || refcnt >= MAX_REFCNT)
             return 0;
+        if (!at[i].gc && refcnt >= 4096 && !(refcnt & 7) &&
+            snap_readable(s, (uintptr_t)refcnt, (uintptr_t)refcnt + 8))
+            continue;
         struct snap_object *o = snap_add_object(s, t, ATOLL_DUMP_RUNTIME_CPYTHON, off,
                                                 (uint64_t)refcnt, ty->name);
         /* Count 0: a dead object on one of the interpreter's free lists (or the stale start

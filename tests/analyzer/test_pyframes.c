@@ -74,7 +74,9 @@ START_TEST(native_shows_and_splits)
 {
     struct loaded l;
     memset(&l, 0, sizeof l);
-    ck_assert_int_eq(dg_build(ring_of_nodes(), &l.buf, &l.len), 0);
+    struct dg *g = ring_of_nodes();
+    ck_assert_int_eq(dg_build(g, &l.buf, &l.len), 0);
+    dg_free(g);
     char err[256];
     ck_assert_int_eq(dump_parse(&l.d, l.buf, l.len, err, sizeof err), 0);
     struct analyze_opts o = {.symbolize = true, .native = true};

@@ -1,7 +1,7 @@
 #!/bin/bash
 # One module of CPython's own regression tests, with PYTHONMALLOC=malloc so every Python object
 # comes from the allocator: run plain, then under atoll as a user would run it (in profile mode,
-# the default, nothing but LD_PRELOAD, and ATOLL_LOG), and the two results must be the same. A module that
+# the default, nothing but LD_PRELOAD), and the two results must be the same. A module that
 # fails without atoll tells nothing about atoll: it is skipped, not passed.
 # Usage: python.sh test_module
 set -euo pipefail
@@ -13,15 +13,14 @@ module=$1
 # not whatever python3.11 comes first on PATH.
 python=/usr/bin/python3.11
 
-# The test subprocesses inherit the environment, so they run on atoll too. Several tests require
-# a Python child's stderr to be empty, and its exit collection, which runs before the
-# interpreter's finalization, finds the cycles its collector had not collected yet and says so:
-# ATOLL_LOG keeps that line off it. Profile mode's proof that atoll served is the exit dumps,
-# which only ATOLL_OUTPUT moves; alloc mode leaves none, so its statistics are the proof.
-mkdir "$scratch/log"
+# The test subprocesses inherit the environment, so they run on atoll too and their stderr,
+# which several tests require to be empty, is what a user's would be. Profile mode's proof that
+# atoll served is the exit dumps, which only ATOLL_OUTPUT moves; alloc mode leaves none, so its
+# statistics are the proof, and ATOLL_LOG keeps them off the program's stderr.
 if [[ $ATOLL_MODE == profile ]]; then
-    under_atoll=(LD_PRELOAD="$ATOLL_LIB" ATOLL_OUTPUT="$scratch/dumps" ATOLL_LOG="$scratch/log/atoll")
+    under_atoll=(LD_PRELOAD="$ATOLL_LIB" ATOLL_OUTPUT="$scratch/dumps")
 else
+    mkdir "$scratch/log"
     under_atoll=(LD_PRELOAD="$ATOLL_LIB" ATOLL_MODE=alloc ATOLL_STATS=1 ATOLL_LOG="$scratch/log/atoll")
 fi
 
