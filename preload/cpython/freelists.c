@@ -25,8 +25,6 @@
 #include "cpython.h"
 #include "offsets.h"
 #include "statics.h"
-#include <stdlib.h>
-
 
 #define TUPLE_MAX_OLD 2000 /* PyTuple_MAXFREELIST, in Objects/tupleobject.c before 3.10 */
 #define FLOAT_MAX_OLD 100  /* PyFloat_MAXFREELIST, in Objects/floatobject.c before 3.11 */
@@ -194,10 +192,9 @@ unsigned atoll_pyfree_check(bool in_malloc, void **reborn, unsigned max)
         return 0;
     uintptr_t base = fl.relative ? interp : 0;
     unsigned n = 0;
-    for (int i = 0; i < ARRAYS && fl.on && (getenv("FLARR") == NULL || (getenv("FLARR")[0] - '0') & (1 << i)); i++)
+    for (int i = 0; i < ARRAYS && fl.on; i++)
         n += empty(o, &fl.arrays[i], base, young, reborn + n, max - n);
-    static int m = -1; if (m < 0) { const char *e = getenv("FLMODE"); m = e ? e[0] - '0' : 7; }
-    for (int i = 0; in_malloc && i < CHAINS && fl.on && (m & (2 << i)); i++)
+    for (int i = 0; in_malloc && i < CHAINS && fl.on; i++)
         close_chain(o, &fl.chains[i], base, young);
     return n;
 }
