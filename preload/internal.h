@@ -175,11 +175,11 @@ uint32_t atoll_pycode_intern(const void *code, uint64_t identity) ATOLL_HIDDEN;
 uint32_t atoll_pycode_count(void) ATOLL_HIDDEN;
 uint32_t atoll_pystack_site(uint32_t native) ATOLL_HIDDEN;
 
-/* cpython/freelists.c: CPython's free lists kept empty (ATOLL_PYTHON_FREELISTS). The check
- * runs at each profiled allocator call (in_malloc: an allocation) and returns the blocks of
- * the objects taken back from a free list since the thread's last call, up to max. */
+/* cpython/freelists.c: CPython's free lists of containers kept empty (ATOLL_PYTHON_FREELISTS).
+ * The check runs at each profiled allocator call and returns the blocks of the objects taken
+ * back from a free list since the thread's last call, up to max. */
 bool atoll_pyfree_init(void) ATOLL_HIDDEN;
-unsigned atoll_pyfree_check(bool in_malloc, void **reborn, unsigned max) ATOLL_HIDDEN;
+unsigned atoll_pyfree_check(void **reborn, unsigned max) ATOLL_HIDDEN;
 
 /* collect.c */
 extern uint64_t atoll_collections_done ATOLL_HIDDEN;

@@ -174,7 +174,7 @@ static void record_reborn(void *const *blocks, unsigned n, uint32_t site, uint32
 void atoll_profile_record(void *b, size_t n, const void *ra)
 {
     void *reborn[REBORN_MAX];
-    unsigned k = atoll_g.python_freelists ? atoll_pyfree_check(true, reborn, REBORN_MAX) : 0;
+    unsigned k = atoll_g.python_freelists ? atoll_pyfree_check(reborn, REBORN_MAX) : 0;
     uint32_t flags = flags_of(ra);
     uint32_t site = capture_site(ra);
     record_reborn(reborn, k, site, flags);
@@ -214,7 +214,7 @@ void atoll_profile_free(void *ptr, const void *ra)
 {
     if (atoll_g.python_freelists) {
         void *reborn[REBORN_MAX];
-        unsigned k = atoll_pyfree_check(false, reborn, REBORN_MAX);
+        unsigned k = atoll_pyfree_check(reborn, REBORN_MAX);
         if (k)
             record_reborn(reborn, k, capture_site(ra), flags_of(ra));
     }

@@ -1,36 +1,34 @@
-/* CPython's free lists, kept empty in profile mode, so that each Python object is a malloc of
- * its own, recorded where it was made.
+/* CPython's free lists of containers, kept empty in profile mode, so that each list, dict and
+ * tuple is a malloc of its own, recorded where it was made.
  *
- * An object CPython takes back from a free list (list, dict, dict keys, tuple, float) is never
- * malloc'd again: its block would keep the site of its first allocation. No reading of the
- * interpreter's memory can tell afterwards where an object was taken: a Python line that takes
- * one and calls no allocator leaves no trace of itself. So atoll keeps the lists empty: at
- * each allocator call of the thread that holds the main interpreter's GIL, it frees what they
- * hold, as gc.collect() does when it clears them (PyObject_GC_Del: the young generation's count
- * goes down by one; the block is freed), and CPython then mallocs every such object where it
- * is made. The lists of tuples and floats, linked through their objects, are left full and
- * empty at once (count at its maximum, no head): nothing is pushed, nothing popped. The arrays
- * (lists, dicts, dict keys) take their pop on a non-zero count, so they cannot be closed: what
- * the thread frees and takes again between two of its allocator calls comes back "reborn",
- * and is returned to the caller to get that call's site. Their slots are cleared when emptied,
- * so a reborn object is the one left in a slot at or above the count.
+ * An object CPython takes back from a free list is never malloc'd again: its block would keep
+ * the site of its first allocation. No reading of the interpreter's memory can tell afterwards
+ * where an object was taken: a Python line that takes one and calls no allocator leaves no
+ * trace of itself. So atoll keeps the lists empty: at each allocator call of the thread that
+ * holds the main interpreter's GIL, it frees what they hold, as gc.collect() does when it
+ * clears them (PyObject_GC_Del: the young generation's count goes down by one; the block is
+ * freed), and CPython then mallocs every such object where it is made. The lists of tuples,
+ * one a size, linked through their objects, are left full and empty at once (count at its
+ * maximum, no head): nothing is pushed, nothing popped. The arrays (lists, dicts, dict keys)
+ * take their pop on a non-zero count, so they cannot be closed: what the thread frees and
+ * takes again between two of its allocator calls comes back "reborn", and is returned to the
+ * caller to get that call's site. Their slots are cleared when emptied, so a reborn object is
+ * the one left in a slot at or above the count. Floats, which hold no reference and so are in
+ * no cycle, are left to their list: closing it made a loop of float arithmetic 3 times slower.
  *
  * Only the GIL's holder touches the lists (CPython changes them under the GIL), never during a
- * collection (gc clears them, and may call free half-way) or once finalization started, and
- * the linked lists only on malloc's path: CPython's float clear frees its chain before it
- * resets the head, and calls no malloc meanwhile. Every object freed must be dead (count 0),
- * of its type, at the start of a live block of atoll's: anything else (PYTHONMALLOC is not
- * malloc, a build laid out otherwise) and the lists are left alone from then on. */
+ * collection (gc clears them) or once finalization started; CPython's own clears take an
+ * object off a list before they free it. Every object freed must be dead (count 0), of its
+ * type, at the start of a live block of atoll's: anything else (PYTHONMALLOC is not malloc, a
+ * build laid out otherwise) and the lists are left alone from then on. */
 #include "internal.h"
 #include "cpython.h"
 #include "offsets.h"
 #include "statics.h"
 
 #define TUPLE_MAX_OLD 2000 /* PyTuple_MAXFREELIST, in Objects/tupleobject.c before 3.10 */
-#define FLOAT_MAX_OLD 100  /* PyFloat_MAXFREELIST, in Objects/floatobject.c before 3.11 */
 
 enum { LISTS, DICTS, KEYS, ARRAYS };
-enum { TUPLES, FLOATS, CHAINS };
 
 /* Where a list is: offsets from the interpreter state (3.10 on) or addresses (3.8, 3.9). */
 struct array {
@@ -42,20 +40,20 @@ struct array {
     int gc;                 /* freeing it lowers the young generation's count */
 };
 
+/* The tuples' lists, one a size, linked through ob_item[0]. */
 struct chain {
     uintptr_t heads, counts;
-    int32_t lists, max;     /* tuples: one list a size */
-    int32_t link;           /* the field that links an object to the next */
+    int32_t lists, max;
+    int32_t link;
     uint32_t presize;
-    uintptr_t type;         /* 0: not checked (a float's link is its type field) */
-    int gc;
+    uintptr_t type;
 };
 
 static struct {
     int on;
     int relative;           /* offsets from the interpreter state */
     struct array arrays[ARRAYS];
-    struct chain chains[CHAINS];
+    struct chain tuples;
 } fl;
 
 static void give_up(const char *why, uintptr_t op)
@@ -90,7 +88,7 @@ static int alive(const struct cpython_offsets *o, uintptr_t op, uint32_t presize
            CPY_LOAD(uintptr_t, op, o->ob_type) == type && ours(op - presize);
 }
 
-/* Frees op as PyObject_GC_Del (gc) or PyObject_Free would. */
+/* Frees op as PyObject_GC_Del (young: the young generation's count) or PyObject_Free would. */
 static void release(uintptr_t op, uint32_t presize, int *young)
 {
     if (young && *young > 0)
@@ -131,7 +129,7 @@ static unsigned empty(const struct cpython_offsets *o, const struct array *a, ui
     return found;
 }
 
-/* Frees what the linked lists of c hold and leaves them full and empty. */
+/* Frees what the tuples' lists hold and leaves them full and empty. */
 static void close_chain(const struct cpython_offsets *o, const struct chain *c, uintptr_t base,
                         int *young)
 {
@@ -156,7 +154,7 @@ static void close_chain(const struct cpython_offsets *o, const struct chain *c, 
                 return;
             }
             heads[i] = CPY_LOAD(uintptr_t, op, c->link);
-            release(op, c->presize, c->gc ? young : NULL);
+            release(op, c->presize, young);
         }
         counts[i] = c->max;
     }
@@ -183,7 +181,7 @@ static uintptr_t holder(const struct cpython_offsets *o, int **young)
     return interp;
 }
 
-unsigned atoll_pyfree_check(bool in_malloc, void **reborn, unsigned max)
+unsigned atoll_pyfree_check(void **reborn, unsigned max)
 {
     const struct cpython_offsets *o = cpython_layout_found();
     int *young;
@@ -194,20 +192,19 @@ unsigned atoll_pyfree_check(bool in_malloc, void **reborn, unsigned max)
     unsigned n = 0;
     for (int i = 0; i < ARRAYS && fl.on; i++)
         n += empty(o, &fl.arrays[i], base, young, reborn + n, max - n);
-    for (int i = 0; in_malloc && i < CHAINS && fl.on; i++)
-        close_chain(o, &fl.chains[i], base, young);
+    if (fl.on)
+        close_chain(o, &fl.tuples, base, young);
     return n;
 }
 
 /* 3.8, 3.9: the free lists' variables, by source file. */
-static int find_statics(struct array *a, struct chain *c)
+static int find_statics(struct array *a, struct chain *t)
 {
     struct cpython_static s[] = {
         { "listobject.c", "free_list", 640, 0 },   { "listobject.c", "numfree", 4, 0 },
         { "dictobject.c", "free_list", 640, 0 },   { "dictobject.c", "numfree", 4, 0 },
         { "dictobject.c", "keys_free_list", 640, 0 }, { "dictobject.c", "numfreekeys", 4, 0 },
         { "tupleobject.c", "free_list", 160, 0 },  { "tupleobject.c", "numfree", 80, 0 },
-        { "floatobject.c", "free_list", 8, 0 },    { "floatobject.c", "numfree", 4, 0 },
     };
     void *inside = cpython_symbol("PyList_New");
     if (!inside || cpython_statics_find(inside, s, sizeof s / sizeof *s) != 0)
@@ -217,13 +214,10 @@ static int find_statics(struct array *a, struct chain *c)
         a[i].count = s[2 * i + 1].address;
         a[i].max = 80;
     }
-    c[TUPLES].heads = s[6].address + sizeof(uintptr_t);   /* entry 0: the empty tuple */
-    c[TUPLES].counts = s[7].address + sizeof(int32_t);
-    c[TUPLES].lists = 19;
-    c[TUPLES].max = TUPLE_MAX_OLD;
-    c[FLOATS].heads = s[8].address;
-    c[FLOATS].counts = s[9].address;
-    c[FLOATS].max = FLOAT_MAX_OLD;
+    t->heads = s[6].address + sizeof(uintptr_t);   /* entry 0: the empty tuple */
+    t->counts = s[7].address + sizeof(int32_t);
+    t->lists = 19;
+    t->max = TUPLE_MAX_OLD;
     return 0;
 }
 
@@ -236,15 +230,14 @@ bool atoll_pyfree_init(void)
     if (!o || !list || !dict || !tuple)
         return false;
     struct array *a = fl.arrays;
-    struct chain *c = fl.chains;
+    struct chain *t = &fl.tuples;
     uint32_t gc = (uint32_t)o->gc_head_size;
     a[LISTS] = (struct array){ .presize = gc, .type = list, .gc = 1 };
     a[DICTS] = (struct array){ .presize = gc, .type = dict, .gc = 1 };
     a[KEYS] = (struct array){ .presize = 0, .type = 0, .gc = 0 };
-    c[TUPLES] = (struct chain){ .link = o->tuple_items, .presize = gc, .type = tuple, .gc = 1 };
-    c[FLOATS] = (struct chain){ .lists = 1, .link = o->ob_type };
+    *t = (struct chain){ .link = o->tuple_items, .presize = gc, .type = tuple };
     if (o->in_list_items < 0) {
-        if (find_statics(a, c) != 0)
+        if (find_statics(a, t) != 0)
             return false;
     } else {
         const int32_t fields[ARRAYS][2] = { { o->in_list_items, o->in_list_count },
@@ -255,13 +248,10 @@ bool atoll_pyfree_init(void)
             a[i].count = (uintptr_t)fields[i][1];
             a[i].max = i == LISTS ? o->list_max : o->dict_max;
         }
-        c[TUPLES].heads = (uintptr_t)o->in_tuple_heads + sizeof(uintptr_t) * (uintptr_t)o->tuple_first;
-        c[TUPLES].counts = (uintptr_t)o->in_tuple_counts + sizeof(int32_t) * (uintptr_t)o->tuple_first;
-        c[TUPLES].lists = o->tuple_lists - o->tuple_first;
-        c[TUPLES].max = o->tuple_max;
-        c[FLOATS].heads = (uintptr_t)o->in_float_head;
-        c[FLOATS].counts = (uintptr_t)o->in_float_count;
-        c[FLOATS].max = o->float_max >= 0 ? o->float_max : FLOAT_MAX_OLD;
+        t->heads = (uintptr_t)o->in_tuple_heads + sizeof(uintptr_t) * (uintptr_t)o->tuple_first;
+        t->counts = (uintptr_t)o->in_tuple_counts + sizeof(int32_t) * (uintptr_t)o->tuple_first;
+        t->lists = o->tuple_lists - o->tuple_first;
+        t->max = o->tuple_max;
         fl.relative = 1;
     }
     __atomic_store_n(&fl.on, 1, __ATOMIC_RELAXED);

@@ -35,9 +35,9 @@ struct cpython_found cpython_found;
     .in_list_items = -1, .in_list_count = -1, .list_max = -1, .in_dict_items = -1,            \
     .in_dict_count = -1, .in_keys_items = -1, .in_keys_count = -1, .dict_max = -1,             \
     .in_tuple_heads = -1, .in_tuple_counts = -1, .tuple_lists = -1, .tuple_first = -1,         \
-    .tuple_max = -1, .in_float_head = -1, .in_float_count = -1, .float_max = -1
+    .tuple_max = -1
 
-/* What the free lists' sizes are from 3.10 (3.10's float list has its own, in no header). */
+/* The free lists' sizes from 3.10. */
 #define MAXIMA .list_max = 80, .dict_max = 80, .tuple_lists = 20, .tuple_max = 2000
 
 /* 3.8 to 3.10: PyFrameObject chains, str with wstr and a ready bit, no co_qualname. */
@@ -60,7 +60,7 @@ static const struct cpython_offsets tables[] = {
       .rt_gc = -1, .in_gc = 616, .in_list_items = 10040, .in_list_count = 10680,
       .in_dict_items = 10688, .in_dict_count = 11328, .in_keys_items = 11336,
       .in_keys_count = 11976, .in_tuple_heads = 9800, .in_tuple_counts = 9960,
-      .tuple_first = 1, .in_float_head = 9784, .in_float_count = 9776, .float_max = -1 },
+      .tuple_first = 1 },
     { .version = 0x030b, COMMON, .runtime_tss = 592, .ts_thread_id = 152, .ts_frame = 56,
       .cframe_current = 8, .fr_previous = 48, .fr_code = 32, .fr_instr = 56, .fr_owner = 69,
       .owned_by_generator = 1, .owned_by_cstack = -1, .co_firstlineno = 72,
@@ -70,8 +70,7 @@ static const struct cpython_offsets tables[] = {
       .rt_main = 48, .rt_finalizing = 24, .rt_tstate_current = 576, .rt_gc = -1,
       .in_gc = 648, .in_list_items = 3872, .in_list_count = 4512, .in_dict_items = 4520,
       .in_dict_count = 5160, .in_keys_items = 5168, .in_keys_count = 5808,
-      .in_tuple_heads = 3632, .in_tuple_counts = 3792, .tuple_first = 0,
-      .in_float_head = 3616, .in_float_count = 3608, .float_max = 100, .in_threads = 16,
+      .in_tuple_heads = 3632, .in_tuple_counts = 3792, .tuple_first = 0, .in_threads = 16,
       .ts_next = 8, .ts_datastack_top = 304, .ts_datastack_limit = 312 },
     { .version = 0x030c, COMMON, .runtime_tss = 1544, .ts_thread_id = 136, .ts_frame = 56,
       .cframe_current = 0, .fr_previous = 8, .fr_code = 0, .fr_instr = 56, .fr_owner = 70,
@@ -83,7 +82,7 @@ static const struct cpython_offsets tables[] = {
       .rt_gc = -1, .in_gc = 112, .in_list_items = 270072, .in_list_count = 270712,
       .in_dict_items = 270736, .in_dict_count = 272016, .in_keys_items = 271376,
       .in_keys_count = 272020, .in_tuple_heads = 269832, .in_tuple_counts = 269992,
-      .tuple_first = 0, .in_float_head = 267416, .in_float_count = 267408, .float_max = 100,
+      .tuple_first = 0,
       .in_threads = 72, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248 },
     { .version = 0x030d, COMMON, .runtime_tss = 2160, .ts_thread_id = 152, .ts_frame = 72,
       .cframe_current = -1, .fr_previous = 8, .fr_code = 0, .fr_instr = 56, .fr_owner = 70,
@@ -95,7 +94,7 @@ static const struct cpython_offsets tables[] = {
       .rt_gc = -1, .in_gc = 7400, .in_list_items = 11208, .in_list_count = 11848,
       .in_dict_items = 11856, .in_dict_count = 12496, .in_keys_items = 12504,
       .in_keys_count = 13144, .in_tuple_heads = 10968, .in_tuple_counts = 11128,
-      .tuple_first = 0, .in_float_head = 10960, .in_float_count = 10952, .float_max = 100,
+      .tuple_first = 0,
       .in_threads = 7344, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248 },
 };
 

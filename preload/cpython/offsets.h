@@ -22,7 +22,7 @@
     X(in_list_items) X(in_list_count) X(list_max)                                             \
     X(in_dict_items) X(in_dict_count) X(in_keys_items) X(in_keys_count) X(dict_max)           \
     X(in_tuple_heads) X(in_tuple_counts) X(tuple_lists) X(tuple_first) X(tuple_max)           \
-    X(tuple_items) X(in_float_head) X(in_float_count) X(float_max)                            \
+    X(tuple_items)                                                                            \
     X(in_threads) X(ts_next) X(ts_datastack_top) X(ts_datastack_limit)
 
 struct cpython_offsets {

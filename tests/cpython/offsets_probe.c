@@ -46,8 +46,6 @@
 #define KEYS_COUNT dictkeys.numfree
 #define TUPLE_HEADS tuples.items
 #define TUPLE_COUNTS tuples.numfree
-#define FLOAT_HEAD floats.items
-#define FLOAT_COUNT floats.numfree
 #else
 #define FREELIST(name) name
 #define LIST_ITEMS list.free_list
@@ -58,8 +56,6 @@
 #define KEYS_COUNT dict_state.keys_numfree
 #define TUPLE_HEADS tuple.free_list
 #define TUPLE_COUNTS tuple.numfree
-#define FLOAT_HEAD float_state.free_list
-#define FLOAT_COUNT float_state.numfree
 #endif
 
 /* The bit where a state bitfield of str starts, found by setting it alone. */
@@ -186,13 +182,10 @@ int main(void)
     SHOW("in_tuple_heads", offsetof(PyInterpreterState, FREELIST(TUPLE_HEADS)));
     SHOW("in_tuple_counts", offsetof(PyInterpreterState, FREELIST(TUPLE_COUNTS)));
     SHOW("tuple_max", PyTuple_MAXFREELIST);
-    SHOW("in_float_head", offsetof(PyInterpreterState, FREELIST(FLOAT_HEAD)));
-    SHOW("in_float_count", offsetof(PyInterpreterState, FREELIST(FLOAT_COUNT)));
 #if PY_VERSION_HEX >= 0x030b0000
     /* One list a size from 1 (the empty tuple is a static singleton). */
     SHOW("tuple_lists", PyTuple_NFREELISTS);
     SHOW("tuple_first", 0);
-    SHOW("float_max", PyFloat_MAXFREELIST);
 #else
     /* Entry 0 is the empty tuple, entries 1 to PyTuple_MAXSAVESIZE - 1 the free lists. */
     SHOW("tuple_lists", PyTuple_MAXSAVESIZE);
