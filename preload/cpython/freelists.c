@@ -26,6 +26,8 @@
 #include "offsets.h"
 #include "statics.h"
 
+#include <pthread.h>
+
 #define TUPLE_MAX_OLD 2000 /* PyTuple_MAXFREELIST, in Objects/tupleobject.c before 3.10 */
 
 enum { LISTS, DICTS, KEYS, ARRAYS };
@@ -129,16 +131,14 @@ static unsigned empty(const struct cpython_offsets *o, const struct array *a, ui
     return found;
 }
 
-/* Frees what the tuples' lists hold and leaves them full and empty. */
+/* Frees what the tuples' lists hold and leaves them full and empty. CPython resets them all at
+ * once (gc.collect's clear, finalization's), so the first one tells. */
 static void close_chain(const struct cpython_offsets *o, const struct chain *c, uintptr_t base,
                         int *young)
 {
     int32_t *counts = (int32_t *)(base + c->counts);
     uintptr_t *heads = (uintptr_t *)(base + c->heads);
-    int32_t open = 0;
-    for (int32_t i = 0; i < c->lists; i++)
-        open |= counts[i] ^ c->max;
-    if (!open)
+    if (counts[0] == c->max || counts[0] < 0)
         return;
     for (int32_t i = 0; i < c->lists; i++) {
         if (counts[i] == c->max || counts[i] < 0)
@@ -161,18 +161,27 @@ static void close_chain(const struct cpython_offsets *o, const struct chain *c, 
 }
 
 /* The main interpreter's state when the calling thread holds its GIL and the lists may be
- * touched (no collection, no finalization), with its young generation's count; else 0. */
+ * touched (no collection, no finalization), with its young generation's count; else 0. Up to
+ * 3.11 the GIL's holder is the gilstate's tstate_current, and the thread whose id it holds is
+ * the caller: no lookup of the caller's own thread state. */
 static uintptr_t holder(const struct cpython_offsets *o, int **young)
 {
     uintptr_t rt = cpython_found.runtime;
     uintptr_t interp = CPY_LOAD(uintptr_t, rt, o->rt_main);
     if (!cpython_plausible(interp) || CPY_LOAD(uintptr_t, rt, o->rt_finalizing))
         return 0;
-    uintptr_t ts = cpython_thread_state(o);
-    if (!ts || CPY_LOAD(uintptr_t, ts, o->ts_interp) != interp)
-        return 0;
-    if (o->rt_tstate_current >= 0 ? CPY_LOAD(uintptr_t, rt, o->rt_tstate_current) != ts
-                                  : !(CPY_LOAD(uint32_t, ts, o->ts_status) >> o->ts_gil_bit & 1))
+    uintptr_t ts;
+    if (o->rt_tstate_current >= 0) {
+        ts = CPY_LOAD(uintptr_t, rt, o->rt_tstate_current);
+        if (!cpython_plausible(ts) ||
+            CPY_LOAD(unsigned long, ts, o->ts_thread_id) != (unsigned long)pthread_self())
+            return 0;
+    } else {
+        ts = cpython_thread_state(o);
+        if (!ts || !(CPY_LOAD(uint32_t, ts, o->ts_status) >> o->ts_gil_bit & 1))
+            return 0;
+    }
+    if (CPY_LOAD(uintptr_t, ts, o->ts_interp) != interp)
         return 0;
     uintptr_t gc = o->rt_gc >= 0 ? rt + (uintptr_t)o->rt_gc : interp + (uintptr_t)o->in_gc;
     if (CPY_LOAD(int, gc, o->gc_collecting))
