@@ -58,16 +58,8 @@
 #define TUPLE_COUNTS tuple.numfree
 #endif
 
-/* The bit where a state bitfield of str starts, found by setting it alone. */
-#define STATE_BIT(field)                                                                       \
-    do {                                                                                       \
-        PyASCIIObject s;                                                                       \
-        unsigned word;                                                                         \
-        memset(&s, 0, sizeof s);                                                               \
-        s.state.field = 1;                                                                     \
-        memcpy(&word, (char *)&s + offsetof(PyASCIIObject, state), sizeof word);               \
-        SHOW("str_" #field "_bit", __builtin_ctz(word));                                       \
-    } while (0)
+/* The bit where a state bitfield of str starts. */
+#define STATE_BIT(field) FIELD_BIT("str_" #field "_bit", PyASCIIObject, state, field)
 
 int main(void)
 {
