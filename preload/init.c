@@ -131,6 +131,8 @@ static void start_profiling(void)
     atoll_profile_start_stacks();
     if (atoll_g.python_stacks)
         atoll_g.python_stacks = cpython_frames_init() != 0;
+    atoll_g.python_freelists = atoll_g.python_freelists && atoll_g.python_stacks &&
+                               atoll_pyfree_init();
     if (!atoll_g.profiling) {
         atoll_set_profiling(1);
         atoll_profile_adopt_existing();

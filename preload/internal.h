@@ -151,7 +151,8 @@ size_t atoll_large_collect(struct atoll_large_block *out, size_t max) ATOLL_HIDD
 void atoll_profile_start_stacks(void) ATOLL_HIDDEN;
 void atoll_profile_record(void *b, size_t n, const void *ra) ATOLL_HIDDEN;
 void atoll_profile_alloc(void *b, size_t n, const void *ra) ATOLL_HIDDEN;
-void atoll_profile_free(void *ptr) ATOLL_HIDDEN;
+void atoll_profile_free(void *ptr, const void *ra) ATOLL_HIDDEN;
+void atoll_profile_forget(void *ptr) ATOLL_HIDDEN;
 size_t atoll_profile_size(const void *ptr) ATOLL_HIDDEN;
 int atoll_profile_ignore(const void *ptr) ATOLL_HIDDEN;
 void atoll_profile_adopt_existing(void) ATOLL_HIDDEN;
@@ -165,10 +166,20 @@ void atoll_profile_after_fork_child(void) ATOLL_HIDDEN;
 void atoll_unwind_init(uintptr_t self_start, uintptr_t self_end) ATOLL_HIDDEN;
 void atoll_unwind_check_report(void) ATOLL_HIDDEN;
 
+/* interpose.c: frees a block for the program, as free does in profile mode, inside the
+ * caller's critical section (CPython's free-list objects, cpython/freelists.c) */
+void atoll_free_unchecked(void *ptr) ATOLL_HIDDEN;
+
 /* cpython/codetable.c, cpython/stacks.c: Python stacks (profile mode, ATOLL_PYTHON_STACKS) */
 uint32_t atoll_pycode_intern(const void *code, uint64_t identity) ATOLL_HIDDEN;
 uint32_t atoll_pycode_count(void) ATOLL_HIDDEN;
 uint32_t atoll_pystack_site(uint32_t native) ATOLL_HIDDEN;
+
+/* cpython/freelists.c: CPython's free lists of containers kept empty (ATOLL_PYTHON_FREELISTS).
+ * The check runs at each profiled allocator call and returns the blocks of the objects taken
+ * back from a free list since the thread's last call, up to max. */
+bool atoll_pyfree_init(void) ATOLL_HIDDEN;
+unsigned atoll_pyfree_check(void **reborn, unsigned max) ATOLL_HIDDEN;
 
 /* collect.c */
 extern uint64_t atoll_collections_done ATOLL_HIDDEN;

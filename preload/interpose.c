@@ -204,14 +204,20 @@ static __attribute__((noinline)) void *malloc_profiled(size_t n, const void *ra)
     PROFILED_ALLOC(raw_malloc(n), n, ra);
 }
 
-static __attribute__((noinline)) void free_profiled(void *ptr)
+static __attribute__((noinline)) void free_profiled(void *ptr, const void *ra)
 {
     if (!ptr)
         return;
     atoll_critical_enter();
-    atoll_profile_free(ptr);
+    atoll_profile_free(ptr, ra);
     raw_free(ptr);
     atoll_critical_exit();
+}
+
+void atoll_free_unchecked(void *ptr)
+{
+    atoll_profile_forget(ptr);
+    raw_free(ptr);
 }
 
 /* Everything malloc's fast path leaves: profile mode, malloc(0), large requests. */
@@ -231,10 +237,10 @@ ATOLL_EXPORT void *malloc(size_t n)
     return malloc_other(n, __builtin_return_address(0));
 }
 
-static __attribute__((noinline)) void free_other(void *ptr)
+static __attribute__((noinline)) void free_other(void *ptr, const void *ra)
 {
     if (atoll_g.profiling)
-        free_profiled(ptr);
+        free_profiled(ptr, ra);
     else
         raw_free(ptr);
 }
@@ -245,7 +251,7 @@ ATOLL_EXPORT void free(void *ptr)
     if (ATOLL_LIKELY(off < atoll_g.fast_size))
         owned_free(ptr, off);
     else
-        free_other(ptr);
+        free_other(ptr, __builtin_return_address(0));
 }
 
 ATOLL_EXPORT void *calloc(size_t n, size_t m)

@@ -112,6 +112,10 @@ void atoll_options_load_collector(void)
     if ((v = env("ATOLL_PYTHON_STACKS")))
         atoll_g.python_stacks =
             parse_word("ATOLL_PYTHON_STACKS", v, (const char *const[]){ "1", "0", NULL }) != 1;
+    atoll_g.python_freelists = 1;
+    if ((v = env("ATOLL_PYTHON_FREELISTS")))
+        atoll_g.python_freelists =
+            parse_word("ATOLL_PYTHON_FREELISTS", v, (const char *const[]){ "1", "0", NULL }) != 1;
     if ((v = env("ATOLL_AT_EXIT")))
         atoll_cc.at_exit = parse_word("ATOLL_AT_EXIT", v, (const char *const[]){ "1", "0", NULL }) != 1;
     if ((v = env("ATOLL_FOLLOW")))

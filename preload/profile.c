@@ -1,6 +1,8 @@
 /* What profile mode records about every block: its allocation site, requested size, sequence
  * number and birth epoch (the number of collections before it, from which its generation
- * follows), and the allocation counter that triggers automatic collections.
+ * follows), and the allocation counter that triggers automatic collections. A Python object
+ * CPython took back from a free list since the thread's last call (cpython/freelists.c) is
+ * recorded as a block allocated by this call: it is a new object, made since.
  *
  * Every call runs inside a critical section (see world.c), so a collection never sees a block
  * half-recorded. Small blocks keep their record in a shadow table beside their pool; large
@@ -17,6 +19,7 @@
 
 #define SEQ_BATCH 1024
 #define COUNT_BATCH 64
+#define REBORN_MAX 16 /* objects taken back from CPython's free lists, handled per call */
 
 struct profile_tls {
     uint64_t seq_next, seq_end;
@@ -150,12 +153,31 @@ uint64_t atoll_profile_last_seq(void)
     return batches * SEQ_BATCH;
 }
 
+static uint32_t flags_of(const void *ra)
+{
+    return (uintptr_t)ra >= loader_start && (uintptr_t)ra < loader_end ? ATOLL_DUMP_BLOCK_LOADER
+                                                                       : 0;
+}
+
+/* Small blocks of Python objects made again: as if allocated now, at site. */
+static void record_reborn(void *const *blocks, unsigned n, uint32_t site, uint32_t flags)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct atoll_small_meta *m = atoll_small_meta_of(atoll_pool_of(blocks[i]), blocks[i]);
+        m->site = site;
+        m->flags = (uint16_t)flags;
+        m->stamp = next_stamp();
+    }
+}
+
 /* Records b as a block of n requested bytes allocated from return address ra. */
 void atoll_profile_record(void *b, size_t n, const void *ra)
 {
-    uint32_t flags = (uintptr_t)ra >= loader_start && (uintptr_t)ra < loader_end
-                         ? ATOLL_DUMP_BLOCK_LOADER : 0;
+    void *reborn[REBORN_MAX];
+    unsigned k = atoll_g.python_freelists ? atoll_pyfree_check(reborn, REBORN_MAX) : 0;
+    uint32_t flags = flags_of(ra);
     uint32_t site = capture_site(ra);
+    record_reborn(reborn, k, site, flags);
     uint64_t stamp = next_stamp();
     struct atoll_pool *p = atoll_pool_of(b);
     if (p) {
@@ -187,8 +209,19 @@ void atoll_profile_alloc(void *b, size_t n, const void *ra)
     count(1);
 }
 
-/* Before the C library or the pool gets ptr back. */
-void atoll_profile_free(void *ptr)
+/* Before the C library or the pool gets ptr back; ra: free's return address. */
+void atoll_profile_free(void *ptr, const void *ra)
+{
+    if (atoll_g.python_freelists) {
+        void *reborn[REBORN_MAX];
+        unsigned k = atoll_pyfree_check(reborn, REBORN_MAX);
+        if (k)
+            record_reborn(reborn, k, capture_site(ra), flags_of(ra));
+    }
+    atoll_profile_forget(ptr);
+}
+
+void atoll_profile_forget(void *ptr)
 {
     if (!atoll_pool_of(ptr) && !atoll_large_remove(ptr, NULL))
         return;

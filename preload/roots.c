@@ -8,7 +8,8 @@
  *    and the stacks of threads that could not be stopped, scanned whole. A block glibc gave a
  *    mapping of its own (past its mmap threshold) may share a line of /proc/self/maps with
  *    such a mapping: only the block's chunk is left out then. The stacks glibc keeps for reuse
- *    after their threads ended are not roots: what a dead thread left there is stale.
+ *    after their threads ended are not roots: what a dead thread left there is stale; nor are
+ *    the frames above the top of a Python thread's data stack (cpython/datastack.c).
  *
  * Everything comes from /proc/self/maps and from the ELF headers in memory: the loader's lock
  * may be held by a stopped thread, so dl_iterate_phdr is not an option here. */
@@ -211,6 +212,26 @@ static const struct atoll_world_thread *tls_in(const struct mapping *m, uint32_t
     return NULL;
 }
 
+#define MAX_DEAD 256
+
+static uintptr_t dead[MAX_DEAD][2];     /* the Python data stacks' dead parts */
+static unsigned ndead;
+
+/* Scans [lo, hi) less the dead parts of the Python data stacks in it. */
+static void scan_live(struct snap *s, uintptr_t lo, uintptr_t hi, uint32_t kind, uint32_t index,
+                      uintptr_t tls_lo, uintptr_t tls_hi)
+{
+    for (unsigned i = 0; i < ndead && lo < hi; i++) {
+        if (dead[i][1] <= lo || dead[i][0] >= hi)
+            continue;
+        if (dead[i][0] > lo)
+            scan_live(s, lo, dead[i][0], kind, index, tls_lo, tls_hi);
+        lo = dead[i][1];
+    }
+    if (lo < hi)
+        snap_scan_range(s, lo, hi, kind, index, tls_lo, tls_hi);
+}
+
 /* Scans [lo, hi) less the parts that are atoll's own memory: the kernel merges neighbouring
  * mappings, so atoll's reservations can share a line of /proc/self/maps with the program's
  * memory, or follow a library's data as if they were its .bss. */
@@ -220,11 +241,11 @@ static void scan_unowned(struct snap *s, uintptr_t lo, uintptr_t hi, uint32_t ki
     uintptr_t own_lo, own_hi;
     while (lo < hi && atoll_os_next_owned(lo, hi, &own_lo, &own_hi)) {
         if (own_lo > lo)
-            snap_scan_range(s, lo, own_lo, kind, index, tls_lo, tls_hi);
+            scan_live(s, lo, own_lo, kind, index, tls_lo, tls_hi);
         lo = own_hi;
     }
     if (lo < hi)
-        snap_scan_range(s, lo, hi, kind, index, tls_lo, tls_hi);
+        scan_live(s, lo, hi, kind, index, tls_lo, tls_hi);
 }
 
 /* glibc's chunk header before a large block: prev_size (for a chunk of its own mapping, how
@@ -287,6 +308,7 @@ static int dead_thread_stack(const struct snap *s, size_t i)
 
 void snap_scan_roots(struct snap *s)
 {
+    ndead = snap_python_dead_stacks(s, dead, MAX_DEAD);
     for (uint32_t t = 0; t < atoll_world.nthreads && t < ATOLL_WORLD_MAX_THREADS; t++)
         for (unsigned r = 0; r < 17; r++)
             snap_add_register_root(s, t, (uint32_t)dwarf_of_greg[r], atoll_world.threads[t].regs[r]);

@@ -299,6 +299,10 @@ void snap_add_register_root(struct snap *s, uint32_t thread, uint32_t dwarf_reg,
 void snap_scan_blocks(struct snap *s);
 void snap_write_tail(struct snap *s);
 
+/* cpython/datastack.c: the dead parts of the Python threads' data stacks, [lo, hi) each, up
+ * to max; how many */
+unsigned snap_python_dead_stacks(const struct snap *s, uintptr_t (*out)[2], unsigned max);
+
 /* roots.c */
 int snap_read_maps(struct snap *s);
 void snap_scan_roots(struct snap *s);

@@ -154,6 +154,7 @@ struct atoll_global {
     enum atoll_mode mode;
     unsigned stack_depth;             /* ATOLL_STACK_DEPTH */
     int python_stacks;                /* ATOLL_PYTHON_STACKS, and a CPython was found */
+    int python_freelists;             /* ATOLL_PYTHON_FREELISTS, and its free lists found */
     int unwind_check;                 /* ATOLL_UNWIND_CHECK */
 } __attribute__((aligned(64)));
 

@@ -16,7 +16,7 @@
  * returned, and the innermost frames still setting up. A cycle ends there too. */
 #define STEPS(max) (2 * (max) + 8)
 
-static uintptr_t thread_state(const struct cpython_offsets *o)
+uintptr_t cpython_thread_state(const struct cpython_offsets *o)
 {
     uintptr_t tss = cpython_found.runtime + (uintptr_t)o->runtime_tss;
     if (!CPY_LOAD(int, tss, o->tss_initialized))
@@ -82,7 +82,7 @@ static unsigned interpreter_frames(const struct cpython_offsets *o, uintptr_t fr
 unsigned cpython_frames_read(struct cpython_frame *out, unsigned max)
 {
     const struct cpython_offsets *o = cpython_layout_found();
-    uintptr_t ts = o && max ? thread_state(o) : 0;
+    uintptr_t ts = o && max ? cpython_thread_state(o) : 0;
     if (!ts)
         return 0;
     uintptr_t frame = CPY_LOAD(uintptr_t, ts, o->ts_frame);

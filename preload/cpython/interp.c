@@ -20,7 +20,25 @@ struct cpython_found cpython_found;
     .tss_initialized = 0, .tss_key = 4, .ob_type = 8, .ob_size = 16, .tp_basicsize = 32,       \
     .tp_flags = 168, .flag_str = 1 << 28, .flag_bytes = 1 << 27, .str_length = 16,             \
     .str_state = 32, .str_kind_bit = 2, .str_compact_bit = 5, .str_ascii_bit = 6,              \
-    .bytes_data = 32
+    .bytes_data = 32, .ts_interp = 16, .gc_count = 44, .gc_collecting = 200,                   \
+    .gc_head_size = 16, .tuple_items = 24
+
+/* 3.8 to 3.10: frames are objects, no data stack. */
+#define NO_DATA_STACK .in_threads = -1, .ts_next = -1, .ts_datastack_top = -1,                 \
+                      .ts_datastack_limit = -1
+
+/* 3.8 to 3.11: the thread that holds the GIL is the gilstate's tstate_current. */
+#define GILSTATE .ts_status = -1, .ts_gil_bit = -1
+
+/* 3.8 and 3.9: the free lists are file-static variables (statics.c), in no header. */
+#define STATIC_FREELISTS                                                                       \
+    .in_list_items = -1, .in_list_count = -1, .list_max = -1, .in_dict_items = -1,            \
+    .in_dict_count = -1, .in_keys_items = -1, .in_keys_count = -1, .dict_max = -1,             \
+    .in_tuple_heads = -1, .in_tuple_counts = -1, .tuple_lists = -1, .tuple_first = -1,         \
+    .tuple_max = -1
+
+/* The free lists' sizes from 3.10. */
+#define MAXIMA .list_max = 80, .dict_max = 80, .tuple_lists = 20, .tuple_max = 2000
 
 /* 3.8 to 3.10: PyFrameObject chains, str with wstr and a ready bit, no co_qualname. */
 #define FRAME_OBJECTS                                                                          \
@@ -28,30 +46,56 @@ struct cpython_found cpython_found;
     .fr_code = 32, .fr_owner = -1, .owned_by_generator = -1, .owned_by_cstack = -1,            \
     .co_firstlineno = 40, .co_filename = 104, .co_qualname = 112, .co_linetable = 120,          \
     .co_code = -1, .co_firsttraceable = -1, .code_basicsize = 176, .str_ascii_size = 48,       \
-    .str_compact_size = 72, .str_data = 72, .str_ready_bit = 7
+    .str_compact_size = 72, .str_data = 72, .str_ready_bit = 7, NO_DATA_STACK
 
 static const struct cpython_offsets tables[] = {
-    { .version = 0x0308, COMMON, FRAME_OBJECTS, .runtime_tss = 1392, .fr_instr = 104 },
-    { .version = 0x0309, COMMON, FRAME_OBJECTS, .runtime_tss = 584, .fr_instr = 104 },
-    { .version = 0x030a, COMMON, FRAME_OBJECTS, .runtime_tss = 584, .fr_instr = 96 },
+    { .version = 0x0308, COMMON, FRAME_OBJECTS, .runtime_tss = 1392, .fr_instr = 104,
+      GILSTATE, STATIC_FREELISTS, .rt_main = 40, .rt_finalizing = 16,
+      .rt_tstate_current = 1368, .rt_gc = 344, .in_gc = -1 },
+    { .version = 0x0309, COMMON, FRAME_OBJECTS, .runtime_tss = 584, .fr_instr = 104,
+      GILSTATE, STATIC_FREELISTS, .rt_main = 40, .rt_finalizing = 16,
+      .rt_tstate_current = 568, .rt_gc = -1, .in_gc = 616 },
+    { .version = 0x030a, COMMON, FRAME_OBJECTS, .runtime_tss = 584, .fr_instr = 96,
+      GILSTATE, MAXIMA, .rt_main = 40, .rt_finalizing = 16, .rt_tstate_current = 568,
+      .rt_gc = -1, .in_gc = 616, .in_list_items = 10040, .in_list_count = 10680,
+      .in_dict_items = 10688, .in_dict_count = 11328, .in_keys_items = 11336,
+      .in_keys_count = 11976, .in_tuple_heads = 9800, .in_tuple_counts = 9960,
+      .tuple_first = 1 },
     { .version = 0x030b, COMMON, .runtime_tss = 592, .ts_thread_id = 152, .ts_frame = 56,
       .cframe_current = 8, .fr_previous = 48, .fr_code = 32, .fr_instr = 56, .fr_owner = 69,
       .owned_by_generator = 1, .owned_by_cstack = -1, .co_firstlineno = 72,
       .co_filename = 112, .co_qualname = 128, .co_linetable = 136, .co_code = 184,
       .co_firsttraceable = 168, .code_basicsize = 184, .str_ascii_size = 48,
-      .str_compact_size = 72, .str_data = 72, .str_ready_bit = 7 },
+      .str_compact_size = 72, .str_data = 72, .str_ready_bit = 7, GILSTATE, MAXIMA,
+      .rt_main = 48, .rt_finalizing = 24, .rt_tstate_current = 576, .rt_gc = -1,
+      .in_gc = 648, .in_list_items = 3872, .in_list_count = 4512, .in_dict_items = 4520,
+      .in_dict_count = 5160, .in_keys_items = 5168, .in_keys_count = 5808,
+      .in_tuple_heads = 3632, .in_tuple_counts = 3792, .tuple_first = 0, .in_threads = 16,
+      .ts_next = 8, .ts_datastack_top = 304, .ts_datastack_limit = 312 },
     { .version = 0x030c, COMMON, .runtime_tss = 1544, .ts_thread_id = 136, .ts_frame = 56,
       .cframe_current = 0, .fr_previous = 8, .fr_code = 0, .fr_instr = 56, .fr_owner = 70,
       .owned_by_generator = 1, .owned_by_cstack = 3, .co_firstlineno = 68,
       .co_filename = 112, .co_qualname = 128, .co_linetable = 136, .co_code = 192,
       .co_firsttraceable = 176, .code_basicsize = 192, .str_ascii_size = 40,
-      .str_compact_size = 56, .str_data = 56, .str_ready_bit = -1 },
+      .str_compact_size = 56, .str_data = 56, .str_ready_bit = -1, MAXIMA, .rt_main = 48,
+      .rt_finalizing = 24, .rt_tstate_current = -1, .ts_status = 24, .ts_gil_bit = 4,
+      .rt_gc = -1, .in_gc = 112, .in_list_items = 270072, .in_list_count = 270712,
+      .in_dict_items = 270736, .in_dict_count = 272016, .in_keys_items = 271376,
+      .in_keys_count = 272020, .in_tuple_heads = 269832, .in_tuple_counts = 269992,
+      .tuple_first = 0,
+      .in_threads = 72, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248 },
     { .version = 0x030d, COMMON, .runtime_tss = 2160, .ts_thread_id = 152, .ts_frame = 72,
       .cframe_current = -1, .fr_previous = 8, .fr_code = 0, .fr_instr = 56, .fr_owner = 70,
       .owned_by_generator = 1, .owned_by_cstack = 3, .co_firstlineno = 68,
       .co_filename = 112, .co_qualname = 128, .co_linetable = 136, .co_code = 200,
       .co_firsttraceable = 184, .code_basicsize = 200, .str_ascii_size = 40,
-      .str_compact_size = 56, .str_data = 56, .str_ready_bit = -1 },
+      .str_compact_size = 56, .str_data = 56, .str_ready_bit = -1, MAXIMA, .rt_main = 640,
+      .rt_finalizing = 608, .rt_tstate_current = -1, .ts_status = 32, .ts_gil_bit = 5,
+      .rt_gc = -1, .in_gc = 7400, .in_list_items = 11208, .in_list_count = 11848,
+      .in_dict_items = 11856, .in_dict_count = 12496, .in_keys_items = 12504,
+      .in_keys_count = 13144, .in_tuple_heads = 10968, .in_tuple_counts = 11128,
+      .tuple_first = 0,
+      .in_threads = 7344, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248 },
 };
 
 const struct cpython_offsets *cpython_offsets(unsigned version)

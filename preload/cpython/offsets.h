@@ -1,7 +1,8 @@
-/* The layout of what the frame reader reads, one table per CPython version (held in interp.c),
- * and what interp.c found in this process, for frames.c and code.c. Every field of a table is
- * checked against that version's own headers (tests/cpython/offsets_probe.c); -1: the version
- * has no such field. */
+/* The layout of what the frame reader and the free lists' keeper read, one table per CPython
+ * version (held in interp.c), and what interp.c found in this process, for frames.c, code.c and
+ * freelists.c. Every field of a table is checked against that version's own headers
+ * (tests/cpython/offsets_probe.c); -1: the version has no such field (3.8 and 3.9 keep their
+ * free lists in file-static variables that no header declares: statics.c finds those). */
 #ifndef ATOLL_CPYTHON_OFFSETS_H
 #define ATOLL_CPYTHON_OFFSETS_H
 
@@ -15,7 +16,14 @@
     X(co_firsttraceable) X(code_basicsize)                                                     \
     X(ob_type) X(ob_size) X(tp_basicsize) X(tp_flags) X(flag_str) X(flag_bytes)                \
     X(str_length) X(str_state) X(str_ascii_size) X(str_compact_size) X(str_data)               \
-    X(str_kind_bit) X(str_compact_bit) X(str_ascii_bit) X(str_ready_bit) X(bytes_data)
+    X(str_kind_bit) X(str_compact_bit) X(str_ascii_bit) X(str_ready_bit) X(bytes_data)         \
+    X(rt_main) X(rt_finalizing) X(rt_tstate_current) X(ts_interp) X(ts_status) X(ts_gil_bit)   \
+    X(rt_gc) X(in_gc) X(gc_count) X(gc_collecting) X(gc_head_size)                            \
+    X(in_list_items) X(in_list_count) X(list_max)                                             \
+    X(in_dict_items) X(in_dict_count) X(in_keys_items) X(in_keys_count) X(dict_max)           \
+    X(in_tuple_heads) X(in_tuple_counts) X(tuple_lists) X(tuple_first) X(tuple_max)           \
+    X(tuple_items)                                                                            \
+    X(in_threads) X(ts_next) X(ts_datastack_top) X(ts_datastack_limit)
 
 struct cpython_offsets {
     unsigned version;                 /* 0x0308 for 3.8 */
@@ -41,6 +49,10 @@ static inline const struct cpython_offsets *cpython_layout_found(void)
 {
     return __atomic_load_n(&cpython_found.o, __ATOMIC_ACQUIRE);
 }
+
+/* The calling thread's PyThreadState (frames.c), or 0: loads, pthread_getspecific and
+ * pthread_self only. */
+uintptr_t cpython_thread_state(const struct cpython_offsets *o);
 
 /* A word of the interpreter's memory at address + offset. */
 #define CPY_LOAD(type, address, offset) (*(const type *)((uintptr_t)(address) + (intptr_t)(offset)))

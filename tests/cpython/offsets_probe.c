@@ -15,19 +15,51 @@
 #if PY_VERSION_HEX >= 0x030b0000
 #include <internal/pycore_frame.h>
 #endif
+#if PY_VERSION_HEX >= 0x03090000
+#include <internal/pycore_interp.h>
+#endif
+#if PY_VERSION_HEX >= 0x030d0000
+#include <internal/pycore_freelist.h>
+#endif
 
 #define SHOW(name, value) printf("%s %ld\n", name, (long)(value))
 
-/* The bit where a state bitfield of str starts, found by setting it alone. */
-#define STATE_BIT(field)                                                                       \
+/* The bit where a bitfield of a struct starts, found by setting it alone. */
+#define FIELD_BIT(name, type, member, field)                                                   \
     do {                                                                                       \
-        PyASCIIObject s;                                                                       \
+        type s;                                                                                \
         unsigned word;                                                                         \
         memset(&s, 0, sizeof s);                                                               \
-        s.state.field = 1;                                                                     \
-        memcpy(&word, (char *)&s + offsetof(PyASCIIObject, state), sizeof word);               \
-        SHOW("str_" #field "_bit", __builtin_ctz(word));                                       \
+        s.member.field = 1;                                                                    \
+        memcpy(&word, (char *)&s + offsetof(type, member), sizeof word);                       \
+        SHOW(name, __builtin_ctz(word));                                                       \
     } while (0)
+
+/* The free lists, from 3.10 in the interpreter state (3.13: its object_state.freelists). */
+#if PY_VERSION_HEX >= 0x030d0000
+#define FREELIST(name) object_state.freelists.name
+#define LIST_ITEMS lists.items
+#define LIST_COUNT lists.numfree
+#define DICT_ITEMS dicts.items
+#define DICT_COUNT dicts.numfree
+#define KEYS_ITEMS dictkeys.items
+#define KEYS_COUNT dictkeys.numfree
+#define TUPLE_HEADS tuples.items
+#define TUPLE_COUNTS tuples.numfree
+#else
+#define FREELIST(name) name
+#define LIST_ITEMS list.free_list
+#define LIST_COUNT list.numfree
+#define DICT_ITEMS dict_state.free_list
+#define DICT_COUNT dict_state.numfree
+#define KEYS_ITEMS dict_state.keys_free_list
+#define KEYS_COUNT dict_state.keys_numfree
+#define TUPLE_HEADS tuple.free_list
+#define TUPLE_COUNTS tuple.numfree
+#endif
+
+/* The bit where a state bitfield of str starts. */
+#define STATE_BIT(field) FIELD_BIT("str_" #field "_bit", PyASCIIObject, state, field)
 
 int main(void)
 {
@@ -98,5 +130,59 @@ int main(void)
     STATE_BIT(ready);
 #endif
     SHOW("bytes_data", offsetof(PyBytesObject, ob_sval));
+
+    SHOW("rt_main", offsetof(_PyRuntimeState, interpreters.main));
+#if PY_VERSION_HEX >= 0x03090000
+    SHOW("rt_finalizing", offsetof(_PyRuntimeState, _finalizing));
+#else
+    SHOW("rt_finalizing", offsetof(_PyRuntimeState, finalizing));
+#endif
+    SHOW("ts_interp", offsetof(PyThreadState, interp));
+#if PY_VERSION_HEX >= 0x030d0000
+    SHOW("ts_status", offsetof(PyThreadState, _status));
+    FIELD_BIT("ts_gil_bit", PyThreadState, _status, holds_gil);
+#elif PY_VERSION_HEX >= 0x030c0000
+    SHOW("ts_status", offsetof(PyThreadState, _status));
+    FIELD_BIT("ts_gil_bit", PyThreadState, _status, active);
+#else
+    SHOW("rt_tstate_current", offsetof(_PyRuntimeState, gilstate.tstate_current));
+#endif
+#if PY_VERSION_HEX >= 0x03090000
+    SHOW("in_gc", offsetof(PyInterpreterState, gc));
+#else
+    SHOW("rt_gc", offsetof(_PyRuntimeState, gc));
+#endif
+    SHOW("gc_count", offsetof(struct _gc_runtime_state, generations[0].count));
+    SHOW("gc_collecting", offsetof(struct _gc_runtime_state, collecting));
+    SHOW("gc_head_size", sizeof(PyGC_Head));
+    SHOW("tuple_items", offsetof(PyTupleObject, ob_item));
+#if PY_VERSION_HEX >= 0x030b0000
+    SHOW("in_threads", offsetof(PyInterpreterState, threads.head));
+    SHOW("ts_next", offsetof(PyThreadState, next));
+    SHOW("ts_datastack_top", offsetof(PyThreadState, datastack_top));
+    SHOW("ts_datastack_limit", offsetof(PyThreadState, datastack_limit));
+#endif
+#if PY_VERSION_HEX >= 0x030a0000
+    SHOW("in_list_items", offsetof(PyInterpreterState, FREELIST(LIST_ITEMS)));
+    SHOW("in_list_count", offsetof(PyInterpreterState, FREELIST(LIST_COUNT)));
+    SHOW("list_max", PyList_MAXFREELIST);
+    SHOW("in_dict_items", offsetof(PyInterpreterState, FREELIST(DICT_ITEMS)));
+    SHOW("in_dict_count", offsetof(PyInterpreterState, FREELIST(DICT_COUNT)));
+    SHOW("in_keys_items", offsetof(PyInterpreterState, FREELIST(KEYS_ITEMS)));
+    SHOW("in_keys_count", offsetof(PyInterpreterState, FREELIST(KEYS_COUNT)));
+    SHOW("dict_max", PyDict_MAXFREELIST);
+    SHOW("in_tuple_heads", offsetof(PyInterpreterState, FREELIST(TUPLE_HEADS)));
+    SHOW("in_tuple_counts", offsetof(PyInterpreterState, FREELIST(TUPLE_COUNTS)));
+    SHOW("tuple_max", PyTuple_MAXFREELIST);
+#if PY_VERSION_HEX >= 0x030b0000
+    /* One list a size from 1 (the empty tuple is a static singleton). */
+    SHOW("tuple_lists", PyTuple_NFREELISTS);
+    SHOW("tuple_first", 0);
+#else
+    /* Entry 0 is the empty tuple, entries 1 to PyTuple_MAXSAVESIZE - 1 the free lists. */
+    SHOW("tuple_lists", PyTuple_MAXSAVESIZE);
+    SHOW("tuple_first", 1);
+#endif
+#endif
     return 0;
 }
