@@ -221,15 +221,6 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
     return -1;
 }
 
-/* Reaps what wait returned: the program's status, or a descendant left to us. */
-static void reaped(pid_t r, pid_t pid, int st, int *status, bool *program_done)
-{
-    if (r == pid) {
-        *status = st;
-        *program_done = true;
-    }
-}
-
 /* Waits for pid, then for the processes it left running (atoll run is their subreaper); with
  * --live, reports each collection meanwhile. -1 with errno if the wait failed. */
 static int await_exit(const struct run_env *env, pid_t pid, const char *name, int *status)
@@ -245,7 +236,11 @@ static int await_exit(const struct run_env *env, pid_t pid, const char *name, in
         bool poll = l || program_done;
         pid_t r = waitpid(-1, &st, poll ? WNOHANG : 0);
         if (r > 0) {
-            reaped(r, pid, st, status, &program_done);
+            /* the program's status; a descendant left to us needs nothing more */
+            if (r == pid) {
+                *status = st;
+                program_done = true;
+            }
             continue;
         }
         if (r < 0 && errno == EINTR)
