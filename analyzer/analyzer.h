@@ -97,6 +97,8 @@ void graph_free(struct graph *g);
  * a count alive: the count does (reach.c). */
 uint8_t *reach_alive(const struct graph *g, const struct dump *d, const uint8_t *seed);
 uint8_t *reach_seeds_from_dump(const struct dump *d);
+/* Whether alive block v makes w alive through an edge v -> w (d may be NULL). */
+bool reach_carries(const struct dump *d, uint32_t v, uint32_t w);
 
 /* ---- scc.c: iterative Tarjan over the blocks with alive[i] == 0. comp[i] is the SCC of i
  * (AN_NONE for alive blocks); components are numbered in reverse topological order: an edge
@@ -233,6 +235,9 @@ struct totals {
     uint64_t blocks, bytes;
 };
 
+struct dominators;              /* retention/retention.h */
+struct retainer;
+
 struct analysis {
     const struct dump *d;
     struct graph g;
@@ -257,6 +262,10 @@ struct analysis {
     uint32_t *site_canon;       /* per site: the first site with its Python frames; NULL: itself */
     bool native;                /* --native: sites by their whole stacks, native frames shown */
     bool sym_borrowed;
+    uint8_t *seed;              /* per block: a root (reach.c) */
+    struct dominators *dom;     /* the whole graph's dominator tree; NULL with skip_retention */
+    struct retainer *retainers; /* sites and types by retained bytes (retention/retainers.c) */
+    uint32_t nretainers;
     struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;
     uint64_t cycle_bytes_total;
 };
@@ -267,6 +276,7 @@ struct analyze_opts {
     bool symbolize;
     bool progress;
     bool native;                /* group by whole stacks and show native frames under Python ones */
+    bool skip_retention;        /* no dominators nor retainers (an earlier collection's dump) */
 };
 
 int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_opts *o);

@@ -60,7 +60,8 @@ static int write_one_line(const struct report_opts *ro, const struct merged *m, 
 static int merge_earlier(const struct report_opts *ro, char *const *paths, size_t n,
                          struct merged *m)
 {
-    struct analyze_opts o = {.supp = ro->supp, .sym = m->last->sym, .native = ro->native};
+    struct analyze_opts o = {.supp = ro->supp, .sym = m->last->sym, .native = ro->native,
+                             .skip_retention = true};
     char why[512];
     for (size_t i = 0; i < n; i++) {
         struct dump d;

@@ -1,0 +1,192 @@
+/* Immediate dominators by semi-NCA (Georgiadis, "Linear-Time Algorithms for Dominators and
+ * Related Problems", 2005; the variant LLVM uses). Nodes are renumbered in depth-first
+ * preorder from the virtual root (number 0), so every array below is indexed by that number
+ * and the predecessor lists are built once, in it, without the tree edges (a tree parent is
+ * already every node's first candidate). Semidominators come from Lengauer and Tarjan's
+ * eval with path compression over the numbers already processed; then each node's immediate
+ * dominator is the nearest ancestor of its tree parent not above its semidominator. The
+ * search and the compression keep their own stacks: a list of ten million blocks is ten
+ * million levels deep. About 6 u32 per node and one per edge. */
+#include "retention/retention.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct dt {
+    const struct dom_input *in;
+    uint32_t *pre;      /* per node: its number, 0 while unvisited; later the eval stack */
+    uint32_t *vert;     /* per number: the node */
+    uint32_t *parent;   /* per number: the tree parent's number; at the end the idom's */
+    uint32_t *anc;      /* per number: the forest link eval compresses */
+    uint32_t *semi;     /* per number: the semidominator (the search's node stack first) */
+    uint32_t *label;    /* per number: the least-semi node on its forest path (the search's
+                         * edge cursors first) */
+    uint32_t count;     /* numbers handed out, the root's included */
+};
+
+static bool kept(const struct dom_input *in, uint32_t v, uint32_t w)
+{
+    return !in->keep || in->keep(in->ctx, v, w);
+}
+
+/* Depth-first search from r, a child of the virtual root. */
+static void search(struct dt *t, uint32_t r)
+{
+    const struct dom_input *in = t->in;
+    uint32_t *sv = t->semi, *se = t->label, sp = 0;
+    t->pre[r] = t->count;
+    t->vert[t->count] = r;
+    t->parent[t->count++] = 0;
+    sv[sp] = r;
+    se[sp++] = in->off[r];
+    while (sp) {
+        uint32_t v = sv[sp - 1];
+        if (se[sp - 1] == in->off[v + 1]) {
+            sp--;
+            continue;
+        }
+        uint32_t w = in->to[se[sp - 1]++];
+        if (t->pre[w] || !kept(in, v, w))
+            continue;
+        t->pre[w] = t->count;
+        t->vert[t->count] = w;
+        t->parent[t->count++] = t->pre[v];
+        sv[sp] = w;
+        se[sp++] = in->off[w];
+    }
+}
+
+/* The predecessors of each number other than its tree parent, as numbers: poff[i]..poff[i+1]
+ * index them in plist. The virtual root precedes every entry. */
+static int preds(const struct dt *t, uint32_t **poff_out, uint32_t **plist_out)
+{
+    const struct dom_input *in = t->in;
+    uint32_t m = t->count;
+    uint32_t *poff = an_calloc((size_t)m + 1, sizeof *poff);
+    if (!poff)
+        return -1;
+    size_t total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t *plist = pass ? *plist_out : NULL;
+        for (uint32_t i = 1; i < m; i++) {
+            uint32_t v = t->vert[i];
+            if (in->entry[v] && t->parent[i] != 0) {
+                if (pass)
+                    plist[poff[i]++] = 0;
+                else
+                    poff[i + 1]++;
+            }
+            for (uint32_t e = in->off[v]; e < in->off[v + 1]; e++) {
+                uint32_t j = t->pre[in->to[e]];
+                if (j == i || t->parent[j] == i || !kept(in, v, in->to[e]))
+                    continue;
+                if (pass)
+                    plist[poff[j]++] = i;
+                else
+                    poff[j + 1]++;
+            }
+        }
+        if (pass)
+            break;
+        for (uint32_t i = 0; i < m; i++)
+            poff[i + 1] += poff[i];
+        total = poff[m];
+        *plist_out = an_malloc((total + 1) * sizeof **plist_out);
+        if (!*plist_out) {
+            free(poff);
+            return -1;
+        }
+    }
+    /* the fill advanced poff[j] to the end of j's list, the start of j + 1's */
+    memmove(poff + 1, poff, (size_t)m * sizeof *poff);
+    poff[0] = 0;
+    *poff_out = poff;
+    return 0;
+}
+
+/* Lengauer and Tarjan's eval: the node of least semidominator on v's forest path among the
+ * numbers >= last (those processed), compressing the path. */
+static uint32_t eval(struct dt *t, uint32_t v, uint32_t last)
+{
+    uint32_t *anc = t->anc, *label = t->label, *semi = t->semi, *stack = t->pre;
+    if (anc[v] < last)
+        return label[v];
+    uint32_t sp = 0, x = v;
+    do {
+        stack[sp++] = x;
+        x = anc[x];
+    } while (anc[x] >= last);
+    uint32_t p = x, plabel = label[p];
+    do {
+        x = stack[--sp];
+        anc[x] = anc[p];
+        if (semi[plabel] < semi[label[x]])
+            label[x] = plabel;
+        else
+            plabel = label[x];
+        p = x;
+    } while (sp);
+    return label[x];
+}
+
+static void dt_free(struct dt *t)
+{
+    free(t->pre), free(t->vert), free(t->parent), free(t->anc), free(t->semi), free(t->label);
+}
+
+int dom_tree(const struct dom_input *in, uint32_t *idom, uint32_t *order)
+{
+    size_t n = in->n;
+    struct dt t = {.in = in, .count = 1};
+    t.pre = an_calloc(n + 1, sizeof *t.pre);
+    t.vert = an_malloc((n + 1) * sizeof *t.vert);
+    t.parent = an_malloc((n + 1) * sizeof *t.parent);
+    t.anc = an_malloc((n + 1) * sizeof *t.anc);
+    t.semi = an_malloc((n + 1) * sizeof *t.semi);
+    t.label = an_malloc((n + 1) * sizeof *t.label);
+    uint32_t *poff = NULL, *plist = NULL;
+    if (!t.pre || !t.vert || !t.parent || !t.anc || !t.semi || !t.label)
+        goto oom;
+    t.parent[0] = 0;
+    for (uint32_t v = 0; v < in->n; v++)
+        if (in->entry[v] && !t.pre[v])
+            search(&t, v);
+    for (uint32_t v = 0; v < in->n; v++)
+        if (!t.pre[v])
+            search(&t, v);
+    if (preds(&t, &poff, &plist))
+        goto oom;
+    uint32_t m = t.count;
+    for (uint32_t i = 0; i < m; i++) {
+        t.semi[i] = t.label[i] = i;
+        t.anc[i] = t.parent[i];
+    }
+    /* pre[] becomes eval's stack: numbers and nodes are no longer mapped that way */
+    for (uint32_t i = m; i-- > 1;) {
+        uint32_t s = t.parent[i];
+        for (uint32_t k = poff[i]; k < poff[i + 1]; k++) {
+            uint32_t u = t.semi[eval(&t, plist[k], i + 1)];
+            if (u < s)
+                s = u;
+        }
+        t.semi[i] = s;
+    }
+    for (uint32_t i = 1; i < m; i++) {
+        uint32_t d = t.parent[i];
+        while (d > t.semi[i])
+            d = t.parent[d];
+        t.parent[i] = d;
+    }
+    for (uint32_t i = 1; i < m; i++) {
+        uint32_t v = t.vert[i];
+        idom[v] = t.parent[i] ? t.vert[t.parent[i]] : DOM_ROOT;
+        order[i - 1] = v;
+    }
+    free(poff), free(plist);
+    dt_free(&t);
+    return 0;
+oom:
+    free(poff), free(plist);
+    dt_free(&t);
+    return -1;
+}
