@@ -2,6 +2,7 @@
  * output buffer: no library, and fast enough for reports with hundreds of thousands of
  * cycles. Addresses are strings ("0x..."), everything else that counts is a number. */
 #include "analyzer.h"
+#include "retention/retention.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,28 @@ static void cycle(struct outbuf *o, uint32_t id, const struct merged_cycle *mc,
     ob_put(o, "}", 1);
 }
 
+static void retainers(struct outbuf *o, const struct analysis *a, uint8_t *used)
+{
+    ob_str(o, "  \"retainers\": [");
+    for (uint32_t i = 0; i < a->nretainers; i++) {
+        const struct retainer *r = &a->retainers[i];
+        ob_str(o, i ? ",\n    {" : "\n    {");
+        if (r->site != AN_NONE) {
+            used[r->site] = 1;
+            kv_u64(o, "site", r->site, true);
+        } else {
+            ob_str(o, "\"site\": null, ");
+        }
+        kv_str(o, "type", r->site == AN_NONE ? dump_string(a->d, r->type) : NULL, true);
+        kv_u64(o, "blocks", r->blocks, true);
+        kv_u64(o, "bytes", r->bytes, true);
+        kv_u64(o, "retained_blocks", r->retained_blocks, true);
+        kv_u64(o, "retained_bytes", r->retained_bytes, false);
+        ob_put(o, "}", 1);
+    }
+    ob_str(o, a->nretainers ? "\n  ],\n" : "],\n");
+}
+
 static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint8_t *used)
 {
     const struct dump *d = a->d;
@@ -334,6 +357,7 @@ void report_json_merged(struct outbuf *o, const struct merged *m, uint32_t top)
         cycle_view_free(&tmp);
     }
     ob_str(o, m->ncycles ? "\n  ],\n" : "],\n");
+    retainers(o, a, used);
     refcount_leaks(o, a, used);
     sites(o, a, used);
     ob_str(o, "}\n");

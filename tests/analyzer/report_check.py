@@ -37,7 +37,7 @@ def report(path, fmt, *extra):
 try:
     # json.tool parses every report
     for name in ["single", "list", "dlist", "self", "cycles", "tree", "rooted", "young",
-                 "flags", "shapes", "empty"]:
+                 "flags", "shapes", "empty", "retainers", "pyretainers"]:
         out = report(dump(name), "json")
         r = subprocess.run([sys.executable, "-m", "json.tool", out], capture_output=True)
         check(r.returncode == 0, f"json.tool {name}: {r.stderr!r}")
@@ -101,6 +101,38 @@ try:
     sp = json.load(open(report(dump("tree"), "json", "--suppressions", supp)))
     check(sp["summary"]["suppressed"] == {"blocks": 0, "bytes": 0},
           "addresses are not suppression targets")
+
+    # retained sizes: sites and types, each block counted once per site (type)
+    r = json.load(open(report(dump("retainers"), "json")))
+    rows = [(x["site"], x["type"], x["blocks"], x["bytes"], x["retained_blocks"],
+             x["retained_bytes"]) for x in r["retainers"]]
+    check(rows == [(1, None, 1, 4096, 10, 4424), (2, None, 4, 192, 8, 312),
+                   (6, None, 3, 120, 4, 128), (3, None, 4, 120, 4, 120),
+                   (5, None, 3, 72, 3, 72), (4, None, 2, 24, 2, 24)], f"retainers {rows}")
+    check(all(str(x[0]) in r["sites"] for x in rows), "retainer sites named")
+    text = open(report(dump("retainers"), "text", "--top", "3")).read()
+    section = text[text.index("TOP RETAINERS"):].splitlines()
+    check(section[:5] == ["TOP RETAINERS (3 of 6)",
+                          "#1 1 blocks of 4096 bytes, retaining 4424 bytes in 10 blocks, "
+                          "allocated at:",
+                          "    #0 0x401000 ??",
+                          "#2 4 blocks of 192 bytes, retaining 312 bytes in 8 blocks, "
+                          "allocated at:",
+                          "    #0 0x402000 ??"] and
+          section[5].startswith("#3 3 blocks of 120 bytes, retaining 128 bytes in 4 blocks")
+          and len(section) == 7, f"TOP RETAINERS text {section}")
+    r = json.load(open(report(dump("pyretainers"), "json")))
+    rows = [(x["site"], x["type"], x["blocks"], x["bytes"], x["retained_blocks"],
+             x["retained_bytes"]) for x in r["retainers"]]
+    check(rows == [(1, None, 1, 64, 18, 1172), (None, "dict", 2, 264, 18, 1172),
+                   (3, None, 4, 224, 16, 908), (None, "Session", 7, 344, 16, 908),
+                   (5, None, 3, 168, 9, 564), (None, "list", 6, 264, 9, 564),
+                   (7, None, 3, 300, 3, 300), (None, "bytes", 3, 300, 3, 300),
+                   (2, None, 1, 200, 1, 200), (4, None, 3, 120, 3, 120),
+                   (6, None, 3, 96, 3, 96)], f"python retainers {rows}")
+    text = open(report(dump("pyretainers"), "text", "--top", "4")).read()
+    check("\n#4 type Session: 7 blocks of 344 bytes, retaining 908 bytes in 16 blocks\n" in text
+          and "TOP RETAINERS (4 of 11)" in text, "TOP RETAINERS types")
 
     # dot renders, one cluster per shape shown
     for name, clusters in [("tree", 1), ("cycles", 3), ("tenk", 1), ("dlist", 1)]:
