@@ -10,17 +10,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct ctx {
-    const struct dump *d;
-    const uint8_t *alive;
-};
-
-/* reach.c's test for an edge from an alive block, and the components' from an unreachable
- * one. */
-static bool keep(const void *c, uint32_t v, uint32_t w)
+/* The edges dominators follow: from an alive block those reach.c carries, from an unreachable
+ * one those to unreachable blocks. A CSR of their own, so the search and the predecessor
+ * lists read plain arrays. */
+static int kept_edges(const struct graph *g, const struct dump *d, const uint8_t *alive,
+                      uint32_t **off_out, uint32_t **to_out)
 {
-    const struct ctx *x = c;
-    return x->alive[v] ? reach_carries(x->d, v, w) : !x->alive[w];
+    uint32_t *off = an_malloc(((size_t)g->n + 1) * sizeof *off);
+    uint32_t *to = an_malloc(((size_t)g->off[g->n] + 1) * sizeof *to);
+    if (!off || !to) {
+        free(off), free(to);
+        return -1;
+    }
+    uint32_t m = 0;
+    for (uint32_t v = 0; v < g->n; v++) {
+        off[v] = m;
+        for (uint32_t e = g->off[v]; e < g->off[v + 1]; e++) {
+            uint32_t w = g->to[e];
+            if (alive[v] ? reach_carries(d, v, w) : !alive[w])
+                to[m++] = w;
+        }
+    }
+    off[g->n] = m;
+    *off_out = off;
+    *to_out = to;
+    return 0;
 }
 
 int dominators_compute_from(struct dominators *dm, const struct graph *g, const struct dump *d,
@@ -34,18 +48,19 @@ int dominators_compute_from(struct dominators *dm, const struct graph *g, const 
     dm->retained_bytes = an_malloc((n + 1) * sizeof *dm->retained_bytes);
     dm->retained_blocks = an_malloc((n + 1) * sizeof *dm->retained_blocks);
     uint8_t *entry = an_malloc(n + 1);
-    if (!dm->idom || !dm->order || !dm->retained_bytes || !dm->retained_blocks || !entry)
+    uint32_t *off = NULL, *to = NULL;
+    if (!dm->idom || !dm->order || !dm->retained_bytes || !dm->retained_blocks || !entry ||
+        kept_edges(g, d, alive, &off, &to))
         goto oom;
     for (uint32_t v = 0; v < g->n; v++) {
         entry[v] = seed[v] || cls[v] == CLASS_DEFINITE;
-        dm->retained_bytes[v] = d->blocks[v].size;
+        dm->retained_bytes[v] = d ? d->blocks[v].size : 0;
         dm->retained_blocks[v] = 1;
     }
-    struct ctx c = {d, alive};
-    struct dom_input in = {g->n, g->off, g->to, entry, keep, &c};
+    struct dom_input in = {g->n, off, to, entry};
     if (dom_tree(&in, dm->idom, dm->order))
         goto oom;
-    free(entry);
+    free(entry), free(off), free(to);
     for (uint32_t i = g->n; i-- > 0;) {
         uint32_t v = dm->order[i], up = dm->idom[v];
         if (up != DOM_ROOT) {
@@ -55,7 +70,7 @@ int dominators_compute_from(struct dominators *dm, const struct graph *g, const 
     }
     return 0;
 oom:
-    free(entry);
+    free(entry), free(off), free(to);
     dominators_free(dm);
     return -1;
 }

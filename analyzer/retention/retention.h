@@ -14,11 +14,9 @@
  * linear memory and without recursion. */
 struct dom_input {
     uint32_t n;                 /* nodes 0..n-1 */
-    const uint32_t *off, *to;   /* n + 1 offsets into to[] */
+    const uint32_t *off;        /* n + 1 offsets into to[] */
+    uint32_t *to;               /* consumed: each target becomes its preorder number */
     const uint8_t *entry;       /* per node: 1 when the virtual root references it */
-    /* NULL: every edge counts; else only the edges v -> w it keeps */
-    bool (*keep)(const void *ctx, uint32_t v, uint32_t w);
-    const void *ctx;
 };
 
 /* idom[v]: v's immediate dominator, DOM_ROOT when that is the virtual root. order (n nodes):
@@ -40,7 +38,8 @@ struct dominators {
     uint32_t *order;            /* the blocks in an order where a block's dominators come first */
 };
 int dominators_compute(struct dominators *dm, const struct graph *g, const struct dump *d);
-/* The same from an analysis's seeds, alive set and classes (computed again by the above). */
+/* The same from an analysis's seeds, alive set and classes (computed again by the above);
+ * without a dump (d NULL: graphbench) the sizes are 0 and every edge of an alive block counts. */
 int dominators_compute_from(struct dominators *dm, const struct graph *g, const struct dump *d,
                             const uint8_t *seed, const uint8_t *alive, const uint8_t *cls);
 void dominators_free(struct dominators *dm);

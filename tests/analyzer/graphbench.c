@@ -1,8 +1,9 @@
 /* graphbench N SEED: times the analyzer's graph phases (reachability, SCCs, classification,
- * retained sets) on an N-block random graph built in memory, the same shape as
+ * retained sets, dominators) on an N-block random graph built in memory, the same shape as
  * scenario_random() (90% alive in a tree with two random cross edges per block, 10% leaked in rings and
  * chains of 1..8), and checks the answers the generator knows. Exit status 1 on a mismatch. */
 #include "analyzer.h"
+#include "retention/retention.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,12 @@ int main(int argc, char **argv)
         return 1;
     }
     double t5 = now();
+    struct dominators dm;
+    if (dominators_compute_from(&dm, &g, NULL, seed, alive, cls)) {
+        fputs("graphbench: out of memory\n", stderr);
+        return 1;
+    }
+    double t6 = now();
 
     uint64_t unreachable = 0, cycles = 0, bad = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -120,8 +127,8 @@ int main(int argc, char **argv)
     printf("blocks %u edges %u unreachable %llu cycles %llu\n", n, m,
            (unsigned long long)unreachable, (unsigned long long)cycles);
     printf("generate %.3f s\nreach %.3f s\nscc %.3f s\nclassify %.3f s\nretain %.3f s\n"
-           "reach+scc %.3f s\n",
-           t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t3 - t1);
+           "dominators %.3f s\nreach+scc %.3f s\n",
+           t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t3 - t1);
     int rc = 0;
     if (bad || unreachable != nleaked || cycles != rings) {
         printf("MISMATCH: %llu blocks misjudged, %llu unreachable (want %llu), %llu cycles "
@@ -131,6 +138,16 @@ int main(int argc, char **argv)
                (unsigned long long)rings);
         rc = 1;
     }
+    /* every block under the virtual root: the tree's top blocks account for all of them */
+    uint64_t top = 0;
+    for (uint32_t i = 0; i < n; i++)
+        top += dm.idom[i] == DOM_ROOT ? dm.retained_blocks[i] : 0;
+    if (top != n) {
+        printf("MISMATCH: the dominator tree holds %llu blocks of %u\n", (unsigned long long)top,
+               n);
+        rc = 1;
+    }
+    dominators_free(&dm);
     retain_free(&r);
     free(cls), free(is_cycle), free(alive), free(seed), free(leaked);
     scc_free(&sc);

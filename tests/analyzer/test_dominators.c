@@ -244,7 +244,7 @@ START_TEST(dominators_long_chain)
     }
     g.off[n] = n;
     entry[0] = 1;
-    struct dom_input in = {n, g.off, g.to, entry, NULL, NULL};
+    struct dom_input in = {n, g.off, g.to, entry};
     ck_assert_int_eq(dom_tree(&in, idom, order), 0);
     ck_assert_uint_eq(idom[0], DOM_ROOT);
     for (uint32_t i = 1; i < n; i++)
