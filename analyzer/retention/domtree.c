@@ -1,13 +1,13 @@
 /* Immediate dominators by semi-NCA (Georgiadis, "Linear-Time Algorithms for Dominators and
  * Related Problems", 2005; the variant LLVM uses). Nodes are renumbered in depth-first
  * preorder from the virtual root (number 0), so every array below is indexed by that number;
- * the search writes each edge's target number over the edge, so the predecessor lists are
- * built from sequential reads. Semidominators come from Lengauer and Tarjan's eval with path
+ * after the search each edge's target is replaced by its number (independent loads, many in
+ * flight at once), so the predecessor lists are built from sequential reads. Semidominators come from Lengauer and Tarjan's eval with path
  * compression over the numbers already processed; then each node's immediate dominator is
  * the nearest ancestor of its tree parent not above its semidominator. The search and the
  * compression keep their own stacks: a list of ten million blocks is ten million levels
- * deep. About 7 u32 per node and one per edge. Nearly all the time goes to cache misses,
- * one or two per edge and per node. */
+ * deep. About 7 u32 and a bit per node, one u32 per edge. Nearly all the time goes to
+ * cache misses: the search's on each node's edges, eval's on the forest. */
 #include "retention/retention.h"
 
 #include <stdlib.h>
@@ -18,30 +18,35 @@ struct dt {
     uint32_t *pre;      /* per node: its number, 0 while unvisited; later the eval stack */
     uint32_t *vert;     /* per number: the node */
     uint32_t *parent;   /* per number: the tree parent's number; at the end the idom's */
-    uint32_t *anc;      /* per number: the forest link eval compresses */
+    uint32_t *anc;      /* per number: the forest link eval compresses (the search's number
+                         * stack first) */
     uint32_t *semi;     /* per number: the semidominator (the search's node stack first) */
     uint32_t *label;    /* per number: the least semidominator on its forest path (the
                          * search's edge cursors first) */
+    uint64_t *seen;     /* per node: a bit, set when numbered */
     uint32_t count;     /* numbers handed out, the root's included */
 };
 
-/* Numbers w, a child of number parent, and puts it on the search's stack. The numbers of
- * its targets are asked for ahead: the search's time is the misses on pre[]. */
+/* Numbers w, a child of number parent, and puts it on the search's stack with its number
+ * and its first edge; where its targets' edges start is asked for ahead. */
 static void visit(struct dt *t, uint32_t *sp, uint32_t w, uint32_t parent)
 {
-    const struct dom_input *in = t->in;
+    t->seen[w >> 6] |= 1ull << (w & 63);
     t->pre[w] = t->count;
     t->vert[t->count] = w;
     t->parent[t->count++] = parent;
+    const struct dom_input *in = t->in;
     uint32_t lo = in->off[w], hi = in->off[w + 1];
     for (uint32_t k = lo; k < hi && k < lo + 8; k++)
-        __builtin_prefetch(&t->pre[in->to[k]]);
+        __builtin_prefetch(&in->off[in->to[k]]);
+    t->anc[*sp] = t->count - 1;
     t->semi[*sp] = w;
     t->label[(*sp)++] = lo;
 }
 
-/* Depth-first search from r, a child of the virtual root; the stack holds each node and its
- * next edge in semi[] and label[]. */
+/* Depth-first search from r, a child of the virtual root; the stack holds each node, its
+ * number and its next edge in semi[], anc[] and label[]. Whether a node was seen is a bit: a
+ * bitmap of ten million nodes stays in the cache, pre[] does not. */
 static void search(struct dt *t, uint32_t r)
 {
     const struct dom_input *in = t->in;
@@ -53,13 +58,9 @@ static void search(struct dt *t, uint32_t r)
             sp--;
             continue;
         }
-        uint32_t *e = &in->to[se[sp - 1]++], w = *e;
-        if (t->pre[w]) {
-            *e = t->pre[w];
-            continue;
-        }
-        *e = t->count;
-        visit(t, &sp, w, t->pre[v]);
+        uint32_t w = in->to[se[sp - 1]++];
+        if (!(t->seen[w >> 6] & (1ull << (w & 63))))
+            visit(t, &sp, w, t->anc[sp - 1]);
     }
 }
 
@@ -138,6 +139,7 @@ static uint32_t eval(struct dt *t, uint32_t v, uint32_t last)
 static void dt_free(struct dt *t)
 {
     free(t->pre), free(t->vert), free(t->parent), free(t->anc), free(t->semi), free(t->label);
+    free(t->seen);
 }
 
 int dom_tree(const struct dom_input *in, uint32_t *idom, uint32_t *order)
@@ -150,8 +152,9 @@ int dom_tree(const struct dom_input *in, uint32_t *idom, uint32_t *order)
     t.anc = an_malloc((n + 1) * sizeof *t.anc);
     t.semi = an_malloc((n + 1) * sizeof *t.semi);
     t.label = an_malloc((n + 1) * sizeof *t.label);
+    t.seen = an_calloc(n / 64 + 1, sizeof *t.seen);
     uint32_t *poff = NULL, *plist = NULL;
-    if (!t.pre || !t.vert || !t.parent || !t.anc || !t.semi || !t.label)
+    if (!t.pre || !t.vert || !t.parent || !t.anc || !t.semi || !t.label || !t.seen)
         goto oom;
     t.parent[0] = 0;
     for (uint32_t v = 0; v < in->n; v++)
@@ -160,6 +163,10 @@ int dom_tree(const struct dom_input *in, uint32_t *idom, uint32_t *order)
     for (uint32_t v = 0; v < in->n; v++)
         if (!t.pre[v])
             search(&t, v);
+    free(t.seen);
+    t.seen = NULL;
+    for (uint32_t e = 0; e < in->off[in->n]; e++)
+        in->to[e] = t.pre[in->to[e]];
     if (preds(&t, &poff, &plist))
         goto oom;
     uint32_t m = t.count;

@@ -15,7 +15,7 @@
 struct dom_input {
     uint32_t n;                 /* nodes 0..n-1 */
     const uint32_t *off;        /* n + 1 offsets into to[] */
-    uint32_t *to;               /* consumed: each target becomes its preorder number */
+    uint32_t *to;               /* consumed: each target becomes its number in preorder */
     const uint8_t *entry;       /* per node: 1 when the virtual root references it */
 };
 
