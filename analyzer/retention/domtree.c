@@ -178,7 +178,8 @@ int dom_tree(const struct dom_input *in, uint32_t *idom, uint32_t *order)
     for (uint32_t i = m; i-- > 1;) {
         uint32_t s = t.parent[i];
         for (uint32_t k = poff[i]; k < poff[i + 1]; k++) {
-            uint32_t u = eval(&t, plist[k], i + 1);
+            /* a predecessor numbered before i is unprocessed: its own number, no load */
+            uint32_t v = plist[k], u = v < i ? v : eval(&t, v, i + 1);
             if (u < s)
                 s = u;
         }
