@@ -2,12 +2,13 @@
  * Related Problems", 2005; the variant LLVM uses). Nodes are renumbered in depth-first
  * preorder from the virtual root (number 0), so every array below is indexed by that number;
  * after the search each edge's target is replaced by its number (independent loads, many in
- * flight at once), so the predecessor lists are built from sequential reads. Semidominators come from Lengauer and Tarjan's eval with path
- * compression over the numbers already processed; then each node's immediate dominator is
- * the nearest ancestor of its tree parent not above its semidominator. The search and the
- * compression keep their own stacks: a list of ten million blocks is ten million levels
- * deep. About 7 u32 and a bit per node, one u32 per edge. Nearly all the time goes to
- * cache misses: the search's on each node's edges, eval's on the forest. */
+ * flight at once), so the predecessor lists are built from sequential reads. Semidominators
+ * come from Lengauer and Tarjan's eval with path compression over the numbers already
+ * processed; then each node's immediate dominator is the nearest ancestor of its tree parent
+ * not above its semidominator. The search and the compression keep their own stacks: a list
+ * of ten million blocks is ten million levels deep. About 7 u32 and a bit per node, one u32
+ * per edge. Nearly all the time goes to cache misses: the search's on each node's edges,
+ * eval's on the forest. */
 #include "retention/retention.h"
 
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /* graphbench N SEED [dominators]: times the analyzer's graph phases (reachability, SCCs,
- * classification, retained sets, and if asked the dominators) on an N-block random graph built in memory, the same shape as
- * scenario_random() (90% alive in a tree with two random cross edges per block, 10% leaked in rings and
- * chains of 1..8), and checks the answers the generator knows. Exit status 1 on a mismatch. */
+ * classification, retained sets, and if asked the dominators) on an N-block random graph
+ * built in memory, the same shape as scenario_random() (90% alive in a tree with two random
+ * cross edges per block, 10% leaked in rings and chains of 1..8), and checks the answers the
+ * generator knows. Exit status 1 on a mismatch. */
 #include "analyzer.h"
 #include "retention/retention.h"
 
