@@ -19,7 +19,7 @@ static const char analyze_help[] =
     "  --format text|json|dot  report format (default text)\n"
     "  --report FILE           write the report to FILE (default standard output)\n"
     "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
-    "  --top N                 leak sites and cycle shapes shown (default 10)\n"
+    "  --top N                 leak sites, cycle shapes and retainers shown (default 10)\n"
     "  --native                Python allocations by their whole stacks: native frames shown\n"
     "                          under the Python ones, sites told apart by them too\n"
     "  --error-exitcode N      exit with N if leaks or cycles are reported\n"

@@ -49,7 +49,7 @@ static const char run_help[] =
     "                          one report per line (JSON Lines)\n"
     "  --report FILE           write the reports to FILE (default standard error)\n"
     "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
-    "  --top N                 leak sites and cycle shapes shown (default 10)\n"
+    "  --top N                 leak sites, cycle shapes and retainers shown (default 10)\n"
     "  --native                Python allocations by their whole stacks: native frames shown\n"
     "                          under the Python ones, sites told apart by them too\n"
     "  --error-exitcode N      exit with N if any process leaked\n"

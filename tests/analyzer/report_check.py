@@ -121,7 +121,7 @@ try:
                           "    #0 0x402000 ??"] and
           section[5].startswith("#3 3 blocks of 120 bytes, retaining 128 bytes in 4 blocks")
           and len(section) == 7, f"TOP RETAINERS text {section}")
-    r = json.load(open(report(dump("pyretainers"), "json")))
+    r = json.load(open(report(dump("pyretainers"), "json", "--top", "20")))
     rows = [(x["site"], x["type"], x["blocks"], x["bytes"], x["retained_blocks"],
              x["retained_bytes"]) for x in r["retainers"]]
     check(rows == [(1, None, 1, 64, 18, 1172), (None, "dict", 2, 264, 18, 1172),
@@ -130,6 +130,11 @@ try:
                    (7, None, 3, 300, 3, 300), (None, "bytes", 3, 300, 3, 300),
                    (2, None, 1, 200, 1, 200), (4, None, 3, 120, 3, 120),
                    (6, None, 3, 96, 3, 96)], f"python retainers {rows}")
+    # JSON holds the --top rows (default 10), the summary how many there are
+    r = json.load(open(report(dump("pyretainers"), "json")))
+    check(len(r["retainers"]) == 10 and r["summary"]["retainers"] == 11 and
+          r["retainers"][9]["site"] == 4 and "6" not in r["sites"],
+          f"retainers[] cut at --top: {len(r['retainers'])} {r['summary']}")
     text = open(report(dump("pyretainers"), "text", "--top", "4")).read()
     check("\n#4 type Session: 7 blocks of 344 bytes, retaining 908 bytes in 16 blocks\n" in text
           and "TOP RETAINERS (4 of 11)" in text, "TOP RETAINERS types")

@@ -16,7 +16,7 @@ second='#2 5000 blocks of 120000 bytes, retaining 700000 bytes in 15000 blocks, 
 [[ $(sed -n 1p <<<"$section") == 'TOP RETAINERS (2 of '* ]] || fail "no TOP RETAINERS" err
 [[ $(sed -n 2p <<<"$section") == "$first" ]] ||
     fail "the table's site is not first with the whole cache" err
-[[ $(sed -n 3p <<<"$section") == *' table_new ('*'cachetarget.c:19) in '* ]] ||
+[[ $(sed -n 3p <<<"$section") == *' table_new ('*'cachetarget.c:19)'* ]] ||
     fail "#1 is not table_new" err
 grep -qxF -- "$second" err || fail "the entries' site is not second, counted once" err
 
