@@ -185,22 +185,22 @@ static void stack_end(struct snap_object *o, uintptr_t iframe, uintptr_t obj, ui
 static void frame_end(const struct cpython *py, struct snap_object *o, uintptr_t obj,
                       uint64_t avail)
 {
-    const struct pyoffsets *f = &py->off;
-    if (f->frame_data) {
-        if (f->frame_data + 72u <= avail && word(obj + 24) == obj + f->frame_data)
+    const struct cpython_offsets *f = py->off;
+    if (f->frame_data >= 0) {
+        if ((uint64_t)f->frame_data + 72 <= avail && word(obj + 24) == obj + f->frame_data)
             stack_end(o, obj + f->frame_data, obj, avail);
         return;
     }
-    if (f->frame_locals > avail)
+    if ((uint64_t)f->frame_locals > avail)
         return;
     skip_word(o, o->offset + f->frame_gen);
     int8_t state = *(const int8_t *)(obj + f->frame_running);
-    if (f->frame_depth ? state == 0 : state != 0)
+    if (f->frame_depth >= 0 ? state == 0 : state != 0)
         return;
     uintptr_t top = word(obj + 64);
-    if (f->frame_top && word(obj + f->frame_top))
+    if (f->frame_top >= 0 && word(obj + f->frame_top))
         top = word(obj + f->frame_top);
-    else if (f->frame_depth)
+    else if (f->frame_depth >= 0)
         top += 8 * (uint64_t)*(const int32_t *)(obj + f->frame_depth);
     if (top >= obj + f->frame_locals && top - obj <= avail)
         o->scan_bytes = o->offset + (top - obj);
@@ -238,8 +238,8 @@ static void describe(struct snap *s, const struct cpython *py, const struct pyty
         skip_word(o, off + 48);
         break;
     case K_GEN:
-        if (py->off.gen_frame)
-            stack_end(o, obj + py->off.gen_frame, obj, avail);
+        if (py->off->gen_frame >= 0)
+            stack_end(o, obj + py->off->gen_frame, obj, avail);
         break;
     case K_FRAME:
         frame_end(py, o, obj, avail);
@@ -359,13 +359,17 @@ struct layout *cpython_layout(struct snap *s)
     py.none = snap_module_symbol(s, module, "_Py_NoneStruct");
     py.true_ = snap_module_symbol(s, module, "_Py_TrueStruct");
     py.false_ = snap_module_symbol(s, module, "_Py_FalseStruct");
-    /* Py_Version came with 3.11; Py_Is with 3.10 (3.8 and 3.9 differ in nothing read here). */
+    /* Py_Version came with 3.11; before, the newest API function exported tells (interp.c). */
     uintptr_t version = snap_module_symbol(s, module, "Py_Version");
     if (version && snap_readable(s, version, version + 8))
         py.version = (unsigned)(word(version) >> 16) & 0xffff;
     else
-        py.version = snap_module_symbol(s, module, "Py_Is") ? 0x030a : 0x0308;
-    py.off = cpython_label_offsets(py.version);
+        py.version = snap_module_symbol(s, module, "Py_Is")             ? 0x030a
+                     : snap_module_symbol(s, module, "PyFrame_GetCode") ? 0x0309
+                                                                        : 0x0308;
+    py.off = cpython_offsets(py.version);
+    if (!py.off)
+        return NULL;
     py.l.classify = classify;
     py.l.label = cpython_label;
     py.l.runtime = ATOLL_DUMP_RUNTIME_CPYTHON;

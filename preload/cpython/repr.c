@@ -82,7 +82,7 @@ static void put_quoted(struct text *t, uint32_t c, char q)
 static int str_data(struct snap *s, struct cpython *py, uintptr_t a, uintptr_t *data,
                     uint64_t *length, unsigned *width)
 {
-    if (!a || (a & 7) || !py_readable(s, a, py->off.str_compact + 8))
+    if (!a || (a & 7) || !py_readable(s, a, (size_t)py->off->str_compact_size + 8))
         return 0;
     const struct pytype *ty = cpython_type(s, py, word(a + 8));
     if (!ty || ty->kind != K_STR)
@@ -94,9 +94,9 @@ static int str_data(struct snap *s, struct cpython *py, uintptr_t a, uintptr_t *
     *length = word(a + STR_LENGTH);
     *width = kind;
     if (compact)
-        *data = a + (ascii ? py->off.str_ascii : py->off.str_compact);
+        *data = a + (uintptr_t)(ascii ? py->off->str_ascii_size : py->off->str_compact_size);
     else
-        *data = word(a + py->off.str_compact);
+        *data = word(a + (uintptr_t)py->off->str_data);
     return *data != 0;
 }
 
