@@ -44,12 +44,17 @@ struct cpython_found cpython_found;
 /* A function's fields from 3.10, which put the common ones (globals, builtins, name, ...) first. */
 #define FUNC_310 .func_globals = 16, .func_defaults = 56, .func_kwdefaults = 64, .func_closure = 72
 
-/* 3.8 to 3.10: a dict's values are a bare array; a frame object holds its locals and stack. */
-#define BARE_VALUES .values_header = -1, .co_nlocalsplus = -1, .frame_data = -1, .gen_frame = -1
+/* 3.8 to 3.10: a dict's values are a bare array; a frame object holds its locals and stack;
+ * co_varnames name the first locals, co_cellvars and co_freevars the cells. */
+#define BARE_VALUES .values_header = -1, .co_nlocalsplus = -1, .frame_data = -1, .gen_frame = -1, \
+                    .frame_frame = -1, .frame_valuestack = 64, .iframe_stacktop = -1,           \
+                    .iframe_localsplus = -1, .co_cellvars = 88, .co_freevars = 80
 
 /* 3.11 on: the locals are co_localsplusnames; frames live in a frame object or a generator. */
 #define LOCALSPLUS .co_nlocals = 80, .co_localnames = 96, .frame_locals = -1, .frame_gen = -1,  \
-                   .frame_top = -1, .frame_depth = -1, .frame_running = -1
+                   .frame_top = -1, .frame_depth = -1, .frame_running = -1, .frame_frame = 24,  \
+                   .frame_valuestack = -1, .iframe_stacktop = 64, .iframe_localsplus = 72,       \
+                   .co_cellvars = -1, .co_freevars = -1
 
 /* 3.8 to 3.10: PyFrameObject chains, str with wstr and a ready bit, no co_qualname. */
 #define FRAME_OBJECTS                                                                          \

@@ -123,9 +123,9 @@ static void label_values(struct snap *s, struct cpython *py, const struct keys *
 static void label_dict(struct snap *s, struct cpython *py, uintptr_t dict, int attributes)
 {
     struct keys k;
-    if (!read_keys(s, py, word(dict + 32), &k))
+    if (!read_keys(s, py, word(dict + DICT_KEYS), &k))
         return;
-    uintptr_t values = word(dict + 40);
+    uintptr_t values = word(dict + DICT_VALUES);
     if (values) {
         uint64_t n = k.n;
         if (py->off->values_header > 0) {
@@ -250,7 +250,8 @@ static void label_locals(struct snap *s, struct cpython *py, uintptr_t locals, u
         return;
     }
     uint64_t nlocals = word32(code + (uintptr_t)py->off->co_nlocals), i = 0;
-    uintptr_t cells[2] = { word(code + 88), word(code + 80) };   /* co_cellvars, co_freevars */
+    uintptr_t cells[2] = { word(code + (uintptr_t)py->off->co_cellvars),
+                           word(code + (uintptr_t)py->off->co_freevars) };
     for (; i < nlocals && locals + 8 * i + 8 <= end; i++)
         label_local(s, py, locals + 8 * i, tuple_item(s, names, i));
     for (int c = 0; c < 2; c++)
@@ -281,18 +282,18 @@ static void label_kind(struct snap *s, struct cpython *py, const struct pytype *
         label_text(s, obj + o->func_globals, ATOLL_DUMP_LABEL_ATTRIBUTE, "__globals__");
         break;
     case K_CELL:
-        label_text(s, obj + 16, ATOLL_DUMP_LABEL_OTHER, "<cell>");
+        label_text(s, obj + CELL_REF, ATOLL_DUMP_LABEL_OTHER, "<cell>");
         break;
     case K_GEN:
         if (o->gen_frame >= 0)
-            label_locals(s, py, obj + o->gen_frame + 72, word(obj + o->gen_frame + o->fr_code),
-                         obj + avail);
+            label_locals(s, py, obj + o->gen_frame + o->iframe_localsplus,
+                         word(obj + o->gen_frame + o->fr_code), obj + avail);
         break;
     case K_FRAME:
         if (o->frame_locals >= 0)
             label_locals(s, py, obj + o->frame_locals, word(obj + o->fr_code), obj + avail);
-        else if (word(obj + 24) == obj + o->frame_data)
-            label_locals(s, py, obj + o->frame_data + 72,
+        else if (word(obj + o->frame_frame) == obj + o->frame_data)
+            label_locals(s, py, obj + o->frame_data + o->iframe_localsplus,
                          word(obj + o->frame_data + o->fr_code), obj + avail);
         break;
     default:

@@ -9,14 +9,16 @@
 
 #include <stdint.h>
 
-/* What the snapshot reads (the last five lines): a function's globals, defaults, kwdefaults and
+/* What the snapshot reads (the last seven lines): a function's globals, defaults, kwdefaults and
  * closure; where a dict keys object's indices start (keys_header), a heap type's shared keys
  * (ht_cached_keys), where a PyDictValues' values start (values_header: 3.13's after their
  * capacity); a code object's co_nlocals, its local names (co_localnames: co_varnames before
  * 3.11, then co_localsplusnames) and co_nlocalsplus (3.11+); a frame object's f_localsplus,
  * f_gen (a borrowed pointer), f_stacktop (3.8, 3.9), f_stackdepth (3.10), whether it runs
- * (frame_running: f_executing, 3.10 f_state), its own _PyInterpreterFrame (frame_data, 3.11+);
- * a generator's gi_iframe (gen_frame, 3.11+). */
+ * (frame_running: f_executing, 3.10 f_state), its own _PyInterpreterFrame (frame_data, 3.11+)
+ * and the pointer to the one it runs (frame_frame: f_frame, 3.11+), f_valuestack (3.8 to
+ * 3.10); a generator's gi_iframe (gen_frame, 3.11+); an _PyInterpreterFrame's stacktop and
+ * localsplus (3.11+); a code object's co_cellvars and co_freevars (3.8 to 3.10). */
 #define CPYTHON_OFFSETS(X)                                                                     \
     X(runtime_tss) X(tss_initialized) X(tss_key)                                               \
     X(ts_thread_id) X(ts_frame) X(cframe_current)                                              \
@@ -37,7 +39,8 @@
     X(keys_header) X(ht_cached_keys) X(values_header)                                          \
     X(co_nlocals) X(co_localnames) X(co_nlocalsplus)                                           \
     X(frame_locals) X(frame_gen) X(frame_top) X(frame_depth) X(frame_running) X(frame_data)    \
-    X(gen_frame)
+    X(gen_frame) X(frame_frame) X(frame_valuestack) X(iframe_stacktop) X(iframe_localsplus)   \
+    X(co_cellvars) X(co_freevars)
 
 struct cpython_offsets {
     unsigned version;                 /* 0x0308 for 3.8 */

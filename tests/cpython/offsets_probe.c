@@ -212,6 +212,9 @@ int main(void)
     SHOW("co_localnames", offsetof(PyCodeObject, co_localsplusnames));
     SHOW("co_nlocalsplus", offsetof(PyCodeObject, co_nlocalsplus));
     SHOW("frame_data", offsetof(PyFrameObject, _f_frame_data));
+    SHOW("frame_frame", offsetof(PyFrameObject, f_frame));
+    SHOW("iframe_stacktop", offsetof(_PyInterpreterFrame, stacktop));
+    SHOW("iframe_localsplus", offsetof(_PyInterpreterFrame, localsplus));
     SHOW("gen_frame", offsetof(PyGenObject, gi_iframe));
 #else
     SHOW("keys_header", offsetof(struct keys_3_8, dk_indices));
@@ -221,6 +224,9 @@ int main(void)
     SHOW("co_localnames", offsetof(PyCodeObject, co_varnames));
     SHOW("frame_locals", offsetof(PyFrameObject, f_localsplus));
     SHOW("frame_gen", offsetof(PyFrameObject, f_gen));
+    SHOW("frame_valuestack", offsetof(PyFrameObject, f_valuestack));
+    SHOW("co_cellvars", offsetof(PyCodeObject, co_cellvars));
+    SHOW("co_freevars", offsetof(PyCodeObject, co_freevars));
 #if PY_VERSION_HEX >= 0x030a0000
     SHOW("frame_depth", offsetof(PyFrameObject, f_stackdepth));
     SHOW("frame_running", offsetof(PyFrameObject, f_state));
@@ -254,6 +260,14 @@ int main(void)
     SHOW("F_HAVE_GC", Py_TPFLAGS_HAVE_GC);
     SHOW("F_TYPE_SUBCLASS", Py_TPFLAGS_TYPE_SUBCLASS);
     SHOW("VAR_SIZE", offsetof(PyVarObject, ob_size));
+    SHOW("DICT_KEYS", offsetof(PyDictObject, ma_keys));
+    SHOW("DICT_VALUES", offsetof(PyDictObject, ma_values));
+    SHOW("SET_TABLE", offsetof(PySetObject, table));
+    SHOW("SET_SMALLTABLE", offsetof(PySetObject, smalltable));
+    SHOW("WR_OBJECT", offsetof(PyWeakReference, wr_object));
+    SHOW("WR_PREV", offsetof(PyWeakReference, wr_prev));
+    SHOW("WR_NEXT", offsetof(PyWeakReference, wr_next));
+    SHOW("CELL_REF", offsetof(PyCellObject, ob_ref));
 #if PY_VERSION_HEX >= 0x030c0000
     size_t digits = offsetof(PyLongObject, long_value.ob_digit);
 #else
