@@ -1,0 +1,38 @@
+/* `atoll why`: for blocks chosen by site, type or address, the shortest path from a named root
+ * (roots.h) to each, the heaviest first. */
+#ifndef ATOLL_RETENTION_WHY_H
+#define ATOLL_RETENTION_WHY_H
+
+#include "roots.h"
+
+/* ---- whypath.c: a shortest-path tree over the whole dump, from every root at once. Roots are
+ * tried in order of how well a reader knows them (Python modules, globals, TLS, stacks,
+ * registers, other mappings, the loader, atoll_ignore), so that of two paths of one length the
+ * one from the better-known root wins. Blocks no root reaches are reached from what holds them
+ * from outside the dump (an older generation, a count the runtime keeps), then, for leaked
+ * blocks, from the definitely lost block that holds them. */
+enum why_start {
+    WHY_UNREACHED = 0,
+    WHY_HOP,                    /* from[v] holds v through graph edge via[v] */
+    WHY_ROOT,                   /* a ROOTS record (via[v]) points to v */
+    WHY_MODULE,                 /* v is Python module number via[v] (struct pymodules) */
+    WHY_OUTSIDE,                /* v is held from outside the dumped blocks only */
+    WHY_LOST,                   /* v is definitely lost: nothing holds it */
+};
+
+struct why_tree {
+    uint8_t *start;             /* per block: enum why_start */
+    uint32_t *from, *via;       /* per block */
+};
+
+/* alive and cls from the analysis of d; 0, or -1 when out of memory. */
+int why_tree_build(struct why_tree *t, const struct dump *d, const struct graph *g,
+                   const struct pymodules *pm, const uint8_t *alive, const uint8_t *cls);
+void why_tree_free(struct why_tree *t);
+/* The path to v, its first block first, into path (room for n blocks); its length. */
+uint32_t why_tree_path(const struct why_tree *t, uint32_t v, uint32_t *path, uint32_t n);
+
+/* ---- why.c: the command. */
+int cmd_why(int argc, char **argv);
+
+#endif
