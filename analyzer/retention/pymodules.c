@@ -35,7 +35,19 @@ static uint32_t module_edges(const struct dump *d, const struct graph *g, uint32
     return n;
 }
 
-static int add(struct pymodules *pm, uint32_t block, char *name)
+/* The module's `__dict__` when it is an object of its own (functions' __globals__ hold it). */
+static uint32_t globals_of(const struct dump *d, const struct graph *g, uint32_t module)
+{
+    for (uint32_t e = g->off[module]; e < g->off[module + 1]; e++) {
+        const struct atoll_dump_label *l = label_of_edge(d, graph_eid(g, e));
+        if (l && l->kind == ATOLL_DUMP_LABEL_ATTRIBUTE &&
+            strcmp(dump_string(d, l->text), "__dict__") == 0 && is_type(d, g->to[e], "dict"))
+            return g->to[e];
+    }
+    return AN_NONE;
+}
+
+static int add(struct pymodules *pm, uint32_t block, uint32_t dict, char *name)
 {
     for (uint32_t i = 0; i < pm->n; i++)
         if (pm->block[i] == block) {
@@ -48,7 +60,10 @@ static int add(struct pymodules *pm, uint32_t block, char *name)
     char **s = realloc(pm->name, (pm->n + 1) * sizeof *s);
     if (s)
         pm->name = s;
-    if (!b || !s) {
+    uint32_t *g = realloc(pm->dict, (pm->n + 1) * sizeof *g);
+    if (g)
+        pm->dict = g;
+    if (!b || !s || !g) {
         free(name);
         return -1;
     }
@@ -56,6 +71,8 @@ static int add(struct pymodules *pm, uint32_t block, char *name)
     uint32_t at = strcmp(name, "__main__") == 0 ? 0 : pm->n;
     memmove(pm->block + at + 1, pm->block + at, (pm->n - at) * sizeof *b);
     memmove(pm->name + at + 1, pm->name + at, (pm->n - at) * sizeof *s);
+    memmove(pm->dict + at + 1, pm->dict + at, (pm->n - at) * sizeof *g);
+    pm->dict[at] = dict;
     pm->block[at] = block;
     pm->name[at] = name;
     pm->n++;
@@ -82,7 +99,7 @@ int pymodules_find(struct pymodules *pm, const struct dump *d, const struct grap
         if (!is_type(d, g->to[e], "module"))
             continue;
         char *name = key_name(d, graph_eid(g, e));
-        if (name && add(pm, g->to[e], name)) {
+        if (name && add(pm, g->to[e], globals_of(d, g, g->to[e]), name)) {
             pymodules_free(pm);
             return -1;
         }
@@ -96,5 +113,6 @@ void pymodules_free(struct pymodules *pm)
         free(pm->name[i]);
     free(pm->block);
     free(pm->name);
+    free(pm->dict);
     memset(pm, 0, sizeof *pm);
 }

@@ -12,6 +12,7 @@ struct pymodules {
     uint32_t n;
     uint32_t *block;            /* the module objects, `__main__` first, then by block */
     char **name;                /* their names, as sys.modules' keys spell them */
+    uint32_t *dict;             /* their `__dict__` (their globals), AN_NONE when folded */
 };
 
 /* Finds them in g (graph_from_dump of d). 0, or -1 when out of memory. */

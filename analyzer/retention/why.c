@@ -124,26 +124,28 @@ static struct view_edge edge_of(const struct why *w, uint32_t v, uint32_t e)
 }
 
 /* A module's global: the name a module's `__dict__` entry (or its folded attribute) gives the
- * object at path[k]; NULL when path[0..k] is no such pair of hops. */
+ * object at path[*k]; NULL when the path does not start so. path[0] is the module or its
+ * `__dict__`. */
 static const char *module_global(const struct why *w, const uint32_t *path, uint32_t len,
                                  uint32_t *k, bool *key)
 {
+    const char *type = report_type(w->d, path[0]);
+    bool module = type && strcmp(type, "module") == 0;
     if (len < 2)
         return NULL;
     struct view_edge e = edge_of(w, path[0], w->t.via[path[1]]);
-    if (e.label_kind == ATOLL_DUMP_LABEL_ATTRIBUTE && strcmp(e.label_text, "__dict__") != 0) {
-        *k = 1;
-        *key = false;
+    *k = 1;
+    *key = !module;
+    if (!module)
+        return e.label_kind == ATOLL_DUMP_LABEL_KEY ? e.label_text : NULL;
+    if (e.label_kind == ATOLL_DUMP_LABEL_ATTRIBUTE && strcmp(e.label_text, "__dict__") != 0)
         return e.label_text;
-    }
     if (len < 3 || e.label_kind != ATOLL_DUMP_LABEL_ATTRIBUTE)
         return NULL;
     e = edge_of(w, path[1], w->t.via[path[2]]);
-    if (e.label_kind != ATOLL_DUMP_LABEL_KEY)
-        return NULL;
     *k = 2;
     *key = true;
-    return e.label_text;
+    return e.label_kind == ATOLL_DUMP_LABEL_KEY ? e.label_text : NULL;
 }
 
 /* A key's repr as the attribute it names (`'_cache'` -> `._cache`), else as `[repr]`. */

@@ -5,17 +5,19 @@
 
 #include "roots.h"
 
-/* ---- whypath.c: a shortest-path tree over the whole dump, from every root at once. Roots are
- * tried in order of how well a reader knows them (Python modules, globals, TLS, stacks,
- * registers, other mappings, the loader, atoll_ignore), so that of two paths of one length the
- * one from the better-known root wins. Blocks no root reaches are reached from what holds them
+/* ---- whypath.c: a shortest-path tree over the whole dump. What Python's modules reach is
+ * reached from them first (a reader knows `__main__._cache`, not the interpreter's stack words);
+ * then from every ROOTS record at once, tried in order of how well a reader knows them (globals,
+ * TLS, stacks, registers, other mappings, the loader, atoll_ignore), so that of two paths of one
+ * length the one from the better-known root wins. Blocks no root reaches are reached from what holds them
  * from outside the dump (an older generation, a count the runtime keeps), then, for leaked
  * blocks, from the definitely lost block that holds them. */
 enum why_start {
     WHY_UNREACHED = 0,
     WHY_HOP,                    /* from[v] holds v through graph edge via[v] */
     WHY_ROOT,                   /* a ROOTS record (via[v]) points to v */
-    WHY_MODULE,                 /* v is Python module number via[v] (struct pymodules) */
+    WHY_MODULE,                 /* v is Python module number via[v] (struct pymodules), or
+                                 * its __dict__ */
     WHY_OUTSIDE,                /* v is held from outside the dumped blocks only */
     WHY_LOST,                   /* v is definitely lost: nothing holds it */
 };

@@ -1,6 +1,6 @@
-/* The shortest-path tree of `atoll why`: one breadth-first search from all roots at once leaves
+/* The shortest-path tree of `atoll why`: a breadth-first search from all roots at once leaves
  * each block the block before it on a shortest path (memlab's way), so a question about any
- * block walks back to its root. The search follows the references reachability follows
+ * block walks back to its root. Python's modules are searched first, then the ROOTS records. The search follows the references reachability follows
  * (reach_carries): a path never goes through a pointer the analysis took for stale. */
 #include "why.h"
 
@@ -57,8 +57,16 @@ int why_tree_build(struct why_tree *t, const struct dump *d, const struct graph 
         why_tree_free(t);
         return -1;
     }
-    for (uint32_t k = 0; k < pm->n; k++)
+    /* a module's globals are named by it, however the dict holding them is reached */
+    for (uint32_t k = 0; k < pm->n; k++) {
         seed(&s, pm->block[k], WHY_MODULE, k);
+        if (pm->dict[k] != AN_NONE)
+            seed(&s, pm->dict[k], WHY_MODULE, k);
+    }
+    /* what Python's modules hold is named from them before anything else: a stack word or a
+     * register that points to an object is one conservative copy among the interpreter's, where a
+     * reader looks for the module's name */
+    sweep(&s);
     for (uint8_t rank = 0; rank < 8; rank++)
         for (uint32_t r = 0; r < d->nroots; r++)
             if (d->roots[r].kind < 8 && kind_rank[d->roots[r].kind] == rank)
