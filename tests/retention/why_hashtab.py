@@ -78,7 +78,7 @@ def check_dump(atoll, dump, requests):
 def main():
     atoll, lib, prog = sys.argv[1:4]
     with tempfile.TemporaryDirectory() as work:
-        dumps = dumps_of([prog], dict(os.environ, LD_PRELOAD=lib), work)
+        dumps, _ = dumps_of([prog], dict(os.environ, LD_PRELOAD=lib), work)
         if len(dumps) != 2:
             fail("expected 2 dumps, found %s" % dumps)
         for dump, requests in zip(dumps, (1000, 5000)):
