@@ -28,9 +28,9 @@ def why(atoll, dump, *args):
     return r.returncode, r.stdout, r.stderr
 
 
-def dumps_of(argv, env, work):
-    """Runs argv with env (LD_PRELOAD and the rest set by the caller), dumps into work/out; the
-    dumps in collection order, and what it wrote on its standard output."""
+def dumps_of(argv, env, work, expect):
+    """Runs argv with env (LD_PRELOAD and the rest set by the caller), dumps into work/out; its
+    `expect` dumps in collection order, and what it wrote on its standard output."""
     out = os.path.join(work, "out")
     env = dict(env, ATOLL_OUTPUT=out, ATOLL_AT_EXIT="0")
     p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
@@ -38,4 +38,6 @@ def dumps_of(argv, env, work):
         fail("%s exited %d: %s" % (argv, p.returncode, p.stderr[-2000:]))
     names = sorted((f for f in os.listdir(out) if f.endswith(".atoll")),
                    key=lambda f: int(f.split(".")[-2]))
+    if len(names) != expect:
+        fail("expected %d dumps, found %s" % (expect, names))
     return [os.path.join(out, f) for f in names], p.stdout
