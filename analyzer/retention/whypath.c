@@ -87,10 +87,14 @@ int why_tree_build(struct why_tree *t, const struct dump *d, const struct graph 
         sweep(&s);
     }
     free(outside);
-    for (uint32_t v = 0; v < g->n; v++)
-        if (cls[v] == CLASS_DEFINITE)
-            seed(&s, v, WHY_LOST, 0);
-    sweep(&s);
+    /* a leaked block that no lost block reaches through a reference reachability follows is
+     * shown alone */
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t v = 0; v < g->n; v++)
+            if (pass || cls[v] == CLASS_DEFINITE)
+                seed(&s, v, WHY_LOST, 0);
+        sweep(&s);
+    }
     free(s.queue);
     return 0;
 }
