@@ -1,7 +1,8 @@
 /* The ROOTS records named in Valgrind's words, resolved offline: a global by the ELF symbol of
  * its module that holds the word (`global g_table (server)`, the word's offset inside it shown
  * apart), a stack word by its thread and, where the dump has the thread's frames (STACKFRAMES),
- * the function whose frame holds it; registers, TLS and other mappings by kind. */
+ * the function whose frame holds it; registers, TLS and other mappings by kind. A global no
+ * symbol covers is named by its module and its address in the file, as a frame without one. */
 #include "roots.h"
 
 #include <stdlib.h>
@@ -118,16 +119,22 @@ void root_name_text(struct outbuf *o, struct root_namer *rn, uint32_t ri)
     const char *name;
     uint64_t off;
     switch (r->kind) {
-    case ATOLL_DUMP_ROOT_GLOBAL:
+    case ATOLL_DUMP_ROOT_GLOBAL: {
+        const char *module = base(dump_string(d, d->modules[r->index].path));
         ob_str(o, "global ");
-        if (global_symbol(rn, r, &name, &off))
+        if (global_symbol(rn, r, &name, &off)) {
             ob_str(o, name);
-        else
-            ob_str(o, "data");
-        ob_str(o, " (");
-        ob_str(o, base(dump_string(d, d->modules[r->index].path)));
-        ob_put(o, ")", 1);
+            ob_str(o, " (");
+            ob_str(o, module);
+            ob_put(o, ")", 1);
+        } else {
+            /* no symbol covers it (a static of a stripped file): where it is in the file */
+            ob_str(o, module);
+            ob_put(o, "+", 1);
+            ob_hex(o, r->where - d->modules[r->index].bias);
+        }
         return;
+    }
     case ATOLL_DUMP_ROOT_STACK:
     case ATOLL_DUMP_ROOT_REGISTER: {
         if (r->kind == ATOLL_DUMP_ROOT_REGISTER) {
@@ -177,8 +184,8 @@ bool root_where_text(struct outbuf *o, struct root_namer *rn, uint32_t ri)
         ob_put(o, "]", 1);
         return true;
     }
-    if (r->kind == ATOLL_DUMP_ROOT_GLOBAL || r->kind == ATOLL_DUMP_ROOT_STACK ||
-        r->kind == ATOLL_DUMP_ROOT_TLS || r->kind == ATOLL_DUMP_ROOT_MAPPING) {
+    if (r->kind == ATOLL_DUMP_ROOT_STACK || r->kind == ATOLL_DUMP_ROOT_TLS ||
+        r->kind == ATOLL_DUMP_ROOT_MAPPING) {
         ob_put(o, "[", 1);
         ob_hex(o, r->where);
         ob_put(o, "]", 1);
@@ -213,6 +220,8 @@ void root_name_json(struct outbuf *o, struct root_namer *rn, uint32_t ri)
             ob_json_str(o, name);
             ob_printf(o, ",\"offset\":%llu", (unsigned long long)off);
         }
+        ob_printf(o, ",\"module_offset\":%llu",
+                  (unsigned long long)(r->where - d->modules[r->index].bias));
         break;
     case ATOLL_DUMP_ROOT_STACK:
     case ATOLL_DUMP_ROOT_REGISTER:

@@ -30,8 +30,8 @@ const char *root_kind_name(uint32_t kind);
 /* "global g_table (server)", "stack of thread 42 (main), frame of handle (srv.c:30)", ... */
 void root_name_text(struct outbuf *o, struct root_namer *rn, uint32_t r);
 /* Where the root's word is, as the first hop of a path shows it: "[+136]" inside a global's
- * symbol, "[0x7ffd1000]" for another word; false for roots with no word (registers,
- * synthetic roots). */
+ * symbol, "[0x7ffd1000]" for a stack, TLS or mapping word; false when the name says it all
+ * (registers, synthetic roots, a global without a symbol). */
 bool root_where_text(struct outbuf *o, struct root_namer *rn, uint32_t r);
 /* The same as JSON members (no braces): "kind", "name", "module", "thread", "function", ... */
 void root_name_json(struct outbuf *o, struct root_namer *rn, uint32_t r);

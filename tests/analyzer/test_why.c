@@ -146,7 +146,9 @@ START_TEST(why_prints_module_global)
 {
     uint32_t entry, globals, cache;
     char *dir = temp_dir(), *path = path_join(dir, "py.atoll"), *out, *err;
-    ck_assert_int_eq(dg_write(python_dump(&entry, &globals, &cache), path), 0);
+    struct dg *g = python_dump(&entry, &globals, &cache);
+    ck_assert_int_eq(dg_write(g, path), 0);
+    dg_free(g);
     char *argv[] = {(char *)atoll_path(), "why", path, "--type", "Session", NULL};
     ck_assert_int_eq(run_capture(argv, &out, &err), 0);
     const char *want = "#1 Session (48 B, unknown site) at 0x";
