@@ -34,7 +34,31 @@ void why_tree_free(struct why_tree *t);
 /* The path to v, its first block first, into path (room for n blocks); its length. */
 uint32_t why_tree_path(const struct why_tree *t, uint32_t v, uint32_t *path, uint32_t n);
 
-/* ---- why.c: the command. */
+/* ---- why.c: the command: the blocks asked about, by weight. */
 int cmd_why(int argc, char **argv);
+
+/* What one answer needs: the dump's analysis, its modules, the path tree and the root names. */
+struct why {
+    struct analysis a;
+    const struct dump *d;
+    struct pymodules pm;
+    struct why_tree t;
+    struct root_namer *rn;
+    uint32_t *path;             /* room for a path of every block */
+};
+
+struct why_query {
+    const char *site, *type, *address;  /* the one given; address as written */
+    uint64_t addr;
+    unsigned long paths;        /* --paths */
+    bool json;
+};
+
+/* ---- whyshow.c: the answer printed. */
+/* What was asked: "allocated at 'P'" (text), "\"query\":{...}" (json). */
+void why_describe(struct outbuf *o, const struct why_query *q, bool json);
+/* The answer for the n matched blocks m, heaviest first. */
+void why_report(struct outbuf *o, const struct why *w, const struct why_query *q,
+                const uint32_t *m, uint32_t n);
 
 #endif
