@@ -30,10 +30,11 @@ struct dump {
     const struct atoll_dump_object *objects;
     const struct atoll_dump_pycode *pycode;
     const struct atoll_dump_label *labels;
+    const struct atoll_dump_stackframe *stackframes;
     const uint8_t *bytes;
     uint64_t bytes_size;
     uint32_t nmodules, nthreads, nframes, nsites, nblocks, nedges, nroots, nobjects;
-    uint32_t npycode, nlabels;
+    uint32_t npycode, nlabels, nstackframes;
     uint32_t *indeg;            /* EDGES into each block */
     uint32_t *object_of;        /* per block: its OBJECTS index or AN_NONE; NULL without OBJECTS */
     bool mapped;                /* map came from mmap (else the caller owns it) */
@@ -97,7 +98,7 @@ void graph_free(struct graph *g);
  * a count alive: the count does (reach.c). */
 uint8_t *reach_alive(const struct graph *g, const struct dump *d, const uint8_t *seed);
 uint8_t *reach_seeds_from_dump(const struct dump *d);
-/* Whether alive block v makes w alive through an edge v -> w (d may be NULL). */
+/* Whether an alive v makes w alive through a reference v -> w (the rule reach_alive follows). */
 bool reach_carries(const struct dump *d, uint32_t v, uint32_t w);
 
 /* ---- scc.c: iterative Tarjan over the blocks with alive[i] == 0. comp[i] is the SCC of i
@@ -156,6 +157,12 @@ void symbols_free(struct symbols *s);
 const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes);
 /* How many of a site's first frames are Python frames (they come first). */
 uint32_t symbols_python_frames(const struct frame_sym *f, uint32_t n);
+/* The frames of return address `address` (looked up at address - 1), valid until the next
+ * call; NULL when there are none. */
+const struct frame_sym *symbols_address(struct symbols *s, uint64_t address, uint32_t *nframes);
+/* The ELF symbol holding a data address (a global): its demangled name and the offset inside
+ * it; false when no symbol of the address's module covers it. */
+bool symbols_data(struct symbols *s, uint64_t address, const char **name, uint64_t *offset);
 
 /* ---- cuindex.c: the compile unit holding an address, for DWARF without .debug_aranges. */
 struct Dwarf;

@@ -2,6 +2,7 @@
  * analyze and info commands (report.c writes the reports). Usage errors are one line on stderr
  * and exit status 2. */
 #include "analyzer.h"
+#include "retention/why.h"
 
 #include <atoll.h>
 #include <errno.h>
@@ -39,6 +40,7 @@ static const char main_help[] =
     "  run [options] -- PROGRAM [ARGS]  run PROGRAM under atoll and report its leaks\n"
     "  analyze [options] DUMP           report the leaks and cycles in a dump\n"
     "  info DUMP                        print a dump's header facts and counts\n"
+    "  why DUMP (--site P | --type T | --address A)  why blocks are alive: paths from roots\n"
     "  stats DIR                        the collections of DIR/collections.jsonl per generation\n"
     "  collect [--wait] PID             ask a program run with a collection signal to collect\n"
     "  tune [options] -- PROGRAM [ARGS] measure thresholds on PROGRAM and recommend one\n"
@@ -218,6 +220,8 @@ int cli_main(int argc, char **argv)
         return cmd_analyze(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "why") == 0)
+        return cmd_why(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "stats") == 0)

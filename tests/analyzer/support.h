@@ -42,5 +42,6 @@ Suite *labels_suite(void);
 Suite *merge_suite(void);
 Suite *pyframes_suite(void);
 Suite *dominators_suite(void);
+Suite *why_suite(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include "analyzer.h"
 #include "dumpgen.h"
 #include "fuzz.h"
+#include "retention/why.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,35 @@ static int reread_hidden(struct dump *d, uint8_t *buf, size_t size)
     return dump_parse(d, buf, size, err, sizeof err);
 }
 
+/* What `atoll why` takes from a dump: Python's modules, every root named, every block's path. */
+static void why_paths(const struct dump *d, struct analysis *a)
+{
+    struct pymodules pm;
+    struct why_tree t;
+    if (pymodules_find(&pm, d, &a->g))
+        return;
+    struct root_namer *rn = root_namer_new(d, a->sym);
+    uint32_t *path = malloc(((size_t)d->nblocks + 1) * sizeof *path);
+    if (rn && path && why_tree_build(&t, d, &a->g, &pm, a->alive, a->cls) == 0) {
+        struct outbuf ob;
+        ob_init(&ob, fuzz_sink());
+        for (uint32_t r = 0; r < d->nroots; r++) {
+            root_name_text(&ob, rn, r);
+            root_where_text(&ob, rn, r);
+            root_name_json(&ob, rn, r);
+        }
+        for (uint32_t v = 0; v < d->nblocks; v++)
+            if (!why_tree_path(&t, v, path, d->nblocks))
+                abort();    /* every block has a path */
+        ob_flush(&ob);
+        free(ob.buf);
+        why_tree_free(&t);
+    }
+    free(path);
+    root_namer_free(rn);
+    pymodules_free(&pm);
+}
+
 static void read_and_report(uint8_t *buf, size_t size)
 {
     struct dump d;
@@ -54,6 +84,7 @@ static void read_and_report(uint8_t *buf, size_t size)
         report_dot(&ob, &a, 10);
         ob_flush(&ob);
         free(ob.buf);
+        why_paths(&d, &a);
     }
     analysis_free(&a);
     dump_close(&d);
