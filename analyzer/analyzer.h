@@ -76,6 +76,8 @@ struct graph {
  * the owner's edges, and the owner's reference is the only edge to it. */
 
 int graph_from_dump(struct graph *g, const struct dump *d);
+/* Whether the graph keeps EDGES record e (an edge to an owned block from another holder does not). */
+bool graph_edge_kept(const struct dump *d, const struct atoll_dump_edge *e);
 static inline uint32_t graph_eid(const struct graph *g, uint32_t e)
 {
     return g->eid ? g->eid[e] : e;
@@ -97,6 +99,8 @@ void graph_free(struct graph *g);
  * a count alive: the count does (reach.c). */
 uint8_t *reach_alive(const struct graph *g, const struct dump *d, const uint8_t *seed);
 uint8_t *reach_seeds_from_dump(const struct dump *d);
+/* Whether alive block v makes w alive through its edge to w. */
+bool reach_carries(const struct dump *d, uint32_t v, uint32_t w);
 
 /* ---- scc.c: iterative Tarjan over the blocks with alive[i] == 0. comp[i] is the SCC of i
  * (AN_NONE for alive blocks); components are numbered in reverse topological order: an edge
@@ -648,5 +652,6 @@ int cmd_run(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_export(int argc, char **argv);       /* export/export_cmd.c */
 
 #endif
