@@ -1,10 +1,11 @@
 /* `atoll export --format heapsnapshot DUMP [-o FILE]`: the dump in another viewer's format. The
- * file is written whole or not at all: a failed export removes what it wrote. */
+ * file is written whole or not at all: a failed export removes the regular file it wrote. */
 #include "export.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char export_help[] =
@@ -65,6 +66,9 @@ int cmd_export(int argc, char **argv)
         dump_close(&d);
         return 2;
     }
+    /* only a regular file is removed on failure (never a device such as /dev/full) */
+    struct stat st;
+    bool regular = out && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
     progress_enable(isatty(STDERR_FILENO));
     int rc = export_heapsnapshot(&d, f, err, sizeof err);
     if ((f == stdout ? fflush(f) : fclose(f)) && rc == 0) {
@@ -75,7 +79,7 @@ int cmd_export(int argc, char **argv)
     if (rc == 0)
         return 0;
     fprintf(stderr, "atoll: %s: %s\n", out ? out : "standard output", err);
-    if (out)
+    if (regular)
         unlink(out);
     return 2;
 }
