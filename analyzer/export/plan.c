@@ -3,7 +3,8 @@
  * definitely lost), which node holds each reference (an object holds what the blocks it owns
  * reference, as the analysis folds them), which references are strong, and the named roots
  * with their records. A reference or root record the analysis does not follow (a stale word,
- * a pointer into an object's storage from outside it) stays in the snapshot as a `weak` edge,
+ * a pointer into an object's storage from outside it, a leaked block's pointer to a live one:
+ * reachability and the components never follow it) stays in the snapshot as a `weak` edge,
  * which the viewers show among the retainers but leave out of distances and dominators, so
  * their retained sizes are atoll's. */
 #include "export.h"
@@ -17,7 +18,7 @@ bool export_plan_strong(const struct export_plan *p, const struct dump *d, uint3
     if (!graph_edge_kept(d, x))
         return false;
     uint32_t v = dump_owner(d, x->from);
-    return !p->alive[v] || reach_carries(d, v, x->to);
+    return p->alive[v] ? reach_carries(d, v, x->to) : !p->alive[x->to];
 }
 
 bool export_plan_root_strong(const struct export_plan *p, const struct dump *d, uint32_t r)

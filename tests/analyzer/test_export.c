@@ -43,7 +43,9 @@ static void expect_section(const char *text, const char *key, const char *want)
 /* A global root holds A; A points to object O (a Node) from memory no layout describes, so
  * that pointer is weak and O, alive by its own count, hangs from (referenced from outside); O
  * owns P, whose references (.back to A, [3] to Q) are drawn from O; Q's pointer into P is a
- * stale one (weak); E and F are a leaked cycle. The module's name is not UTF-8. */
+ * stale one (weak); E and F are a leaked cycle, and E's pointer to A is weak (reachability and
+ * the components never follow a leaked block's pointer to a live one). The module's name is
+ * not UTF-8. */
 START_TEST(every_node_and_edge)
 {
     struct dg *g = dg_new();
@@ -58,6 +60,7 @@ START_TEST(every_node_and_edge)
     dg_edge(g, p, q, 8);
     dg_edge(g, q, p, 8);
     dg_edge(g, e, f, 0);
+    dg_edge(g, e, a, 8);
     dg_edge(g, f, e, 0);
     dg_root(g, ATOLL_DUMP_ROOT_GLOBAL, 0, 0x2008, a);
     dg_object(g, o, o, "Node", 1, 0);
@@ -67,7 +70,7 @@ START_TEST(every_node_and_edge)
     struct loaded l;
     load_dg(&l, g, NULL);
     char *text = exported(&l.d);
-    ck_assert_msg(strstr(text, "\"node_count\":10,\"edge_count\":13,\"trace_function_count\":3"),
+    ck_assert_msg(strstr(text, "\"node_count\":10,\"edge_count\":14,\"trace_function_count\":3"),
                   "%s", text);
     expect_section(text, "\"nodes\":[",
                    "9,0,1,0,3,0,\n"      /* the root: 1 named root, outside, leaked */
@@ -78,7 +81,7 @@ START_TEST(every_node_and_edge)
                    "3,8,4,48,3,0,\n"     /* O, a Node: its edge to P and P's two */
                    "0,9,6,32,0,0,\n"     /* P, hidden */
                    "8,9,8,16,1,0,\n"     /* Q */
-                   "8,5,10,16,1,3,\n"    /* E */
+                   "8,5,10,16,2,3,\n"    /* E */
                    "8,5,12,16,1,3]");    /* F */
     expect_section(text, "\"edges\":[",
                    "1,1,6,\n1,2,12,\n1,3,18,\n"  /* the root's */
@@ -91,6 +94,7 @@ START_TEST(every_node_and_edge)
                    "1,3,42,\n"           /* O (in P) [3] -> Q */
                    "6,11,36,\n"          /* Q -> P at +8: weak */
                    "3,14,54,\n"          /* E -> F */
+                   "6,11,24,\n"          /* E -> A at +8: weak */
                    "3,14,48]");          /* F -> E */
     expect_section(text, "\"trace_function_infos\":[",
                    "0,2,0,0,0,0,\n1,3,4,4,0,0,\n2,5,4,4,0,0]");
