@@ -77,6 +77,8 @@ struct graph {
  * the owner's edges, and the owner's reference is the only edge to it. */
 
 int graph_from_dump(struct graph *g, const struct dump *d);
+/* Whether the graph keeps EDGES record e (an edge to an owned block from another holder does not). */
+bool graph_edge_kept(const struct dump *d, const struct atoll_dump_edge *e);
 static inline uint32_t graph_eid(const struct graph *g, uint32_t e)
 {
     return g->eid ? g->eid[e] : e;
@@ -665,5 +667,6 @@ int cmd_run(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_export(int argc, char **argv);       /* export/export_cmd.c */
 
 #endif

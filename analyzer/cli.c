@@ -44,6 +44,7 @@ static const char main_help[] =
     "  stats DIR                        the collections of DIR/collections.jsonl per generation\n"
     "  collect [--wait] PID             ask a program run with a collection signal to collect\n"
     "  tune [options] -- PROGRAM [ARGS] measure thresholds on PROGRAM and recommend one\n"
+    "  export --format heapsnapshot DUMP [-o FILE]  the heap for Chrome DevTools and memlab\n"
     "\n"
     "'atoll COMMAND --help' describes a command's options; see also atoll(1).\n";
 
@@ -230,5 +231,7 @@ int cli_main(int argc, char **argv)
         return cmd_collect(argc - 1, argv + 1);
     if (strcmp(cmd, "tune") == 0)
         return cmd_tune(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command or option '%s'", cmd);
 }

@@ -43,5 +43,6 @@ Suite *merge_suite(void);
 Suite *pyframes_suite(void);
 Suite *dominators_suite(void);
 Suite *why_suite(void);
+Suite *export_suite(void);
 
 #endif

@@ -1,12 +1,13 @@
-/* The dump reader, and what `atoll info` and `atoll analyze` do with a dump it accepts. A dump
+/* The dump reader, and what `atoll info`, `analyze` and `export` do with a dump it accepts. A dump
  * may come from anywhere (a bug report, another machine): no bytes may crash the reader, make
  * it read outside the file or allocate more than the file's size allows, and a dump it accepts
- * must analyse and report cleanly. Each input is read as it is (the checks of the CRCs and the
- * size), then once more with its CRCs and file_size made right, or nearly every mutation would
+ * must analyse, report and export cleanly. Each input is read as it is (the checks of the CRCs and
+ * the size), then once more with its CRCs and file_size made right, or nearly every mutation would
  * stop at those. Symbols are looked up as `atoll analyze` does, but with every module's path
  * emptied first (as the vDSO's is): the files a dump names are not opened. */
 #include "analyzer.h"
 #include "dumpgen.h"
+#include "export/export.h"
 #include "fuzz.h"
 #include "retention/why.h"
 
@@ -87,6 +88,7 @@ static void read_and_report(uint8_t *buf, size_t size)
         why_paths(&d, &a);
     }
     analysis_free(&a);
+    export_heapsnapshot(&d, fuzz_sink(), err, sizeof err);
     dump_close(&d);
 }
 
