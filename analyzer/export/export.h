@@ -5,6 +5,7 @@
 #define ATOLL_EXPORT_H
 
 #include "../analyzer.h"
+#include "../retention/roots.h"
 
 /* ---- strtab.c: the snapshot's string table, each distinct string once, "" at index 0. */
 struct strtab {
@@ -30,11 +31,6 @@ void strtab_free(struct strtab *t);
 /* Grows the array *arr of *cap elements of elem bytes to hold need; false when out of memory. */
 bool export_reserve(void **arr, size_t *cap, size_t need, size_t elem);
 
-/* ---- roots.c: the named root a ROOTS record belongs to (its node's name) and how the root
- * spells the reference (its edge's name). Records with the same name are one root. */
-void export_root_name(struct outbuf *o, const struct dump *d, const struct atoll_dump_root *r);
-void export_root_edge(struct outbuf *o, const struct dump *d, const struct atoll_dump_root *r);
-
 /* ---- plan.c: what the snapshot says of each block and reference, decided before writing. */
 struct export_plan {
     struct graph g;             /* the analysis' graph: which references count */
@@ -52,8 +48,9 @@ struct export_plan {
     uint32_t outside;           /* seeds no counted root references: the "(outside)" node's */
     uint32_t leaked;            /* definitely lost blocks: the "(leaked)" node's edges */
 };
-int export_plan_build(struct export_plan *p, const struct dump *d, struct strtab *t,
-                      char *err, size_t errlen);
+/* rn names the roots (retention/rootname.c). */
+int export_plan_build(struct export_plan *p, const struct dump *d, struct root_namer *rn,
+                      struct strtab *t, char *err, size_t errlen);
 /* Whether EDGES record e is a reference atoll's analysis follows (else a `weak` edge). */
 bool export_plan_strong(const struct export_plan *p, const struct dump *d, uint32_t e);
 /* Whether ROOTS record r holds its target (else a `weak` edge: a stale word). */
@@ -64,6 +61,20 @@ static inline uint32_t export_holder(const struct dump *d, uint32_t e)
     return dump_owner(d, d->edges[e].from);
 }
 void export_plan_free(struct export_plan *p);
+
+/* ---- roots.c: how a ROOTS record's edge is named (its node is named as `atoll why` names the
+ * root), and Python's module globals as named roots of their own. */
+void export_root_edge(struct outbuf *o, struct root_namer *rn, const struct dump *d, uint32_t r);
+struct export_globals {
+    uint32_t n;
+    uint32_t *name;             /* per global: "module.attr"'s string */
+    uint32_t *target;           /* per global: the block it names */
+};
+/* The globals of the Python modules of d (none when it has no Python). 0, or -1 when out of
+ * memory. */
+int export_globals_find(struct export_globals *gl, const struct dump *d,
+                        const struct export_plan *p, struct strtab *t);
+void export_globals_free(struct export_globals *gl);
 
 /* ---- traces.c: allocation stacks as the format's trace_function_infos and trace_tree. */
 struct export_traces {

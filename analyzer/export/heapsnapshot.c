@@ -3,8 +3,8 @@
  * the allocation traces, and the string table last (the one part kept in memory, each distinct
  * name once). docs/heapsnapshot.md defines every node and edge.
  *
- * Nodes in order: the root ""; one synthetic node per named root; "(referenced from outside)";
- * "(leaked)"; then one node per block, in BLOCKS order. Edges are grouped by node in that
+ * Nodes in order: the root ""; one synthetic node per named root; one per Python module global;
+ * "(referenced from outside)"; "(leaked)"; then one node per block, in BLOCKS order. Edges are grouped by node in that
  * order, as the format requires. */
 #include "export.h"
 
@@ -13,7 +13,7 @@
 
 enum { NODE_FIELDS = 6, SMALL_OFFSETS = 1 << 16 };
 enum node_type { N_HIDDEN = 0, N_OBJECT = 3, N_NATIVE = 8, N_SYNTHETIC = 9 };
-enum edge_type { E_ELEMENT = 1, E_PROPERTY = 2, E_INTERNAL = 3, E_WEAK = 6 };
+enum edge_type { E_ELEMENT = 1, E_PROPERTY = 2, E_INTERNAL = 3, E_SHORTCUT = 5, E_WEAK = 6 };
 
 static const char meta[] =
     "{\"snapshot\":{\"meta\":{"
@@ -34,8 +34,10 @@ struct writer {
     const struct dump *d;
     struct export_plan p;
     struct export_traces tr;
+    struct export_globals gl;
     struct strtab t;
     struct symbols *sym;
+    struct root_namer *rn;
     struct outbuf o, scratch;
     uint32_t synth;             /* synthetic nodes before the blocks */
     uint32_t *site_name;        /* per site: its name's string + 1, 0 until named */
@@ -200,7 +202,7 @@ static void root_edges(struct writer *w, uint32_t named)
     const struct dump *d = w->d;
     for (uint32_t k = w->p.root_first[named]; k < w->p.root_first[named + 1]; k++) {
         uint32_t r = w->p.root_recs[k];
-        export_root_edge(&w->scratch, d, &d->roots[r]);
+        export_root_edge(&w->scratch, w->rn, d, r);
         uint32_t name = intern(w);
         edge(w, export_plan_root_strong(&w->p, d, r) ? E_INTERNAL : E_WEAK, name,
              block_index(w, d->roots[r].target));
@@ -211,12 +213,15 @@ static void write_nodes(struct writer *w)
 {
     const struct dump *d = w->d;
     const struct export_plan *p = &w->p;
-    synthetic_node(w, 0, 1, (uint64_t)p->nnamed + 2);
+    uint32_t named = p->nnamed + w->gl.n;
+    synthetic_node(w, 0, 1, (uint64_t)named + 2);
     for (uint32_t k = 0; k < p->nnamed; k++)
         synthetic_node(w, p->root_name[k], 3 + 2 * k, p->root_first[k + 1] - p->root_first[k]);
-    synthetic_node(w, strtab_intern(&w->t, "(referenced from outside)"), 3 + 2 * p->nnamed,
+    for (uint32_t k = 0; k < w->gl.n; k++)
+        synthetic_node(w, w->gl.name[k], 3 + 2 * (p->nnamed + k), 1);
+    synthetic_node(w, strtab_intern(&w->t, "(referenced from outside)"), 3 + 2 * named,
                    p->outside);
-    synthetic_node(w, strtab_intern(&w->t, "(leaked)"), 5 + 2 * p->nnamed, p->leaked);
+    synthetic_node(w, strtab_intern(&w->t, "(leaked)"), 5 + 2 * named, p->leaked);
     for (uint32_t v = 0; v < d->nblocks && !w->o.failed; v++)
         block_node(w, v);
 }
@@ -225,10 +230,13 @@ static void write_edges(struct writer *w)
 {
     const struct dump *d = w->d;
     const struct export_plan *p = &w->p;
-    for (uint32_t k = 0; k < p->nnamed + 2; k++)
+    for (uint32_t k = 0; k < p->nnamed + w->gl.n + 2; k++)
         edge(w, E_ELEMENT, k + 1, 1 + k);
     for (uint32_t k = 0; k < p->nnamed; k++)
         root_edges(w, k);
+    /* shortcuts: the name among the object's retainers, no part of its dominators */
+    for (uint32_t k = 0; k < w->gl.n; k++)
+        edge(w, E_SHORTCUT, w->gl.name[k], block_index(w, w->gl.target[k]));
     uint64_t i = 0;
     for (uint32_t v = 0; v < d->nblocks; v++)
         if (p->seed[v] == 1)
@@ -246,7 +254,8 @@ static void write_all(struct writer *w)
     const struct dump *d = w->d;
     const struct export_plan *p = &w->p;
     uint64_t nodes = (uint64_t)w->synth + d->nblocks;
-    uint64_t edges = (uint64_t)p->nnamed + 2 + d->nroots + p->outside + p->leaked + d->nedges;
+    uint64_t edges = (uint64_t)p->nnamed + 2 * (uint64_t)w->gl.n + 2 + d->nroots + p->outside +
+                     p->leaked + d->nedges;
     ob_str(&w->o, meta);
     ob_str(&w->o, "\"node_count\":");
     ob_u64(&w->o, nodes);
@@ -284,16 +293,21 @@ int export_heapsnapshot(const struct dump *d, FILE *f, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    progress("analysis");
-    if (export_plan_build(&w.p, d, &w.t, err, errlen))
-        goto out;
-    progress("symbols");
     w.sym = symbols_new(d);
-    if (!w.sym || export_traces_build(&w.tr, d, w.sym, &w.t)) {
+    w.rn = w.sym ? root_namer_new(d, w.sym) : NULL;
+    if (!w.rn) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    w.synth = w.p.nnamed + 3;
+    progress("analysis");
+    if (export_plan_build(&w.p, d, w.rn, &w.t, err, errlen))
+        goto out;
+    progress("symbols");
+    if (export_globals_find(&w.gl, d, &w.p, &w.t) || export_traces_build(&w.tr, d, w.sym, &w.t)) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    w.synth = w.p.nnamed + w.gl.n + 3;
     progress("writing");
     write_all(&w);
     if (w.oom)
@@ -309,6 +323,9 @@ out:
     strtab_free(&w.t);
     export_plan_free(&w.p);
     export_traces_free(&w.tr);
+    export_globals_free(&w.gl);
+    if (w.rn)
+        root_namer_free(w.rn);
     if (w.sym)
         symbols_free(w.sym);
     return rc;

@@ -59,7 +59,8 @@ static int group_edges(struct export_plan *p, const struct dump *d)
 }
 
 /* Each ROOTS record's named root, by name; the records grouped by it. */
-static int name_roots(struct export_plan *p, const struct dump *d, struct strtab *t)
+static int name_roots(struct export_plan *p, const struct dump *d, struct root_namer *rn,
+                      struct strtab *t)
 {
     struct outbuf scratch;
     struct u64map by_name = {0};
@@ -72,7 +73,7 @@ static int name_roots(struct export_plan *p, const struct dump *d, struct strtab
     if (scratch.failed || !p->root_of || !p->root_name || !p->root_first || !p->root_recs)
         goto out;
     for (uint32_t r = 0; r < d->nroots; r++) {
-        export_root_name(&scratch, d, &d->roots[r]);
+        root_name_text(&scratch, rn, r);
         uint32_t name = strtab_intern_buf(t, &scratch);
         bool added;
         uint64_t *k = name == UINT32_MAX ? NULL : u64map_put(&by_name, name, &added);
@@ -103,14 +104,14 @@ out:
     return rc;
 }
 
-int export_plan_build(struct export_plan *p, const struct dump *d, struct strtab *t,
-                      char *err, size_t errlen)
+int export_plan_build(struct export_plan *p, const struct dump *d, struct root_namer *rn,
+                      struct strtab *t, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     if (graph_from_dump(&p->g, d) || !(p->seed = reach_seeds_from_dump(d)) ||
         !(p->alive = reach_alive(&p->g, d, p->seed)) || scc_compute(&p->s, &p->g, p->alive) ||
         !(p->cls = lost_classify(&p->g, &p->s, p->alive, d->blocks, &p->is_cycle)) ||
-        group_edges(p, d) || name_roots(p, d, t)) {
+        group_edges(p, d) || name_roots(p, d, rn, t)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -1,93 +1,74 @@
-/* How the snapshot names atoll's roots: one synthetic node per named root, each ROOTS record an
- * edge from it. Roots are named by kind and place here: a module's globals, a thread's stack,
- * registers or TLS, the other mappings, the loader, atoll_ignore(). The one place to change when
- * roots get finer names (a global's symbol, a stack slot's function). */
+/* The roots in the snapshot, named as `atoll why` names them (retention/rootname.c): one
+ * synthetic node per named root (a global by its symbol, a thread's stack by the function whose
+ * frame holds the word, a register, TLS, ...), each ROOTS record an edge from it named by where
+ * its word is (`[+136]` inside a global); and, for Python, one synthetic node per global of each
+ * module sys.modules names (`__main__._cache`), with a `shortcut` edge to the object: the
+ * viewers show the name among the object's retainers and leave shortcut edges out of
+ * dominators, so retained sizes stay atoll's. */
 #include "export.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-static const char *base(const char *path)
+void export_root_edge(struct outbuf *o, struct root_namer *rn, const struct dump *d, uint32_t r)
 {
-    const char *b = strrchr(path, '/');
-    return b ? b + 1 : path;
+    if (!root_where_text(o, rn, r))
+        ob_str(o, root_kind_name(d->roots[r].kind));
 }
 
-static void thread_of(struct outbuf *o, const struct dump *d, uint32_t index, const char *what)
+/* A module global's name: the module's, a dot, and the key without its quotes ('_cache'). */
+static bool global_name(struct outbuf *o, const char *module, const char *key)
 {
-    const struct atoll_dump_thread *t = &d->threads[index];
-    ob_str(o, t->flags & ATOLL_DUMP_THREAD_MAIN ? "(main thread " : "(thread ");
-    ob_u64(o, t->tid);
-    ob_put(o, " ", 1);
-    ob_str(o, what);
-    ob_put(o, ")", 1);
+    size_t n = strlen(key);
+    if (n < 3 || key[0] != '\'' || key[n - 1] != '\'')
+        return false;
+    ob_str(o, module);
+    ob_put(o, ".", 1);
+    ob_put(o, key + 1, n - 2);
+    return true;
 }
 
-void export_root_name(struct outbuf *o, const struct dump *d, const struct atoll_dump_root *r)
+int export_globals_find(struct export_globals *gl, const struct dump *d,
+                        const struct export_plan *p, struct strtab *t)
 {
-    switch (r->kind) {
-    case ATOLL_DUMP_ROOT_STACK:
-        thread_of(o, d, r->index, "stack");
-        break;
-    case ATOLL_DUMP_ROOT_REGISTER:
-        thread_of(o, d, r->index, "registers");
-        break;
-    case ATOLL_DUMP_ROOT_TLS:
-        thread_of(o, d, r->index, "TLS");
-        break;
-    case ATOLL_DUMP_ROOT_GLOBAL:
-        ob_str(o, "(globals) ");
-        ob_str(o, base(dump_string(d, d->modules[r->index].path)));
-        break;
-    case ATOLL_DUMP_ROOT_MAPPING:
-        ob_str(o, "(other mappings)");
-        break;
-    case ATOLL_DUMP_ROOT_LOADER:
-        ob_str(o, "(loader)");
-        break;
-    default:
-        ob_str(o, "(atoll_ignore)");
-        break;
+    memset(gl, 0, sizeof *gl);
+    struct pymodules pm;
+    struct outbuf scratch;
+    size_t cap = 0, cap2 = 0;
+    ob_init(&scratch, NULL);
+    int rc = -1;
+    if (scratch.failed || pymodules_find(&pm, d, &p->g)) {
+        free(scratch.buf);
+        return -1;
     }
-}
-
-/* DWARF's x86-64 register numbers. */
-static const char *const regs[] = {"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
-                                   "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip"};
-
-void export_root_edge(struct outbuf *o, const struct dump *d, const struct atoll_dump_root *r)
-{
-    switch (r->kind) {
-    case ATOLL_DUMP_ROOT_STACK: {
-        uint64_t sp = d->threads[r->index].sp;
-        if (r->where >= sp) {
-            ob_str(o, "sp+");
-            ob_hex(o, r->where - sp);
-        } else {
-            ob_hex(o, r->where);
+    for (uint32_t k = 0; k < pm.n; k++) {
+        uint32_t h = pm.dict[k] != AN_NONE ? pm.dict[k] : pm.block[k];
+        for (uint32_t i = p->eoff[h]; i < p->eoff[h + 1]; i++) {
+            uint32_t e = p->eids ? p->eids[i] : i;
+            const struct atoll_dump_label *l = label_of_edge(d, e);
+            if (!l || l->kind != ATOLL_DUMP_LABEL_KEY ||
+                !global_name(&scratch, pm.name[k], dump_string(d, l->text)))
+                continue;
+            uint32_t name = strtab_intern_buf(t, &scratch);
+            if (name == UINT32_MAX || scratch.failed ||
+                !export_reserve((void **)&gl->name, &cap, (size_t)gl->n + 1, sizeof *gl->name) ||
+                !export_reserve((void **)&gl->target, &cap2, (size_t)gl->n + 1,
+                                sizeof *gl->target))
+                goto out;
+            gl->name[gl->n] = name;
+            gl->target[gl->n++] = d->edges[e].to;
         }
-        break;
     }
-    case ATOLL_DUMP_ROOT_REGISTER:
-        if (r->where < sizeof regs / sizeof *regs) {
-            ob_str(o, regs[r->where]);
-        } else {
-            ob_str(o, "r#");
-            ob_u64(o, r->where);
-        }
-        break;
-    case ATOLL_DUMP_ROOT_GLOBAL:
-        /* the file's virtual address, as nm and the debugger give it */
-        ob_put(o, "+", 1);
-        ob_hex(o, r->where - d->modules[r->index].bias);
-        break;
-    case ATOLL_DUMP_ROOT_LOADER:
-        ob_str(o, "loader");
-        break;
-    case ATOLL_DUMP_ROOT_IGNORED:
-        ob_str(o, "ignored");
-        break;
-    default:
-        ob_hex(o, r->where);
-        break;
-    }
+    rc = 0;
+out:
+    free(scratch.buf);
+    pymodules_free(&pm);
+    return rc;
+}
+
+void export_globals_free(struct export_globals *gl)
+{
+    free(gl->name);
+    free(gl->target);
+    memset(gl, 0, sizeof *gl);
 }

@@ -74,7 +74,7 @@ START_TEST(every_node_and_edge)
                   "%s", text);
     expect_section(text, "\"nodes\":[",
                    "9,0,1,0,3,0,\n"      /* the root: 1 named root, outside, leaked */
-                   "9,1,3,0,1,0,\n"      /* (globals) lib\xff"q.so */
+                   "9,1,3,0,1,0,\n"      /* global lib\xff"q.so+0x1008 */
                    "9,6,5,0,1,0,\n"      /* (referenced from outside): O */
                    "9,7,7,0,1,0,\n"      /* (leaked): E */
                    "8,5,2,24,1,3,\n"     /* A, named by its site, at trace node 3 */
@@ -85,7 +85,7 @@ START_TEST(every_node_and_edge)
                    "8,5,12,16,1,3]");    /* F */
     expect_section(text, "\"edges\":[",
                    "1,1,6,\n1,2,12,\n1,3,18,\n"  /* the root's */
-                   "3,10,24,\n"          /* +0x1008 of the module: A */
+                   "3,10,24,\n"          /* the global word: A */
                    "1,1,30,\n"           /* outside: O */
                    "1,1,48,\n"           /* leaked: E */
                    "6,11,30,\n"          /* A -> O at +8: weak */
@@ -100,10 +100,10 @@ START_TEST(every_node_and_edge)
                    "0,2,0,0,0,0,\n1,3,4,4,0,0,\n2,5,4,4,0,0]");
     expect_section(text, "\"trace_tree\":", "[1,0,0,0,[2,1,0,0,[3,2,3,56,[]]]]");
     expect_section(text, "\"strings\":",
-                   "[\"\",\n\"(globals) lib\\u00ff\\\"q.so\",\n\"(root)\",\n"
+                   "[\"\",\n\"global lib\\u00ff\\\"q.so+0x1008\",\n\"(root)\",\n"
                    "\"lib\\u00ff\\\"q.so+0x20\",\n\"/tmp/lib\\u00ff\\\"q.so\",\n"
                    "\"lib\\u00ff\\\"q.so+0x10\",\n\"(referenced from outside)\",\n"
-                   "\"(leaked)\",\n\"Node\",\n\"unknown site\",\n\"+0x1008\",\n\"+8\",\n"
+                   "\"(leaked)\",\n\"Node\",\n\"unknown site\",\n\"global\",\n\"+8\",\n"
                    "\"+16\",\n\"back\",\n\"+0\"]}\n");
     free(text);
     unload(&l);

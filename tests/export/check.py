@@ -1,18 +1,20 @@
 """`atoll export --format heapsnapshot` read back by memlab's own loader.
 
-usage: check.py ATOLL LIBATOLL NODE MEMLAB_DIR c TABLE
-       check.py ATOLL LIBATOLL NODE MEMLAB_DIR python PYTHON   (a path or pyenv:3.X)
+usage: check.py ATOLL LIBATOLL RETAINED NODE MEMLAB_DIR c TABLE
+       check.py ATOLL LIBATOLL RETAINED NODE MEMLAB_DIR python PYTHON   (a path or pyenv:3.X)
 
 Runs the program with libatoll.so preloaded (table.c, or pyheap.py under PYTHON), exports its
 dump, loads the file with memlab (memlab_load.js) and checks it against atoll's own report:
 - node and edge counts: the dump's blocks, and its references plus its root records, plus the
   synthetic nodes (the root, one per named root, "(referenced from outside)", "(leaked)") and
-  their edges (to each named root and those two; to the definitely lost blocks);
+  their edges (the root's to each; to the definitely lost blocks; a Python module global's
+  shortcut);
 - each block's node: name, type and self size (C: every entry and value of the table, every
   ring member; Python: the Customers, their orders lists and Orders, with their references);
-- memlab's retained sizes: a leaked cycle's first member retains exactly the cycle's bytes and
-  what atoll says it retains; the table's root block retains every reachable byte, the
-  definitely lost cycles' blocks retained by "(leaked)";
+- memlab's retained sizes equal atoll's own (RETAINED: the dominator tree of analyzer/retention)
+  for every block, the 100 largest first; a leaked cycle's first member retains exactly the
+  cycle's bytes and what atoll says it retains; the table's root block retains every reachable
+  byte, and "(leaked)" every leaked byte;
 - the allocation stack of a cycle member, read back from trace_tree, is atoll's site for it,
   frame by frame.
 Skipped (77) when memlab is not installed (scripts/bootstrap installs it) or PYTHON is absent."""
@@ -80,17 +82,17 @@ def node_id(seq):
 
 
 def check_counts(m, facts, report):
-    synthetic = {name: (edges, retained) for name, edges, retained in m["synthetic"]}
-    named = len(m["synthetic"]) - 3
+    synthetic = {name: (edges, retained) for name, edges, retained, _ in m["synthetic"]}
     expect("synthetic roots", [s[0] for s in m["synthetic"][:1] + m["synthetic"][-2:]],
            ["", "(referenced from outside)", "(leaked)"])
-    expect("nodes", m["nodes"], facts["blocks"] + named + 3)
-    expect("the root's edges", synthetic[""][0], named + 2)
+    expect("nodes", m["nodes"], facts["blocks"] + len(m["synthetic"]))
+    expect("the root's edges", synthetic[""][0], len(m["synthetic"]) - 1)
     outside = synthetic["(referenced from outside)"][0]
     leaked = synthetic["(leaked)"][0]
     expect("(leaked)'s edges: the definitely lost blocks", leaked,
            report["summary"]["definitely_lost"]["blocks"])
-    expect("edges", m["edges"], facts["edges"] + facts["roots"] + named + 2 + outside + leaked)
+    expect("edges", m["edges"], facts["edges"] + facts["roots"] + len(m["synthetic"]) - 1 +
+           outside + leaked + len(m["shortcut"]))
     expect("the root's retained size: every block", synthetic[""][1], report["summary"]["bytes"])
     expect("(leaked)'s retained size", synthetic["(leaked)"][1], report["summary"]["leaked"]["bytes"])
     return outside
@@ -126,6 +128,18 @@ def check_cycles(m, report, by_id):
     print("%d cycles: retained sizes and allocation stacks as atoll's" % len(report["cycles"]))
 
 
+def check_retained(m, ours, by_id):
+    """memlab's retained sizes are atoll's dominators': the 100 largest, and every block."""
+    top = sorted(ours.items(), key=lambda x: (-x[1], x[0]))[:100]
+    expect("the 100 largest retainers, memlab's (retained, id)", m["top"],
+           [[b, i] for i, b in top])
+    differ = [(i, by_id[i]["retained"], b) for i, b in ours.items() if by_id[i]["retained"] != b]
+    expect("blocks whose retained size memlab and atoll differ on (id, memlab, atoll)",
+           differ[:5], [])
+    print("retained sizes: memlab's equal atoll's for all %d blocks (largest %d bytes)" % (
+        len(ours), top[0][1]))
+
+
 def check_c(m, report, by_id):
     blocks = m["blocks"]
     names = {}
@@ -140,6 +154,9 @@ def check_c(m, report, by_id):
            report["summary"]["reachable"]["bytes"])
     expect("the slots' retained size", slots[0]["retained"], 2048 + 1000 * 148)
     expect("the slots' dominator", slots[0]["dominator"], table[0]["id"])
+    roots = {name: refs for name, _, _, refs in m["synthetic"]}
+    expect("the root named by the global's symbol", roots.get("global g_sessions (export-table)"),
+           [["internal", "[+0]", table[0]["id"]]])
     for e in names[("entry_new table.c:27", "native", 48)]:
         chain, x = 0, e         # an entry holds the rest of its bucket's chain (+16, next)
         while x:
@@ -171,10 +188,18 @@ def check_python(m, report, by_id):
         expect("the list's item array, a hidden child", [r[0] for r in hidden], ["internal"])
     sessions = [b for b in m["blocks"] if b["name"] == "Session"]
     expect("Session nodes", len(sessions), 200)
+    cache = [to for name, to in m["shortcut"] if name == "__main__._cache"]
+    expect("the module global __main__._cache: shortcuts", len(cache), 1)
+    cache = by_id[cache[0]]
+    keys = sorted(r[1] for r in cache["refs"] if r[0] == "property")
+    expect("the cache's keys", keys, sorted("['k%d']" % i for i in range(200)))
+    expect("the sessions' dominator", {by_id[s]["dominator"] for s in
+                                       (r[2] for r in cache["refs"] if r[0] == "property")},
+           {cache["id"]})
 
 
 def main():
-    atoll, lib, node, memlab, mode, prog = sys.argv[1:7]
+    atoll, lib, retained, node, memlab, mode, prog = sys.argv[1:8]
     if not os.path.exists(os.path.join(memlab, "node_modules", "@memlab", "heap-analysis")):
         print("memlab is not installed in %s (scripts/bootstrap installs it): skipped" % memlab)
         sys.exit(77)
@@ -186,11 +211,14 @@ def main():
             dump = run_dump(lib, [python, os.path.join(HERE, "pyheap.py")], work,
                             {"PYTHONMALLOC": "malloc"})
         facts = info(atoll, dump)
+        ours = {int(i): int(b) for i, b in
+                (line.split() for line in atoll_json(retained, dump).splitlines())}
         report = json.loads(atoll_json(atoll, "analyze", "--format", "json", dump))
         m = export_and_load(atoll, node, memlab, dump, work)
     by_id = {b["id"]: b for b in m["blocks"]}
     expect("block nodes", len(by_id), facts["blocks"])
     outside = check_counts(m, facts, report)
+    check_retained(m, ours, by_id)
     if mode == "c":
         expect("blocks referenced from outside the dump", outside, 0)
         check_c(m, report, by_id)

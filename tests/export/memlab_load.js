@@ -2,8 +2,10 @@
 // memlab's parser, then its shortest paths, dominators and retained sizes) and writes what the
 // tests compare to atoll, as JSON, to OUT.
 //   node memlab_load.js MEMLAB_DIR SNAPSHOT OUT [full]
-// OUT: node and edge counts, synthetic nodes by name with their edge counts, weak edges, the
-// 100 largest retained sizes of block nodes, and with "full" every block node's id, name,
+// OUT: node and edge counts, synthetic nodes by name with their edge counts, retained sizes and
+// first 10 references,
+// the count of weak edges, the shortcut edges (from a named root: its name and the target's
+// id), the 100 largest retained sizes of block nodes, and with "full" every block node's id, name,
 // self size, retained size, dominator's id, references ([type, name or index, target id]) and
 // allocation stack (read back from trace_tree and trace_function_infos through the node's
 // trace_node_id, innermost frame first).
@@ -46,13 +48,20 @@ function stackOf(raw, parents, id) {
   const heap = await getFullHeapFromFile(file);
   const raw = heap.snapshot;
   const result = {nodes: heap.nodes.length, edges: heap.edges.length, synthetic: [], weak: 0,
-                  top: [], blocks: []};
-  heap.edges.forEach(e => { if (e.type === 'weak') result.weak++; });
+                  shortcut: [], top: [], blocks: []};
+  heap.edges.forEach(e => {
+    if (e.type === 'weak')
+      result.weak++;
+    else if (e.type === 'shortcut')
+      result.shortcut.push([e.fromNode.name, e.toNode.id]);
+  });
   const sizes = [];
   const parents = mode === 'full' ? traceParents(raw.trace_tree) : null;
   heap.nodes.forEach(n => {
     if (n.type === 'synthetic') {
-      result.synthetic.push([n.name, n.edge_count, n.retainedSize]);
+      result.synthetic.push([n.name, n.edge_count, n.retainedSize,
+                             n.references.slice(0, 10).map(e => [e.type, e.name_or_index,
+                                                                 e.toNode.id])]);
       return;
     }
     sizes.push([n.retainedSize, n.id]);
