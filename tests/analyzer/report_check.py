@@ -114,6 +114,15 @@ try:
     check('[label="+8"]' in text, "edge offsets")
     out = report(dump("cycles"), "dot", "--top", "2")
     check(open(out).read().count("subgraph cluster_") == 2, "--top limits dot")
+    # objects drawn as objgraph draws them: the list's item array folded into the list
+    text = open(report(dump("python"), "dot")).read()
+    want = ['b0 [label="Customer\\n56 B\\nhandle app.py:9"];',
+            'b1 [label="list\\n88 B\\nCustomer.__init__ app.py:10"];',
+            'b3 [label="Order\\n56 B\\nhandle app.py:11"];',
+            'b0 -> b1 [label=".orders"];', 'b1 -> b3 [label="[0]"];',
+            'b3 -> b0 [label=".customer"];']
+    got = [l.strip() for l in text.splitlines() if l.startswith("    b")]
+    check(got == want, f"python dot {got}")
 finally:
     shutil.rmtree(tmp)
 
