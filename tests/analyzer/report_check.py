@@ -3,6 +3,7 @@
 exact values are compared, and `dot -Tsvg` renders the dot. Usage: report_check.py ATOLL DUMPGEN"""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -123,6 +124,24 @@ try:
             'b3 -> b0 [label=".customer"];']
     got = [l.strip() for l in text.splitlines() if l.startswith("    b")]
     check(got == want, f"python dot {got}")
+    # the HTML page's tables: their JSON parses, and holds every leak group and shape the JSON
+    # report has, with the same numbers
+    for name in ["single", "dlist", "cycles", "tree", "tenk", "shapes", "python", "empty"]:
+        path = dump(name)
+        j = json.load(open(report(path, "json")))
+        page = open(report(path, "html")).read()
+        tables = {m.group(1).split("-", 1)[1]: json.loads(m.group(2)) for m in re.finditer(
+            r'<script type="application/json" id="([^"]+)">(.*?)</script>', page, re.S)}
+        kind = {"definitely": "definite", "indirectly": "indirect"}
+        leaks = [(r[0], r[1], kind[r[2]]) for r in tables["leaks"]["rows"]]
+        check(leaks == [(l["bytes"], l["blocks"], l["kind"]) for l in j["leaks"]],
+              f"html leaks {name}: {leaks}")
+        shapes = [(r[0], r[1], r[2], r[3], r[4]) for r in tables["shapes"]["rows"]]
+        check(shapes == [(s["count"], s["bytes"], s["blocks"], s["retained_bytes"],
+                          s["retained_blocks"]) for s in j["cycle_shapes"]],
+              f"html shapes {name}: {shapes}")
+        check(page.count('<figure class="cycle"') == min(10, len(j["cycle_shapes"])) and
+              page.count("<svg") == page.count('<figure class="cycle"'), f"html pictures {name}")
 finally:
     shutil.rmtree(tmp)
 
