@@ -34,10 +34,13 @@ bool html_table_full(const struct html_table *t);
 void html_row_begin(struct html_table *t);
 void html_row_end(struct html_table *t);
 void html_cell_u64(struct html_table *t, uint64_t v);
+void html_cell_i64(struct html_table *t, int64_t v);
 void html_cell_str(struct html_table *t, const char *s);    /* NULL: none */
 /* A site's innermost frame (Python's when it has one) as the row's frame cell, and its whole
  * stack (Python frames, then native ones) as its stack cell, while the page may hold more. */
 void html_cell_site(struct html_table *t, const struct analysis *a, uint32_t site);
+/* The same two cells for a row that has no site. */
+void html_cell_no_site(struct html_table *t);
 /* Writes the table's data and frees it. */
 void html_table_end(struct html_table *t);
 
@@ -48,5 +51,8 @@ void html_json_str(struct outbuf *o, const char *s);
 /* pictures.c: the drawing of the top cycle shapes, each an inline SVG under its text line. A
  * page without pictures (dot missing) says why, and so does one line on stderr. */
 void html_cycle_pictures(struct outbuf *o, const struct merged *m, uint32_t top);
+/* Shape i's figure; err ("" at first) keeps why dot failed, so that it is tried once. */
+void html_shape_figure(struct outbuf *o, const struct merged *m, uint32_t i, char *err,
+                       size_t errlen);
 
 #endif

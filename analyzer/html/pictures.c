@@ -60,27 +60,31 @@ static int picture(struct outbuf *o, const struct merged *m, uint32_t i, char *e
     return rc;
 }
 
+void html_shape_figure(struct outbuf *o, const struct merged *m, uint32_t i, char *err,
+                       size_t errlen)
+{
+    const struct merged_shape *sh = &m->shapes[i];
+    ob_printf(o, "<figure class=\"cycle\" id=\"p%u-shape-%u\"><figcaption>#%u: %llu %s of %llu "
+                 "bytes in %llu blocks, retaining %llu bytes in %llu blocks</figcaption>\n",
+              m->last->d->proc->pid, i, i + 1, (unsigned long long)sh->count,
+              sh->count == 1 ? "cycle" : "cycles", (unsigned long long)sh->bytes,
+              (unsigned long long)sh->blocks, (unsigned long long)sh->retained_bytes,
+              (unsigned long long)sh->retained_blocks);
+    text_line(o, m, i);
+    if (!*err && picture(o, m, i, err, errlen))
+        fprintf(stderr, "atoll: the HTML report has no cycle pictures: %s\n", err);
+    if (*err) {
+        ob_str(o, "<p class=\"note\">No picture: ");
+        html_str(o, err);
+        ob_str(o, "</p>\n");
+    }
+    ob_str(o, "</figure>\n");
+}
+
 void html_cycle_pictures(struct outbuf *o, const struct merged *m, uint32_t top)
 {
     uint32_t n = m->nshapes < top ? m->nshapes : top;
     char err[512] = "";
-    for (uint32_t i = 0; i < n && !o->failed; i++) {
-        const struct merged_shape *sh = &m->shapes[i];
-        ob_printf(o, "<figure class=\"cycle\" id=\"p%u-shape-%u\"><figcaption>#%u: %llu %s of "
-                     "%llu bytes in %llu blocks, retaining %llu bytes in %llu blocks"
-                     "</figcaption>\n", m->last->d->proc->pid, i, i + 1,
-                  (unsigned long long)sh->count, sh->count == 1 ? "cycle" : "cycles",
-                  (unsigned long long)sh->bytes, (unsigned long long)sh->blocks,
-                  (unsigned long long)sh->retained_bytes,
-                  (unsigned long long)sh->retained_blocks);
-        text_line(o, m, i);
-        if (!*err && picture(o, m, i, err, sizeof err))
-            fprintf(stderr, "atoll: the HTML report has no cycle pictures: %s\n", err);
-        if (*err) {
-            ob_str(o, "<p class=\"note\">No picture: ");
-            html_str(o, err);
-            ob_str(o, "</p>\n");
-        }
-        ob_str(o, "</figure>\n");
-    }
+    for (uint32_t i = 0; i < n && !o->failed; i++)
+        html_shape_figure(o, m, i, err, sizeof err);
 }

@@ -86,6 +86,14 @@ void html_cell_u64(struct html_table *t, uint64_t v)
     ob_u64(t->o, v);
 }
 
+void html_cell_i64(struct html_table *t, int64_t v)
+{
+    cell(t);
+    if (v < 0)
+        ob_put(t->o, "-", 1);
+    ob_u64(t->o, v < 0 ? -(uint64_t)v : (uint64_t)v);
+}
+
 void html_cell_str(struct html_table *t, const char *s)
 {
     cell(t);
@@ -95,27 +103,34 @@ void html_cell_str(struct html_table *t, const char *s)
         ob_str(t->o, "null");
 }
 
-/* The number of a frame's text in the table's frames, added when new. */
+/* The number of a text in the table's frames (a frame's, or a site's short name), added when
+ * new. */
+static uint64_t text_id(struct html_table *t, const char *text, bool python)
+{
+    bool added;
+    uint64_t *id = u64map_put(&t->frame_ids, u64map_hash_string(text) ^ python, &added);
+    if (!id) {
+        t->o->failed = true;
+        return 0;
+    }
+    if (added) {
+        *id = ++t->nframes;
+        ob_str(&t->frames, *id > 1 ? ",\n[" : "\n[");
+        html_json_str(&t->frames, text);
+        ob_str(&t->frames, python ? ",1]" : ",0]");
+    }
+    return *id - 1;
+}
+
 static uint64_t frame_id(struct html_table *t, const struct frame_sym *f)
 {
     struct outbuf tmp;
     ob_init(&tmp, NULL);
     report_frame(&tmp, f);
     ob_put(&tmp, "", 1);
-    const char *text = tmp.failed ? "?" : tmp.buf;
-    bool added;
-    uint64_t *id = u64map_put(&t->frame_ids, u64map_hash_string(text) ^ f->python, &added);
-    if (id && added) {
-        *id = ++t->nframes;
-        ob_str(&t->frames, *id > 1 ? ",\n[" : "\n[");
-        html_json_str(&t->frames, text);
-        ob_str(&t->frames, f->python ? ",1]" : ",0]");
-    }
+    uint64_t id = text_id(t, tmp.failed ? "?" : tmp.buf, f->python);
     free(tmp.buf);
-    if (id)
-        return *id - 1;
-    t->o->failed = true;
-    return 0;
+    return id;
 }
 
 /* The number of a site's stack, written when new and the page may hold more; -1 for none. */
@@ -144,24 +159,29 @@ static int64_t stack_id(struct html_table *t, const struct frame_sym *f, uint32_
 
 void html_cell_site(struct html_table *t, const struct analysis *a, uint32_t site)
 {
+    struct outbuf tmp;
+    ob_init(&tmp, NULL);
+    report_site_label(&tmp, a, site);       /* first: symbols_site's frames last one call */
+    ob_put(&tmp, "", 1);
     uint32_t n = 0;
     const struct frame_sym *f = a->sym ? symbols_site(a->sym, site, &n) : NULL;
     cell(t);
-    if (n) {
-        ob_u64(t->o, frame_id(t, f));
-    } else {
-        /* no symbols: the site as the text report names it */
-        struct frame_sym none = {.module = "", .python = false};
-        none.address = a->d->sites[site].depth ? a->d->frames[a->d->sites[site].first_frame]
-                                               : 0;
-        ob_u64(t->o, frame_id(t, &none));
-    }
+    ob_u64(t->o, text_id(t, tmp.failed ? "?" : tmp.buf, n && f->python));
+    free(tmp.buf);
     cell(t);
     int64_t s = stack_id(t, f, n, site);
     if (s < 0)
         ob_str(t->o, "-1");
     else
         ob_u64(t->o, (uint64_t)s);
+}
+
+void html_cell_no_site(struct html_table *t)
+{
+    cell(t);
+    ob_str(t->o, "null");
+    cell(t);
+    ob_str(t->o, "-1");
 }
 
 void html_table_end(struct html_table *t)
