@@ -34,13 +34,10 @@ bool html_table_full(const struct html_table *t);
 void html_row_begin(struct html_table *t);
 void html_row_end(struct html_table *t);
 void html_cell_u64(struct html_table *t, uint64_t v);
-void html_cell_i64(struct html_table *t, int64_t v);
 void html_cell_str(struct html_table *t, const char *s);    /* NULL: none */
 /* A site's innermost frame (Python's when it has one) as the row's frame cell, and its whole
  * stack (Python frames, then native ones) as its stack cell, while the page may hold more. */
 void html_cell_site(struct html_table *t, const struct analysis *a, uint32_t site);
-/* The same two cells for a row that has no site. */
-void html_cell_no_site(struct html_table *t);
 /* Writes the table's data and frees it. */
 void html_table_end(struct html_table *t);
 
