@@ -323,16 +323,24 @@ void ob_dot_str(struct outbuf *o, const char *s);
  * (merge.c). */
 struct merged;
 struct view_edge;
-enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_DOT };
+enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_DOT, FORMAT_SVG, FORMAT_HTML };
 void report_text_merged(struct outbuf *o, const struct merged *m, uint32_t top);
 void report_json_merged(struct outbuf *o, const struct merged *m, uint32_t top);
 void report_dot_merged(struct outbuf *o, const struct merged *m, uint32_t top);
+/* report_dot.c: the drawing of cycle shape i alone, a whole digraph. */
+void report_dot_shape(struct outbuf *o, const struct merged *m, uint32_t i);
+/* graphviz.c: dot -Tsvg on a drawing, the SVG written to out; -1 with the reason in err (dot
+ * missing: one line that says so). */
+int graphviz_svg(const char *dot, size_t n, FILE *out, char *err, size_t errlen);
 /* report_common.c: the report of one analysis alone, as atoll analyze writes it. */
 void report_text(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_json(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
 /* report_text.c: a cycle shape on one line (a simple cycle's chain, else its members). */
 void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg);
+/* The same from a cycle's view (a of the last collection names its sites). */
+struct cycle_view;
+void report_view_line(struct outbuf *o, const struct analysis *a, const struct cycle_view *v);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
@@ -396,6 +404,8 @@ struct view_member {
     const char *type;           /* an object's type; NULL for any other block */
     uint32_t block, site;       /* BLOCKS and SITES indexes in the dump it comes from */
     uint8_t cls;
+    uint64_t owned_bytes;       /* in a drawing: the blocks an object owns, folded into it */
+    uint32_t owned_blocks;
 };
 
 struct view_edge {

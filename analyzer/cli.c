@@ -3,6 +3,7 @@
  * and exit status 2. */
 #include "analyzer.h"
 #include "retention/why.h"
+#include "html/html.h"
 
 #include <atoll.h>
 #include <errno.h>
@@ -17,7 +18,8 @@ static const char analyze_help[] =
     "\n"
     "Report the leaks and isolated cycles in an atoll dump.\n"
     "\n"
-    "  --format text|json|dot  report format (default text)\n"
+    "  --format FORMAT         text, json, dot, svg (dot drawn by Graphviz) or html\n"
+    "                          (default text)\n"
     "  --report FILE           write the report to FILE (default standard output)\n"
     "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
     "  --top N                 leak sites, cycle shapes and retainers shown (default 10)\n"
@@ -84,8 +86,13 @@ int cli_report_option(struct report_opts *ro, const char *cmd, int opt, const ch
             ro->format = FORMAT_JSON;
         else if (strcmp(arg, "dot") == 0)
             ro->format = FORMAT_DOT;
+        else if (strcmp(arg, "svg") == 0)
+            ro->format = FORMAT_SVG;
+        else if (strcmp(arg, "html") == 0)
+            ro->format = FORMAT_HTML;
         else
-            return cli_usage_error(cmd, "unknown format '%s' (text, json or dot)", arg), -1;
+            return cli_usage_error(cmd, "unknown format '%s' (text, json, dot, svg or html)",
+                                   arg), -1;
         return 1;
     case OPT_REPORT:
         ro->report = arg;
@@ -171,7 +178,12 @@ int cmd_analyze(int argc, char **argv)
     bool leaked = false;
     char err[1024];
     FILE *f = cli_report_open(&ro, stdout, err, sizeof err);
-    rc = f ? cli_report(&ro, argv + optind, 1, f, false, &leaked, err, sizeof err) : 2;
+    if (f && ro.format == FORMAT_HTML && !html_file_begin(f, argv[optind]))
+        snprintf(err, sizeof err, "%s: write error", ro.report ? ro.report : "output"), rc = 2;
+    else
+        rc = f ? cli_report(&ro, argv + optind, 1, f, false, &leaked, err, sizeof err) : 2;
+    if (!rc && ro.format == FORMAT_HTML && !html_file_end(f))
+        snprintf(err, sizeof err, "%s: write error", ro.report ? ro.report : "output"), rc = 2;
     if (f && cli_report_close(&ro, f, stdout, err, sizeof err))
         rc = 2;
     if (rc)

@@ -82,7 +82,7 @@ static bool path(struct outbuf *o, const struct cycle_view *v, const char *prefi
     return true;
 }
 
-static void shape_line(struct outbuf *o, const struct analysis *a, const struct cycle_view *v)
+void report_view_line(struct outbuf *o, const struct analysis *a, const struct cycle_view *v)
 {
     if (path(o, v, "", ""))
         return;
@@ -106,7 +106,7 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
         uint32_t c = sg->first_comp;
         ob_printf(o, "%u blocks", a->s.first[c + 1] - a->s.first[c]);
     } else {
-        shape_line(o, a, &v);
+        report_view_line(o, a, &v);
         cycle_view_free(&v);
     }
     viewer_free(vw);

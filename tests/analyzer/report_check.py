@@ -3,6 +3,7 @@
 exact values are compared, and `dot -Tsvg` renders the dot. Usage: report_check.py ATOLL DUMPGEN"""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -151,6 +152,33 @@ try:
     check('[label="+8"]' in text, "edge offsets")
     out = report(dump("cycles"), "dot", "--top", "2")
     check(open(out).read().count("subgraph cluster_") == 2, "--top limits dot")
+    # objects drawn as objgraph draws them: the list's item array folded into the list
+    text = open(report(dump("python"), "dot")).read()
+    want = ['b0 [label="Customer\\n56 B\\nhandle app.py:9"];',
+            'b1 [label="list\\n88 B\\nCustomer.__init__ app.py:10"];',
+            'b3 [label="Order\\n56 B\\nhandle app.py:11"];',
+            'b0 -> b1 [label=".orders"];', 'b1 -> b3 [label="[0]"];',
+            'b3 -> b0 [label=".customer"];']
+    got = [l.strip() for l in text.splitlines() if l.startswith("    b")]
+    check(got == want, f"python dot {got}")
+    # the HTML page's tables: their JSON parses, and holds every leak group and shape the JSON
+    # report has, with the same numbers
+    for name in ["single", "dlist", "cycles", "tree", "tenk", "shapes", "python", "empty"]:
+        path = dump(name)
+        j = json.load(open(report(path, "json")))
+        page = open(report(path, "html")).read()
+        tables = {m.group(1).split("-", 1)[1]: json.loads(m.group(2)) for m in re.finditer(
+            r'<script type="application/json" id="([^"]+)">(.*?)</script>', page, re.S)}
+        kind = {"definitely": "definite", "indirectly": "indirect"}
+        leaks = [(r[0], r[1], kind[r[2]]) for r in tables["leaks"]["rows"]]
+        check(leaks == [(l["bytes"], l["blocks"], l["kind"]) for l in j["leaks"]],
+              f"html leaks {name}: {leaks}")
+        shapes = [(r[0], r[1], r[2], r[3], r[4]) for r in tables["shapes"]["rows"]]
+        check(shapes == [(s["count"], s["bytes"], s["blocks"], s["retained_bytes"],
+                          s["retained_blocks"]) for s in j["cycle_shapes"]],
+              f"html shapes {name}: {shapes}")
+        check(page.count('<figure class="cycle"') == min(10, len(j["cycle_shapes"])) and
+              page.count("<svg") == page.count('<figure class="cycle"'), f"html pictures {name}")
 finally:
     shutil.rmtree(tmp)
 

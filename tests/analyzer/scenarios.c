@@ -279,6 +279,26 @@ static struct dg *pyretainers(void)
     return g;
 }
 
+/* 100,000 leak sites, each 8 frames deep in a module whose file is missing, each leaking one
+ * block (16 to 79 bytes), and 100 rings of two blocks: the HTML report's scale. */
+static struct dg *sites100k(void)
+{
+    struct dg *g = dg_new();
+    dg_module(g, "/nonexistent/big-program", 0, 0x400000, 0x4000000, NULL, 0);
+    for (uint32_t i = 0; i < 100000; i++) {
+        uint64_t f[8];
+        for (uint32_t k = 0; k < 8; k++)
+            f[k] = 0x400000 + 0x100 * (uint64_t)(i * 8 + k);
+        dg_block(g, 16 + i % 64, dg_site(g, 8, f));
+    }
+    for (uint32_t i = 0; i < 100; i++) {
+        uint32_t a = dg_block(g, 48, 1), b = dg_block(g, 64, 2);
+        dg_edge(g, a, b, 8);
+        dg_edge(g, b, a, 0);
+    }
+    return g;
+}
+
 /* A graph that is empty but valid. */
 static struct dg *empty(void)
 {
@@ -295,6 +315,7 @@ struct dg *scenario(const char *name)
         {"cycles", cycles}, {"tree", tree},     {"rooted", rooted}, {"tenk", tenk},
         {"young", young},   {"flags", flags},   {"shapes", shapes}, {"empty", empty},
         {"python", python}, {"retainers", retainers}, {"pyretainers", pyretainers},
+        {"sites100k", sites100k},
     };
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (strcmp(all[i].name, name) == 0)
