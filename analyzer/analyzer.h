@@ -194,6 +194,10 @@ struct shape_group {
 int shape_group_cycles(const struct graph *g, const struct sccs *s, const struct dump *d,
                        const uint8_t *is_cycle, const uint8_t *skip, const struct retain *r,
                        uint32_t *comp_shape, struct shape_group **groups, uint32_t *ngroups);
+/* The hash of component c's shape with each site known by site_keys[site] (a key that means the
+ * same in every dump, where the groups' hash uses the site's index); 0 when out of memory. */
+uint64_t shape_key(const struct graph *g, const struct sccs *s, const struct dump *d,
+                   uint32_t c, const uint64_t *site_keys);
 /* The members of a component in cycle order (for simple cycles) or by block index. */
 uint32_t shape_cycle_order(const struct graph *g, const struct sccs *s, const struct dump *d,
                            uint32_t c, uint32_t *out);
@@ -312,6 +316,11 @@ void report_dot_merged(struct outbuf *o, const struct merged *m, uint32_t top);
 void report_text(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_json(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
+/* report_text.c: a site's frames, one per line; of a Python allocation its Python frames (all
+ * of them with --native). */
+void report_site_frames(struct outbuf *o, const struct analysis *a, uint32_t site);
+/* report_json.c: a site's frames as a JSON array (docs/report-format.md, `sites`). */
+void report_json_frames(struct outbuf *o, const struct analysis *a, uint32_t site);
 /* report_text.c: a cycle shape on one line (a simple cycle's chain, else its members). */
 void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
@@ -639,6 +648,11 @@ int cli_report_close(const struct report_opts *ro, FILE *f, FILE *out, char *err
 int cli_report(const struct report_opts *ro, char *const *paths, size_t n, FILE *f,
                bool one_line, bool *leaked, char *err, size_t errlen);
 bool cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
+/* The options of analyze and diff (cli_report_option's and --help), parsed; own, if not NULL,
+ * sees each first and returns 1 when it took it, 0 when not, -1 after a one-line error. The
+ * index of the first operand, -1 after --help, -2 after a one-line usage error. */
+int cli_report_args(struct report_opts *ro, const char *cmd, const char *help, int argc,
+                    char **argv, int (*own)(struct report_opts *ro, int opt, const char *arg));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cli_main(int argc, char **argv);
@@ -648,5 +662,6 @@ int cmd_run(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_diff(int argc, char **argv);   /* diff/diff_cmd.c */
 
 #endif

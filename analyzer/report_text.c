@@ -136,8 +136,7 @@ static void draw_general(struct outbuf *o, const struct analysis *a, const struc
     }
 }
 
-/* A site's frames; of a Python allocation, its Python frames (all of them with --native). */
-static void site_frames(struct outbuf *o, const struct analysis *a, uint32_t site)
+void report_site_frames(struct outbuf *o, const struct analysis *a, uint32_t site)
 {
     uint32_t nf = 0;
     const struct frame_sym *f = a->sym ? symbols_site(a->sym, site, &nf) : NULL;
@@ -177,7 +176,7 @@ static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint32_t 
                   (unsigned long long)(d->blocks[v].address + ob->offset),
                   (unsigned long long)ob->refcount, d->blocks[v].refcount,
                   (unsigned long long)a->refleaks[i].surplus);
-        site_frames(o, a, d->blocks[v].site);
+        report_site_frames(o, a, d->blocks[v].site);
     }
 }
 
@@ -241,7 +240,7 @@ static void leak_sites(struct outbuf *o, const struct merged *m, uint32_t top)
                   l->cls == CLASS_DEFINITE ? "definitely" : "indirectly");
         found(o, m, l->first, l->at_last ? 0 : l->blocks, l->blocks);
         ob_str(o, ", allocated at:\n");
-        site_frames(o, m->last, l->site);
+        report_site_frames(o, m->last, l->site);
     }
 }
 
