@@ -3,7 +3,8 @@
  * `growtable N1 N2 ...` serves requests up to N1 and collects (atoll_collect), then up to N2
  * and collects, and so on. Between the first collection and the second it also drops 5 rings of
  * two 32-byte nodes (ring_new) and 3 buffers of 100 bytes (lose): new leaks and a new cycle
- * shape. Nothing else allocates between collections. */
+ * shape. Nothing else allocates between collections. With -w first, it meets another stack
+ * before any (a buffer it frees): its sites are numbered differently from a run without. */
 #define ATOLL_WEAK
 #include <atoll.h>
 #include <stdint.h>
@@ -71,14 +72,25 @@ static __attribute__((noinline)) void lose(void)
     }
 }
 
+static __attribute__((noinline)) void warm_up(void)
+{
+    char *volatile p = malloc(64);
+    free(p);
+}
+
 int main(int argc, char **argv)
 {
     uint64_t served = 0;
-    for (int i = 1; i < argc; i++) {
+    int first = 1;
+    if (argc > 1 && strcmp(argv[1], "-w") == 0) {
+        warm_up();
+        first = 2;
+    }
+    for (int i = first; i < argc; i++) {
         uint64_t upto = strtoull(argv[i], NULL, 10);
         while (served < upto)
             cache_put(served++);
-        if (i == 2)
+        if (i == first + 1)
             lose();
         if (atoll_collect)
             atoll_collect(2);
