@@ -20,15 +20,6 @@ collect() {
         fail "growtable $*: exit $?"
 }
 
-# expect FILE REGEX...: each REGEX matches a whole line of FILE.
-expect() {
-    local file=$1 re
-    shift
-    for re in "$@"; do
-        grep -qxE -- "$re" "$file" || fail "expected a line '$re'" "$file"
-    done
-}
-
 collect one 1000 5000
 "$ATOLL_BIN" diff one/growtable.*.1.atoll one/growtable.*.2.atoll >one.txt ||
     fail "diff: exit $?" one.txt
@@ -39,7 +30,7 @@ grep -A1 -xF '#1 +192000 bytes in +4000 blocks (48000 bytes in 1000 -> 240000 by
 grep -A1 -xF '#2 +128000 bytes in +4000 blocks (32000 bytes in 1000 -> 160000 bytes in 5000), 1000 survived, allocated at:' one.txt |
     grep -qE '^    #0 0x[0-9a-f]+ value_new \(.*growtable\.c:33\) in ' ||
     fail "diff: their values second" one.txt
-expect one.txt \
+expect_re one.txt \
     '  one process: .*' \
     'GROWTH BY SITE \(4 of 4 sites that changed, by bytes gained\)' \
     'NEW LEAK SITES \(2 of 2\)' \
@@ -71,7 +62,7 @@ collect small 1000
 collect big -w 5000
 "$ATOLL_BIN" diff --top 2 small/growtable.*.1.atoll big/growtable.*.1.atoll >runs.txt ||
     fail "diff of two runs: exit $?" runs.txt
-expect runs.txt \
+expect_re runs.txt \
     '  two runs: sites matched by their frames; no block survives from one run to the other' \
     'GROWTH BY SITE \(2 of 2 sites that changed, by bytes gained\)' \
     '#1 \+192000 bytes in \+4000 blocks \(48000 bytes in 1000 -> 240000 bytes in 5000\), allocated at:' \
