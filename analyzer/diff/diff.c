@@ -135,7 +135,8 @@ static int retained(struct side *sd, const struct table *sites, const struct tab
     sd->type_ret = calloc((size_t)types->n + 1, sizeof *sd->type_ret);
     if (!sd->site_ret || !sd->type_ret)
         return -1;
-    return diff_retained(sd->a, sd->site_row, sd->type_row, sd->site_ret, sd->type_ret);
+    return diff_retained(sd->a, sd->site_row, sd->type_row, sd->site_ret, sd->type_ret, sites->n,
+                         types->n);
 }
 
 static bool changed(const struct diff_row *r)

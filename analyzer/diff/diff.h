@@ -58,11 +58,12 @@ static inline int64_t diff_gain(uint64_t old, uint64_t new)
 uint64_t *diff_site_keys(const struct analysis *a);
 
 /* retained.c: the retained bytes of each row, over its blocks with no dominator-tree ancestor
- * in the same row. site_row[v] and type_row[v] are block v's rows (AN_NONE: none); adds into
- * site_ret[row] and type_ret[row]. 1 when done, 0 when the dominators are not available, -1
- * when out of memory. */
+ * in the same row. site_row[v] and type_row[v] are block v's rows (AN_NONE: none) among
+ * nsite_rows and ntype_rows; adds into site_ret[row] and type_ret[row]. 1 when done, 0 when
+ * the analysis has no dominator tree, -1 when out of memory. */
 int diff_retained(const struct analysis *a, const uint32_t *site_row, const uint32_t *type_row,
-                  uint64_t *site_ret, uint64_t *type_ret);
+                  uint64_t *site_ret, uint64_t *type_ret, uint32_t nsite_rows,
+                  uint32_t ntype_rows);
 
 /* diff_text.c: the first top rows of each table; diff_json.c: all of them. */
 void diff_text(struct outbuf *o, const struct diff *df, uint32_t top);
