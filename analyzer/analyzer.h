@@ -154,6 +154,10 @@ void symbols_free(struct symbols *s);
 const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes);
 /* How many of a site's first frames are Python frames (they come first). */
 uint32_t symbols_python_frames(const struct frame_sym *f, uint32_t n);
+/* The MODULES index of the module holding address a, or AN_NONE. */
+uint32_t symbols_module_of(const struct symbols *s, uint64_t a);
+/* FRAMES value a, a Python frame, named (no libdw: what a site's Python frames need). */
+struct frame_sym symbols_python_frame(const struct dump *d, uint64_t a);
 
 /* ---- cuindex.c: the compile unit holding an address, for DWARF without .debug_aranges. */
 struct Dwarf;

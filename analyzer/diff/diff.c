@@ -71,11 +71,12 @@ static void side_free(struct side *s)
     free(s->site_ret), free(s->type_ret);
 }
 
-static int assign_rows(struct side *sd, struct table *sites, struct table *types, bool is_new)
+static int assign_rows(struct side *sd, const struct dump *other, struct table *sites,
+                       struct table *types, bool is_new)
 {
     const struct dump *d = sd->a->d;
     size_t n = (size_t)d->nblocks + 1;
-    sd->site_keys = diff_site_keys(sd->a);
+    sd->site_keys = diff_site_keys(sd->a, other);
     sd->site_row = an_malloc(n * sizeof *sd->site_row);
     sd->type_row = an_malloc(n * sizeof *sd->type_row);
     if (!sd->site_keys || !sd->site_row || !sd->type_row)
@@ -305,7 +306,8 @@ int diff_compute(struct diff *df, const struct analysis *old, const struct analy
     struct side so = {.a = old}, sn = {.a = new};
     struct u64map seqs = {0};
     int rc = -1;
-    if (assign_rows(&so, &sites, &types, false) || assign_rows(&sn, &sites, &types, true))
+    if (assign_rows(&so, new->d, &sites, &types, false) ||
+        assign_rows(&sn, old->d, &sites, &types, true))
         goto out;
     int ro = retained(&so, &sites, &types), rn = ro < 0 ? ro : retained(&sn, &sites, &types);
     if (ro < 0 || rn < 0)

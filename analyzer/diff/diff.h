@@ -1,7 +1,7 @@
 /* `atoll diff OLD NEW`: what grew between two dumps of one process, or of two runs of one
  * program (docs/report-format.md, "Diff"). diff_compute fills the growth tables; the renderers
  * (text and JSON here, HTML elsewhere) only read them. Rows are keyed by what a reader sees, so
- * that they match across runs: a site by its printed frames, a type by its name. */
+ * that they match across runs: a site by its frames (sitekeys.c), a type by its name. */
 #ifndef ATOLL_DIFF_H
 #define ATOLL_DIFF_H
 
@@ -53,9 +53,10 @@ static inline int64_t diff_gain(uint64_t old, uint64_t new)
     return (int64_t)(new - old);
 }
 
-/* sitekeys.c: per site of a's dump, the hash of its printed frames (its Python frames alone,
- * as the reports group them, unless --native); NULL when out of memory. */
-uint64_t *diff_site_keys(const struct analysis *a);
+/* sitekeys.c: per site of a's dump that a block has, what identifies it in other's dump too:
+ * its frames (its Python frames alone, as the reports group them, unless --native), by their
+ * offsets in the modules both dumps share, else symbolized; NULL when out of memory. */
+uint64_t *diff_site_keys(const struct analysis *a, const struct dump *other);
 
 /* retained.c: the retained bytes of each row, over its blocks with no dominator-tree ancestor
  * in the same row. site_row[v] and type_row[v] are block v's rows (AN_NONE: none) among

@@ -4,11 +4,13 @@
 # fills the table, with exactly the 4,000 entries gained and the 1,000 that survived, then
 # their values; the rings and buffers it drops between the two are the new leak sites and the
 # new cycle shape. Across two runs of 1,000 and 5,000 requests the sites are matched by their
-# frames (though numbered differently) and nothing survives. Bad input gets one line and status 2.
+# frames (though numbered differently) and nothing survives; so do the sites of a rebuilt
+# growtable (other code offsets), by their symbols. Bad input gets one line and status 2.
 set -euo pipefail
 source "$(dirname "$0")/harness.sh"
 : "${ATOLL_LIB:?set by meson: libatoll.so}"
 : "${GROWTABLE:?set by meson: tests/commands/growtable}"
+: "${GROWTABLE_REBUILT:?set by meson: growtable built again, otherwise}"
 : "${TUNETARGET:?set by meson: tests/commands/tunetarget}"
 cd "$scratch"
 
@@ -25,10 +27,10 @@ collect one 1000 5000
     fail "diff: exit $?" one.txt
 # The first row and its innermost frame, then the values' row.
 grep -A1 -xF '#1 +192000 bytes in +4000 blocks (48000 bytes in 1000 -> 240000 bytes in 5000), 1000 survived, allocated at:' one.txt |
-    grep -qE '^    #0 0x[0-9a-f]+ cache_put \(.*growtable\.c:43\) in ' ||
+    grep -qE '^    #0 0x[0-9a-f]+ cache_put \(.*growtable\.c:44\) in ' ||
     fail "diff: the table's entries first" one.txt
 grep -A1 -xF '#2 +128000 bytes in +4000 blocks (32000 bytes in 1000 -> 160000 bytes in 5000), 1000 survived, allocated at:' one.txt |
-    grep -qE '^    #0 0x[0-9a-f]+ value_new \(.*growtable\.c:33\) in ' ||
+    grep -qE '^    #0 0x[0-9a-f]+ value_new \(.*growtable\.c:34\) in ' ||
     fail "diff: their values second" one.txt
 expect_re one.txt \
     '  one process: .*' \
@@ -38,7 +40,7 @@ expect_re one.txt \
     '#2 300 bytes in 3 blocks leaked, allocated at:' \
     'NEW CYCLE SHAPES \(1 of 1\)' \
     '#1 5 cycles of 320 bytes in 10 blocks:' \
-    '      A \(32 B, ring_new growtable.c:54\) -> \+0 -> B \(32 B, ring_new growtable.c:54\) -> \+0 -> A'
+    '      A \(32 B, ring_new growtable.c:55\) -> \+0 -> B \(32 B, ring_new growtable.c:55\) -> \+0 -> A'
 
 "$ATOLL_BIN" diff --format json --report one.json one/growtable.*.1.atoll one/growtable.*.2.atoll ||
     fail "diff json: exit $?"
@@ -68,6 +70,15 @@ expect_re runs.txt \
     '#1 \+192000 bytes in \+4000 blocks \(48000 bytes in 1000 -> 240000 bytes in 5000\), allocated at:' \
     '#2 \+128000 bytes in \+4000 blocks \(32000 bytes in 1000 -> 160000 bytes in 5000\), allocated at:'
 ! grep -q 'NEW LEAK SITES\|NEW CYCLE SHAPES' runs.txt || fail "two runs: nothing new leaks" runs.txt
+
+# A rebuilt program (another build-id and code offsets): its sites match by their symbols.
+GROWTABLE=$GROWTABLE_REBUILT collect rebuilt 5000
+"$ATOLL_BIN" diff --top 2 small/growtable.*.1.atoll rebuilt/growtable.*.1.atoll >rebuilt.txt ||
+    fail "diff of a rebuilt program: exit $?" rebuilt.txt
+expect_re rebuilt.txt \
+    'GROWTH BY SITE \(2 of 2 sites that changed, by bytes gained\)' \
+    '#1 \+192000 bytes in \+4000 blocks \(48000 bytes in 1000 -> 240000 bytes in 5000\), allocated at:' \
+    '#2 \+128000 bytes in \+4000 blocks \(32000 bytes in 1000 -> 160000 bytes in 5000\), allocated at:'
 
 # Bad input: one line on stderr, status 2.
 refused() {

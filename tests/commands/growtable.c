@@ -26,7 +26,8 @@ struct node {
 };
 
 static struct entry *table[BUCKETS];
-static volatile int rings = 5, lost = 3;    /* the compiler cannot unroll: one site each */
+/* counts the compiler cannot see, so that it does not unroll the loops: one site each */
+static volatile int rings = 5, ring_size = 2, lost = 3;
 
 static __attribute__((noinline)) char *value_new(uint64_t key)
 {
@@ -60,9 +61,16 @@ static __attribute__((noinline)) struct node *ring_new(void)
 static __attribute__((noinline)) void lose(void)
 {
     for (int i = 0; i < rings; i++) {
-        struct node *a = ring_new(), *b = ring_new();
-        a->peer = b;
-        b->peer = a;
+        struct node *first = NULL, *prev = NULL;
+        for (int k = 0; k < ring_size; k++) {
+            struct node *n = ring_new();
+            if (prev)
+                prev->peer = n;
+            else
+                first = n;
+            prev = n;
+        }
+        prev->peer = first;
     }
     for (int i = 0; i < lost; i++) {
         char *volatile p = malloc(100);
