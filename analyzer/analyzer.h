@@ -327,6 +327,10 @@ void report_site_frames(struct outbuf *o, const struct analysis *a, uint32_t sit
 void report_json_frames(struct outbuf *o, const struct analysis *a, uint32_t site);
 /* report_text.c: a cycle shape on one line (a simple cycle's chain, else its members). */
 void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg);
+/* The same with a viewer of a's (cycleview.c) made once for many lines (NULL: out of memory). */
+struct viewer;
+void report_shape_line_by(struct outbuf *o, const struct analysis *a, struct viewer *vw,
+                          const struct shape_group *sg);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);

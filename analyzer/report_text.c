@@ -97,9 +97,9 @@ static void shape_line(struct outbuf *o, const struct analysis *a, const struct 
     ob_str(o, v->nmembers > CHAIN_MAX ? ", ..." : "");
 }
 
-void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg)
+void report_shape_line_by(struct outbuf *o, const struct analysis *a, struct viewer *vw,
+                          const struct shape_group *sg)
 {
-    struct viewer *vw = viewer_new(a);
     struct cycle_view v;
     if (!vw || viewer_build(vw, sg->first_comp, false, &v)) {
         uint32_t c = sg->first_comp;
@@ -108,6 +108,12 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
         shape_line(o, a, &v);
         cycle_view_free(&v);
     }
+}
+
+void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg)
+{
+    struct viewer *vw = viewer_new(a);
+    report_shape_line_by(o, a, vw, sg);
     viewer_free(vw);
 }
 

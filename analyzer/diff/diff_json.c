@@ -116,6 +116,7 @@ static void leaks(struct outbuf *o, const struct diff *df)
 static void shapes(struct outbuf *o, const struct diff *df)
 {
     const struct analysis *a = df->new;
+    struct viewer *vw = viewer_new(a);
     ob_str(o, "  \"new_cycle_shapes\": [");
     for (uint32_t i = 0; i < df->nnew_shapes; i++) {
         const struct diff_shape *s = &df->new_shapes[i];
@@ -128,13 +129,14 @@ static void shapes(struct outbuf *o, const struct diff *df)
                   (unsigned long long)s->bytes);
         struct outbuf line;
         ob_init(&line, NULL);
-        report_shape_line(&line, a, sg);
+        report_shape_line_by(&line, a, vw, sg);
         ob_put(&line, "", 1);
         ob_json_str(o, line.failed ? "?" : line.buf);
         free(line.buf);
         ob_put(o, "}", 1);
     }
     ob_str(o, df->nnew_shapes ? "\n  ]\n" : "]\n");
+    viewer_free(vw);
 }
 
 void diff_json(struct outbuf *o, const struct diff *df)

@@ -126,15 +126,17 @@ static void leaks(struct outbuf *o, const struct diff *df, uint32_t top)
 static void shapes(struct outbuf *o, const struct diff *df, uint32_t top)
 {
     uint32_t n = df->nnew_shapes < top ? df->nnew_shapes : top;
+    struct viewer *vw = viewer_new(df->new);
     ob_printf(o, "\nNEW CYCLE SHAPES (%u of %u)\n", n, df->nnew_shapes);
     for (uint32_t i = 0; i < n; i++) {
         const struct diff_shape *s = &df->new_shapes[i];
         ob_printf(o, "#%u %llu %s of %llu bytes in %llu blocks:\n      ", i + 1,
                   (unsigned long long)s->count, s->count == 1 ? "cycle" : "cycles",
                   (unsigned long long)s->bytes, (unsigned long long)s->blocks);
-        report_shape_line(o, df->new, &df->new->shapes[s->group]);
+        report_shape_line_by(o, df->new, vw, &df->new->shapes[s->group]);
         ob_put(o, "\n", 1);
     }
+    viewer_free(vw);
 }
 
 void diff_text(struct outbuf *o, const struct diff *df, uint32_t top)
