@@ -165,6 +165,10 @@ const struct frame_sym *symbols_address(struct symbols *s, uint64_t address, uin
 /* The ELF symbol holding a data address (a global): its demangled name and the offset inside
  * it; false when no symbol of the address's module covers it. */
 bool symbols_data(struct symbols *s, uint64_t address, const char **name, uint64_t *offset);
+/* The MODULES index of the module holding address a, or AN_NONE. */
+uint32_t symbols_module_of(const struct symbols *s, uint64_t a);
+/* FRAMES value a, a Python frame, named (no libdw: what a site's Python frames need). */
+struct frame_sym symbols_python_frame(const struct dump *d, uint64_t a);
 
 /* ---- cuindex.c: the compile unit holding an address, for DWARF without .debug_aranges. */
 struct Dwarf;
@@ -205,6 +209,10 @@ struct shape_group {
 int shape_group_cycles(const struct graph *g, const struct sccs *s, const struct dump *d,
                        const uint8_t *is_cycle, const uint8_t *skip, const struct retain *r,
                        uint32_t *comp_shape, struct shape_group **groups, uint32_t *ngroups);
+/* The hash of component c's shape with each site known by site_keys[site] (a key that means the
+ * same in every dump, where the groups' hash uses the site's index); 0 when out of memory. */
+uint64_t shape_key(const struct graph *g, const struct sccs *s, const struct dump *d,
+                   uint32_t c, const uint64_t *site_keys);
 /* The members of a component in cycle order (for simple cycles) or by block index. */
 uint32_t shape_cycle_order(const struct graph *g, const struct sccs *s, const struct dump *d,
                            uint32_t c, uint32_t *out);
@@ -336,11 +344,20 @@ int graphviz_svg(const char *dot, size_t n, FILE *out, char *err, size_t errlen)
 void report_text(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_json(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
+/* report_text.c: a site's frames, one per line; of a Python allocation its Python frames (all
+ * of them with --native). */
+void report_site_frames(struct outbuf *o, const struct analysis *a, uint32_t site);
+/* report_json.c: a site's frames as a JSON array (docs/report-format.md, `sites`). */
+void report_json_frames(struct outbuf *o, const struct analysis *a, uint32_t site);
 /* report_text.c: a cycle shape on one line (a simple cycle's chain, else its members). */
 void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg);
 /* The same from a cycle's view (a of the last collection names its sites). */
 struct cycle_view;
 void report_view_line(struct outbuf *o, const struct analysis *a, const struct cycle_view *v);
+/* The same with a viewer of a's (cycleview.c) made once for many lines (NULL: out of memory). */
+struct viewer;
+void report_shape_line_by(struct outbuf *o, const struct analysis *a, struct viewer *vw,
+                          const struct shape_group *sg);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
@@ -668,6 +685,11 @@ int cli_report_close(const struct report_opts *ro, FILE *f, FILE *out, char *err
 int cli_report(const struct report_opts *ro, char *const *paths, size_t n, FILE *f,
                bool one_line, bool *leaked, char *err, size_t errlen);
 bool cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
+/* The options of analyze and diff (cli_report_option's and --help), parsed; own, if not NULL,
+ * sees each first and returns 1 when it took it, 0 when not, -1 after a one-line error. The
+ * index of the first operand, -1 after --help, -2 after a one-line usage error. */
+int cli_report_args(struct report_opts *ro, const char *cmd, const char *help, int argc,
+                    char **argv, int (*own)(struct report_opts *ro, int opt, const char *arg));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cli_main(int argc, char **argv);
@@ -678,5 +700,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_export(int argc, char **argv);       /* export/export_cmd.c */
+int cmd_diff(int argc, char **argv);   /* diff/diff_cmd.c */
 
 #endif

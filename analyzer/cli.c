@@ -43,6 +43,7 @@ static const char main_help[] =
     "  analyze [options] DUMP           report the leaks and cycles in a dump\n"
     "  info DUMP                        print a dump's header facts and counts\n"
     "  why DUMP (--site P | --type T | --address A)  why blocks are alive: paths from roots\n"
+    "  diff [options] OLD NEW           what grew from dump OLD to dump NEW, by site and type\n"
     "  stats DIR                        the collections of DIR/collections.jsonl per generation\n"
     "  collect [--wait] PID             ask a program run with a collection signal to collect\n"
     "  tune [options] -- PROGRAM [ARGS] measure thresholds on PROGRAM and recommend one\n"
@@ -59,6 +60,42 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (try 'atoll %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
     return 2;
+}
+
+/* The options of analyze and diff. */
+static const struct option report_longopts[] = {
+    {"format", required_argument, 0, OPT_FORMAT},
+    {"report", required_argument, 0, OPT_REPORT},
+    {"suppressions", required_argument, 0, OPT_SUPP},
+    {"top", required_argument, 0, OPT_TOP},
+    {"native", no_argument, 0, OPT_NATIVE},
+    {"error-exitcode", required_argument, 0, OPT_ERROR_EXITCODE},
+    {"help", no_argument, 0, OPT_HELP},
+    {0, 0, 0, 0},
+};
+
+int cli_report_args(struct report_opts *ro, const char *cmd, const char *help, int argc,
+                    char **argv,
+                    int (*own)(struct report_opts *ro, int opt, const char *arg))
+{
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":", report_longopts, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            fputs(help, stdout);
+            return -1;
+        }
+        if (opt == '?' || opt == ':') {
+            cli_usage_error(cmd, opt == '?' ? "unknown option '%s'" : "option '%s' needs an "
+                            "argument", argv[optind - 1]);
+            return -2;
+        }
+        int done = own ? own(ro, opt, optarg) : 0;
+        if (done < 0 || (!done && cli_report_option(ro, cmd, opt, optarg) < 0))
+            return -2;
+    }
+    return optind;
 }
 
 bool cli_parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -140,48 +177,24 @@ int cli_report_close(const struct report_opts *ro, FILE *f, FILE *out, char *err
 
 int cmd_analyze(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, 0, OPT_FORMAT},
-        {"report", required_argument, 0, OPT_REPORT},
-        {"suppressions", required_argument, 0, OPT_SUPP},
-        {"top", required_argument, 0, OPT_TOP},
-        {"native", no_argument, 0, OPT_NATIVE},
-        {"error-exitcode", required_argument, 0, OPT_ERROR_EXITCODE},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0},
-    };
     struct report_opts ro = {FORMAT_TEXT, NULL, suppress_new(), 10, -1, false};
-    int rc = 2, opt;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        if (opt == OPT_HELP) {
-            fputs(analyze_help, stdout);
-            rc = 0;
-            goto out;
-        }
-        if (opt == '?') {
-            cli_usage_error("analyze", "unknown option '%s'", argv[optind - 1]);
-            goto out;
-        }
-        if (opt == ':') {
-            cli_usage_error("analyze", "option '%s' needs an argument", argv[optind - 1]);
-            goto out;
-        }
-        if (cli_report_option(&ro, "analyze", opt, optarg) < 0)
-            goto out;
+    int rc = 2;
+    int first = cli_report_args(&ro, "analyze", analyze_help, argc, argv, NULL);
+    if (first < 0) {
+        rc = first == -1 ? 0 : 2;
+        goto out;
     }
-    if (optind != argc - 1) {
-        cli_usage_error("analyze", optind == argc ? "missing DUMP" : "one DUMP only");
+    if (first != argc - 1) {
+        cli_usage_error("analyze", first == argc ? "missing DUMP" : "one DUMP only");
         goto out;
     }
     bool leaked = false;
     char err[1024];
     FILE *f = cli_report_open(&ro, stdout, err, sizeof err);
-    if (f && ro.format == FORMAT_HTML && !html_file_begin(f, argv[optind]))
+    if (f && ro.format == FORMAT_HTML && !html_file_begin(f, argv[first]))
         snprintf(err, sizeof err, "%s: write error", ro.report ? ro.report : "output"), rc = 2;
     else
-        rc = f ? cli_report(&ro, argv + optind, 1, f, false, &leaked, err, sizeof err) : 2;
+        rc = f ? cli_report(&ro, argv + first, 1, f, false, &leaked, err, sizeof err) : 2;
     if (!rc && ro.format == FORMAT_HTML && !html_file_end(f))
         snprintf(err, sizeof err, "%s: write error", ro.report ? ro.report : "output"), rc = 2;
     if (f && cli_report_close(&ro, f, stdout, err, sizeof err))
@@ -245,5 +258,7 @@ int cli_main(int argc, char **argv)
         return cmd_tune(argc - 1, argv + 1);
     if (strcmp(cmd, "export") == 0)
         return cmd_export(argc - 1, argv + 1);
+    if (strcmp(cmd, "diff") == 0)
+        return cmd_diff(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command or option '%s'", cmd);
 }

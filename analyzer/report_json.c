@@ -241,6 +241,50 @@ static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint8_t *
     }
     ob_str(o, a->nrefleaks ? "\n  ],\n" : "],\n");
 }
+
+void report_json_frames(struct outbuf *o, const struct analysis *a, uint32_t site)
+{
+    ob_put(o, "[", 1);
+    uint32_t n = 0;
+    const struct frame_sym *f = a->sym ? symbols_site(a->sym, site, &n) : NULL;
+    const struct atoll_dump_site *st = &a->d->sites[site];
+    if (!f)
+        n = st->depth;
+    for (uint32_t k = 0; k < n; k++) {
+        ob_str(o, k ? ", {" : "{");
+        if (f && f[k].python) {
+            kv_str(o, "kind", "python", true);
+            kv_str(o, "function", f[k].function, true);
+            kv_str(o, "file", f[k].file, true);
+            if (f[k].line)
+                kv_u64(o, "line", f[k].line, false);
+            else
+                ob_str(o, "\"line\": null");
+        } else if (f) {
+            kv_str(o, "kind", "native", true);
+            kv_hex(o, "address", f[k].address, true);
+            kv_str(o, "function", f[k].function, true);
+            kv_str(o, "file", f[k].file, true);
+            if (f[k].line)
+                kv_u64(o, "line", f[k].line, true);
+            else
+                ob_str(o, "\"line\": null, ");
+            kv_str(o, "module", *f[k].module ? f[k].module : NULL, true);
+            if (*f[k].module)
+                kv_hex(o, "module_offset", f[k].module_offset, true);
+            else
+                ob_str(o, "\"module_offset\": null, ");
+            ob_str(o, f[k].inlined ? "\"inlined\": true" : "\"inlined\": false");
+        } else {
+            uint64_t v = a->d->frames[st->first_frame + k];
+            kv_str(o, "kind", v & ATOLL_DUMP_FRAME_PYTHON ? "python" : "native", true);
+            kv_hex(o, "address", v, false);
+        }
+        ob_put(o, "}", 1);
+    }
+    ob_put(o, "]", 1);
+}
+
 static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *used)
 {
     ob_str(o, "  \"sites\": {");
@@ -251,45 +295,8 @@ static void sites(struct outbuf *o, const struct analysis *a, const uint8_t *use
         ob_str(o, first ? "\n    \"" : ",\n    \"");
         first = false;
         ob_u64(o, s);
-        ob_str(o, "\": [");
-        uint32_t n = 0;
-        const struct frame_sym *f = a->sym ? symbols_site(a->sym, s, &n) : NULL;
-        const struct atoll_dump_site *st = &a->d->sites[s];
-        if (!f)
-            n = st->depth;
-        for (uint32_t k = 0; k < n; k++) {
-            ob_str(o, k ? ", {" : "{");
-            if (f && f[k].python) {
-                kv_str(o, "kind", "python", true);
-                kv_str(o, "function", f[k].function, true);
-                kv_str(o, "file", f[k].file, true);
-                if (f[k].line)
-                    kv_u64(o, "line", f[k].line, false);
-                else
-                    ob_str(o, "\"line\": null");
-            } else if (f) {
-                kv_str(o, "kind", "native", true);
-                kv_hex(o, "address", f[k].address, true);
-                kv_str(o, "function", f[k].function, true);
-                kv_str(o, "file", f[k].file, true);
-                if (f[k].line)
-                    kv_u64(o, "line", f[k].line, true);
-                else
-                    ob_str(o, "\"line\": null, ");
-                kv_str(o, "module", *f[k].module ? f[k].module : NULL, true);
-                if (*f[k].module)
-                    kv_hex(o, "module_offset", f[k].module_offset, true);
-                else
-                    ob_str(o, "\"module_offset\": null, ");
-                ob_str(o, f[k].inlined ? "\"inlined\": true" : "\"inlined\": false");
-            } else {
-                uint64_t v = a->d->frames[st->first_frame + k];
-                kv_str(o, "kind", v & ATOLL_DUMP_FRAME_PYTHON ? "python" : "native", true);
-                kv_hex(o, "address", v, false);
-            }
-            ob_put(o, "}", 1);
-        }
-        ob_put(o, "]", 1);
+        ob_str(o, "\": ");
+        report_json_frames(o, a, s);
     }
     ob_str(o, first ? "}\n" : "\n  }\n");
 }

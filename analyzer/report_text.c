@@ -98,9 +98,9 @@ void report_view_line(struct outbuf *o, const struct analysis *a, const struct c
     ob_str(o, v->nmembers > CHAIN_MAX ? ", ..." : "");
 }
 
-void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg)
+void report_shape_line_by(struct outbuf *o, const struct analysis *a, struct viewer *vw,
+                          const struct shape_group *sg)
 {
-    struct viewer *vw = viewer_new(a);
     struct cycle_view v;
     if (!vw || viewer_build(vw, sg->first_comp, false, &v)) {
         uint32_t c = sg->first_comp;
@@ -109,6 +109,12 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
         report_view_line(o, a, &v);
         cycle_view_free(&v);
     }
+}
+
+void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg)
+{
+    struct viewer *vw = viewer_new(a);
+    report_shape_line_by(o, a, vw, sg);
     viewer_free(vw);
 }
 
@@ -137,8 +143,7 @@ static void draw_general(struct outbuf *o, const struct analysis *a, const struc
     }
 }
 
-/* A site's frames; of a Python allocation, its Python frames (all of them with --native). */
-static void site_frames(struct outbuf *o, const struct analysis *a, uint32_t site)
+void report_site_frames(struct outbuf *o, const struct analysis *a, uint32_t site)
 {
     uint32_t nf = 0;
     const struct frame_sym *f = a->sym ? symbols_site(a->sym, site, &nf) : NULL;
@@ -178,7 +183,7 @@ static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint32_t 
                   (unsigned long long)(d->blocks[v].address + ob->offset),
                   (unsigned long long)ob->refcount, d->blocks[v].refcount,
                   (unsigned long long)a->refleaks[i].surplus);
-        site_frames(o, a, d->blocks[v].site);
+        report_site_frames(o, a, d->blocks[v].site);
     }
 }
 
@@ -242,7 +247,7 @@ static void leak_sites(struct outbuf *o, const struct merged *m, uint32_t top)
                   l->cls == CLASS_DEFINITE ? "definitely" : "indirectly");
         found(o, m, l->first, l->at_last ? 0 : l->blocks, l->blocks);
         ob_str(o, ", allocated at:\n");
-        site_frames(o, m->last, l->site);
+        report_site_frames(o, m->last, l->site);
     }
 }
 
@@ -293,7 +298,7 @@ static void retainers(struct outbuf *o, const struct analysis *a, uint32_t top)
                   (unsigned long long)r->retained_bytes, (unsigned long long)r->retained_blocks,
                   r->site == AN_NONE ? "" : ", allocated at:");
         if (r->site != AN_NONE)
-            site_frames(o, a, r->site);
+            report_site_frames(o, a, r->site);
     }
 }
 

@@ -23,11 +23,11 @@ static bool is_object(const struct dump *d, uint32_t v)
  * interpreter's C stack for one Python line changes as it specialises the bytecode, the type
  * does not), by name, since where STRINGS holds it differs from dump to dump: a shape's hash
  * is the same in every dump of a process. */
-static uint64_t member_key(const struct dump *d, uint32_t v)
+static uint64_t member_key(const struct dump *d, const uint64_t *site_keys, uint32_t v)
 {
     if (is_object(d, v))
         return u64map_hash_string(dump_string(d, d->objects[d->object_of[v]].type)) | 1ull << 63;
-    return d->blocks[v].site;
+    return site_keys ? site_keys[d->blocks[v].site] : d->blocks[v].site;
 }
 
 /* And its size, but for an object: a tuple's length, or the room 3.13 makes in an instance
@@ -146,14 +146,15 @@ uint32_t shape_next_edge(const struct graph *g, const struct sccs *s, uint32_t v
 /* Simple cycle: tuples in cycle order from an arbitrary member into t[] and the members into
  * order[]; returns the start of the least rotation. */
 static uint32_t simple_order(const struct graph *g, const struct sccs *s,
-                             const struct dump *d, uint32_t c, struct tuple *t, uint32_t *order)
+                             const struct dump *d, const uint64_t *site_keys, uint32_t c,
+                             struct tuple *t, uint32_t *order)
 {
     uint32_t k = s->first[c + 1] - s->first[c];
     uint32_t v = s->members[s->first[c]];
     for (uint32_t i = 0; i < k; i++) {
         uint32_t e = only_internal_edge(g, s, v);
         order[i] = v;
-        t[i] = (struct tuple){member_key(d, v), member_size(d, v), edge_key(g, d, e)};
+        t[i] = (struct tuple){member_key(d, site_keys, v), member_size(d, v), edge_key(g, d, e)};
         v = g->to[e];
     }
     return least_rotation(t, k);
@@ -168,7 +169,7 @@ uint32_t shape_cycle_order(const struct graph *g, const struct sccs *s, const st
     if (!tmp) {
         memcpy(out, &s->members[s->first[c]], k * sizeof *out);
     } else {
-        uint32_t r = simple_order(g, s, d, c, t, tmp);
+        uint32_t r = simple_order(g, s, d, NULL, c, t, tmp);
         for (uint32_t i = 0; i < k; i++)
             out[i] = tmp[(r + i) % k];
     }
@@ -238,7 +239,7 @@ out:
 
 /* The canonical description of component c into b; *simple tells which kind it is. */
 static int describe(const struct graph *g, const struct sccs *s, const struct dump *d,
-                    uint32_t c, struct buf *b, struct tuple **tp, uint32_t **op, size_t *tcap,
+                    const uint64_t *site_keys, uint32_t c, struct buf *b, struct tuple **tp, uint32_t **op, size_t *tcap,
                     bool *simple)
 {
     uint32_t k = s->first[c + 1] - s->first[c];
@@ -256,7 +257,7 @@ static int describe(const struct graph *g, const struct sccs *s, const struct du
     struct tuple *t = *tp;
     *simple = is_simple(g, s, c);
     if (*simple) {
-        uint32_t r = simple_order(g, s, d, c, t, *op);
+        uint32_t r = simple_order(g, s, d, site_keys, c, t, *op);
         if (put(b, 1) || put(b, k))
             return -1;
         for (uint32_t i = 0; i < k; i++) {
@@ -268,7 +269,7 @@ static int describe(const struct graph *g, const struct sccs *s, const struct du
     }
     for (uint32_t i = 0; i < k; i++) {
         uint32_t v = s->members[s->first[c] + i];
-        t[i] = (struct tuple){member_key(d, v), member_size(d, v), 0};
+        t[i] = (struct tuple){member_key(d, site_keys, v), member_size(d, v), 0};
     }
     qsort(t, k, sizeof *t, qtuple);
     if (put(b, 2) || put(b, k))
@@ -283,8 +284,8 @@ static int describe(const struct graph *g, const struct sccs *s, const struct du
             uint32_t w = g->to[e];
             if (s->comp[w] != c)
                 continue;
-            if (put(b, member_key(d, v)) || put(b, member_size(d, v)) ||
-                put(b, edge_key(g, d, e)) || put(b, member_key(d, w)) ||
+            if (put(b, member_key(d, site_keys, v)) || put(b, member_size(d, v)) ||
+                put(b, edge_key(g, d, e)) || put(b, member_key(d, site_keys, w)) ||
                 put(b, member_size(d, w)))
                 return -1;
         }
@@ -301,6 +302,20 @@ static uint64_t hash_words(const uint64_t *w, size_t n)
         h *= 0xBF58476D1CE4E5B9ull;
         h ^= h >> 31;
     }
+    return h;
+}
+
+uint64_t shape_key(const struct graph *g, const struct sccs *s, const struct dump *d,
+                   uint32_t c, const uint64_t *site_keys)
+{
+    struct buf b = {0};
+    struct tuple *t = NULL;
+    uint32_t *order = NULL;
+    size_t tcap = 0;
+    bool simple;
+    uint64_t h = describe(g, s, d, site_keys, c, &b, &t, &order, &tcap, &simple)
+                     ? 0 : hash_words(b.w, b.n) | 1;
+    free(b.w), free(t), free(order);
     return h;
 }
 
@@ -341,7 +356,7 @@ int shape_group_cycles(const struct graph *g, const struct sccs *s, const struct
         if (!is_cycle[c] || (skip && skip[c]))
             continue;
         bool simple;
-        if (describe(g, s, d, c, &b, &t, &order, &tcap, &simple))
+        if (describe(g, s, d, NULL, c, &b, &t, &order, &tcap, &simple))
             goto out;
         uint64_t h = hash_words(b.w, b.n);
         size_t i = h & (nslots - 1);

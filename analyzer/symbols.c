@@ -103,7 +103,7 @@ void symbols_free(struct symbols *s)
     free(s);
 }
 
-static uint32_t find_module(const struct symbols *s, uint64_t a)
+uint32_t symbols_module_of(const struct symbols *s, uint64_t a)
 {
     uint32_t lo = 0, hi = s->d->nmodules;
     while (lo < hi) {
@@ -231,18 +231,22 @@ static const char *call_file(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles,
 }
 
 /* Appends the frames of return address a to s->cache. */
-/* A Python frame: the code object's names, and its line as frame.f_lineno gives it. */
-static int symbolize_python(struct symbols *s, uint64_t a)
+struct frame_sym symbols_python_frame(const struct dump *d, uint64_t a)
 {
-    const struct dump *d = s->d;
     const struct atoll_dump_pycode *c = &d->pycode[(a & ~ATOLL_DUMP_FRAME_PYTHON) >> 32];
     int line = pyline_addr2line(c->version, c->firstlineno, d->bytes + c->linetable,
                                 c->linetable_size, (uint32_t)a);
+    return (struct frame_sym){a, dump_string(d, c->qualname), dump_string(d, c->filename),
+                              line > 0 ? (uint32_t)line : 0, "", 0, false, NULL, true};
+}
+
+/* A Python frame: the code object's names, and its line as frame.f_lineno gives it. */
+static int symbolize_python(struct symbols *s, uint64_t a)
+{
     struct frame_sym *f = push(&s->cache);
     if (!f)
         return -1;
-    *f = (struct frame_sym){a, dump_string(d, c->qualname), dump_string(d, c->filename),
-                            line > 0 ? (uint32_t)line : 0, "", 0, false, NULL, true};
+    *f = symbols_python_frame(s->d, a);
     return 0;
 }
 
@@ -258,7 +262,7 @@ static int symbolize(struct symbols *s, uint64_t a)
 {
     if (a & ATOLL_DUMP_FRAME_PYTHON)
         return symbolize_python(s, a);
-    uint32_t mi = find_module(s, a);
+    uint32_t mi = symbols_module_of(s, a);
     const char *modpath = mi == AN_NONE ? "" : dump_string(s->d, s->d->modules[mi].path);
     uint64_t modoff = mi == AN_NONE ? 0 : a - s->d->modules[mi].bias;
     Dwfl_Module *mod = mi == AN_NONE || a == 0 ? NULL : open_module(s, mi);
@@ -413,7 +417,7 @@ const struct frame_sym *symbols_address(struct symbols *s, uint64_t address, uin
  * takes object symbols too. */
 bool symbols_data(struct symbols *s, uint64_t address, const char **name, uint64_t *offset)
 {
-    uint32_t mi = find_module(s, address);
+    uint32_t mi = symbols_module_of(s, address);
     Dwfl_Module *mod = mi == AN_NONE ? NULL : open_module(s, mi);
     if (!mod)
         return false;

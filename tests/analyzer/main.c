@@ -1,6 +1,6 @@
 /* The analyzer's Check tests: graph algorithms and classification on synthetic dumps, dump
- * validation and fuzzing, symbolization and suppressions, the merge of collections, and the
- * command line. */
+ * validation and fuzzing, symbolization and suppressions, the merge of collections, diff, and
+ * the command line. */
 #include "support.h"
 
 #include <stdlib.h>
@@ -18,6 +18,7 @@ int main(void)
     srunner_add_suite(sr, dominators_suite());
     srunner_add_suite(sr, why_suite());
     srunner_add_suite(sr, export_suite());
+    srunner_add_suite(sr, diff_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

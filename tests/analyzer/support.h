@@ -44,5 +44,6 @@ Suite *pyframes_suite(void);
 Suite *dominators_suite(void);
 Suite *why_suite(void);
 Suite *export_suite(void);
+Suite *diff_suite(void);
 
 #endif

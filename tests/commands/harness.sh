@@ -1,8 +1,24 @@
-# Sourced by the commands tests: ../scratch.sh (the scratch dir, fail, free ports), and a
-# loopback client for leakserver.
+# Sourced by the commands tests: ../scratch.sh (the scratch dir, fail, free ports), expect (the
+# lines of a report), and a loopback client for leakserver.
 : "${ATOLL_BIN:?set by meson: the atoll command}"
 unset LD_PRELOAD ATOLL_THRESHOLD ATOLL_SIGNAL ATOLL_OUTPUT
 source "$(dirname "${BASH_SOURCE[0]}")/../scratch.sh"
+
+# expect FILE LINE...: each LINE is a whole line of FILE; expect_re: each extended regex matches
+# a whole line.
+expect() {
+    expect_grep -F "$@"
+}
+expect_re() {
+    expect_grep -E "$@"
+}
+expect_grep() {
+    local how=$1 file=$2 line
+    shift 2
+    for line in "$@"; do
+        grep -qx "$how" -- "$line" "$file" || fail "expected the line '$line'" "$file"
+    done
+}
 
 # request PORT WORD: one request to leakserver, which answers "ok".
 request() {

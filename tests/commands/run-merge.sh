@@ -10,15 +10,6 @@ source "$(dirname "$0")/harness.sh"
 : "${GUEST:?set by meson: tests/programs/guest}"
 cd "$scratch"
 
-# expect FILE LINE...: each LINE is a whole line of FILE.
-expect() {
-    local file=$1 line
-    shift
-    for line in "$@"; do
-        grep -qxF -- "$line" "$file" || fail "expected the line '$line'" "$file"
-    done
-}
-
 "$ATOLL_BIN" run --output c --threshold 1000,1000,1000 -- "$MERGETARGET" >out 2>err ||
     fail "mergetarget: exit $?" err
 expect err \
