@@ -30,10 +30,11 @@ struct dump {
     const struct atoll_dump_object *objects;
     const struct atoll_dump_pycode *pycode;
     const struct atoll_dump_label *labels;
+    const struct atoll_dump_pygc_site *pygc_sites;
     const uint8_t *bytes;
     uint64_t bytes_size;
     uint32_t nmodules, nthreads, nframes, nsites, nblocks, nedges, nroots, nobjects;
-    uint32_t npycode, nlabels;
+    uint32_t npycode, nlabels, npygc_sites;
     uint32_t *indeg;            /* EDGES into each block */
     uint32_t *object_of;        /* per block: its OBJECTS index or AN_NONE; NULL without OBJECTS */
     bool mapped;                /* map came from mmap (else the caller owns it) */

@@ -1,0 +1,280 @@
+/* The objects CPython's collector frees, counted by allocation site and type, exactly as
+ * gc.callbacks' `collected` counts them (docs/python.md).
+ *
+ * `collected` counts the unreachable tracked objects of the generations collected. A free
+ * during a collection says neither: untracked tuples and dicts, and objects of older
+ * generations, die in the same cascade, and by the time free() is called the object is
+ * untracked (its GC header cleared). So:
+ *   - at the start (gc.callbacks' "start", the GIL held), the blocks of the objects in
+ *     generations 0 to G go into a set, but for the info dict and the arguments CPython made
+ *     to call the callbacks, which die before the collection begins;
+ *   - 3.9 on, the collector marks the unreachable ones (_PyGC_PREV_MASK_COLLECTING stays set
+ *     in their _gc_prev until they are freed; move_unreachable clears it on the reachable
+ *     ones). No block is freed from update_refs to the end of move_unreachable, so at the first
+ *     free where some member carries the mark, the set is cut down to the unreachable members;
+ *     members freed before leave the set uncounted. 3.8 clears the mark before it frees
+ *     anything (check_garbage), and its set is not cut down;
+ *   - each member freed afterwards is counted, and at the stop, each member left in atoll's
+ *     heap with a count of 0 (CPython kept it on a free list: lists, dicts, 3.8 to 3.10's
+ *     frames), or taken back from a free list for the stop's info dict or arguments.
+ * Only the thread that runs the collection is watched. Objects resurrected by __del__, or
+ * dying because a weakref callback, a gc callback or __del__ dropped a reference, can make the
+ * two counts differ; so can, on 3.8, a reachable object whose only outside holder was an older
+ * object in the garbage's cascade. Needs PYTHONMALLOC=malloc (each object a block of
+ * atoll's). */
+#include "internal.h"
+#include "cpython/offsets.h"
+#include "cpython/pygc.h"
+
+#include <string.h>
+
+#define TOMB ((uintptr_t)2)         /* a removed member; blocks are 16-aligned */
+#define PRE ((uintptr_t)1)          /* the block starts with a pre-header (3.11+) */
+#define PREV_MASK_COLLECTING 2
+#define F_MANAGED_WEAKREF (1ul << 3)
+#define F_MANAGED_DICT (1ul << 4)
+#define TP_NAME 24
+
+int atoll_pygc_window;
+
+static struct {
+    uintptr_t *slots;
+    size_t cap, bytes;
+    const void *thread;             /* &atoll_tls of the collecting thread */
+    int filtered;
+} young;
+
+static struct {
+    struct atoll_pygc_site *e;
+    size_t cap, used, bytes;
+} sites;
+
+static size_t hash_of(uintptr_t a, size_t cap)
+{
+    return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 24) & (cap - 1);
+}
+
+static uintptr_t *young_slot(uintptr_t block)
+{
+    size_t i = hash_of(block, young.cap);
+    for (;;) {
+        uintptr_t v = young.slots[i];
+        if (!v || (v & ~PRE) == block)
+            return &young.slots[i];
+        i = (i + 1) & (young.cap - 1);
+    }
+}
+
+static uintptr_t gc_head(uintptr_t v)
+{
+    return (v & ~PRE) + (v & PRE ? 16 : 0);
+}
+
+/* The block of the object whose GC header is at h, with PRE; 0 when it is no block of
+ * atoll's (PYTHONMALLOC is not malloc). */
+static uintptr_t block_of(const struct cpython_offsets *o, uintptr_t h)
+{
+    uintptr_t type = CPY_LOAD(uintptr_t, h + 16, o->ob_type);
+    unsigned long flags = CPY_LOAD(unsigned long, type, o->tp_flags);
+    uintptr_t pre = o->version >= 0x030b && (flags & (F_MANAGED_DICT | F_MANAGED_WEAKREF));
+    uintptr_t b = h - (pre ? 16 : 0);
+    struct atoll_pool *p = atoll_pool_of((const void *)b);
+    struct atoll_block_meta meta;
+    if (p ? atoll_block_check(p, (const void *)b) != ATOLL_BLOCK_OK
+          : !atoll_large_find((const void *)b, &meta))
+        return 0;
+    return b | pre;
+}
+
+static uintptr_t gc_state(const struct cpython_offsets *o)
+{
+    uintptr_t rt = cpython_found.runtime;
+    if (o->rt_gc >= 0)
+        return rt + (uintptr_t)o->rt_gc;
+    uintptr_t interp = CPY_LOAD(uintptr_t, rt, o->rt_main);
+    return cpython_plausible(interp) ? interp + (uintptr_t)o->in_gc : 0;
+}
+
+static int young_reserve(size_t n)
+{
+    size_t cap = 1024;
+    while (cap < 2 * n + 2)
+        cap *= 2;
+    if (cap > young.cap) {
+        uintptr_t *s = atoll_imeta_calloc(cap * sizeof *s);
+        if (!s)
+            return -1;
+        if (young.slots)
+            atoll_imeta_free(young.slots, young.cap * sizeof *young.slots);
+        young.slots = s;
+        young.cap = cap;
+    }
+    return 0;
+}
+
+int atoll_pygc_sites_open(unsigned generation, const void *info, const void *args)
+{
+    const struct cpython_offsets *o = cpython_layout_found();
+    uintptr_t gc = o && generation < 3 ? gc_state(o) : 0;
+    atoll_pygc_window = 0;
+    if (!gc)
+        return -1;
+    size_t n = 0;
+    for (unsigned g = 0; g <= generation; g++) {
+        uintptr_t head = gc + (uintptr_t)(o->gc_generations + (int32_t)g * o->gc_generation_size);
+        for (uintptr_t h = CPY_LOAD(uintptr_t, head, 0); h != head; h = CPY_LOAD(uintptr_t, h, 0))
+            n++;
+    }
+    if (young_reserve(n) != 0)
+        return -1;
+    for (unsigned g = 0; g <= generation; g++) {
+        uintptr_t head = gc + (uintptr_t)(o->gc_generations + (int32_t)g * o->gc_generation_size);
+        for (uintptr_t h = CPY_LOAD(uintptr_t, head, 0); h != head; h = CPY_LOAD(uintptr_t, h, 0)) {
+            uintptr_t v = h + 16 == (uintptr_t)info || h + 16 == (uintptr_t)args ? 0
+                                                                                 : block_of(o, h);
+            if (v)
+                *young_slot(v & ~PRE) = v;
+        }
+    }
+    young.thread = &atoll_tls;
+    young.filtered = o->version < 0x0309;
+    __atomic_store_n(&atoll_pygc_window, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* Whether the collector has marked its unreachable objects: some member carries the mark. */
+static int marked(void)
+{
+    for (size_t i = 0; i < young.cap; i++) {
+        uintptr_t v = young.slots[i];
+        if (v > TOMB && (CPY_LOAD(uintptr_t, gc_head(v), 8) & PREV_MASK_COLLECTING))
+            return 1;
+    }
+    return 0;
+}
+
+/* Keeps the members the collector found unreachable: tracked with the mark, or dead already
+ * (freeing untracked them; a list or dict CPython put on a free list, or the member being
+ * freed, which a reachable object cannot be). */
+static void keep_unreachable(const uintptr_t *freeing)
+{
+    for (size_t i = 0; i < young.cap; i++) {
+        uintptr_t v = young.slots[i], h = gc_head(v);
+        if (v <= TOMB || &young.slots[i] == freeing)
+            continue;
+        int tracked = CPY_LOAD(uintptr_t, h, 0) != 0;
+        if (tracked ? !(CPY_LOAD(uintptr_t, h, 8) & PREV_MASK_COLLECTING)
+                    : CPY_LOAD(intptr_t, h + 16, 0) != 0)
+            young.slots[i] = TOMB;
+    }
+    young.filtered = 1;
+}
+
+static struct atoll_pygc_site *site_slot(struct atoll_pygc_site *e, size_t cap, uint32_t site,
+                                         uintptr_t type, const char *name, size_t len)
+{
+    size_t i = hash_of(type ^ ((uintptr_t)site << 4), cap);
+    for (;; i = (i + 1) & (cap - 1)) {
+        struct atoll_pygc_site *s = &e[i];
+        if (!s->type || (s->type == type && s->site == site && s->name_len == len &&
+                         memcmp(s->name, name, len) == 0))
+            return s;
+    }
+}
+
+static int sites_grow(void)
+{
+    size_t cap = sites.cap ? 2 * sites.cap : 256;
+    struct atoll_pygc_site *e = atoll_imeta_calloc(cap * sizeof *e);
+    if (!e)
+        return -1;
+    for (size_t i = 0; i < sites.cap; i++) {
+        struct atoll_pygc_site *s = &sites.e[i];
+        if (s->type)
+            *site_slot(e, cap, s->site, s->type, s->name, s->name_len) = *s;
+    }
+    struct atoll_pygc_site *old = sites.e;
+    size_t oldcap = sites.cap;
+    __atomic_store_n(&sites.e, e, __ATOMIC_RELEASE);
+    sites.cap = cap;
+    if (old)
+        atoll_imeta_free(old, oldcap * sizeof *old);
+    return 0;
+}
+
+/* One object of block v freed by the collector, counted at its site and type. */
+static void count(const struct cpython_offsets *o, uintptr_t v)
+{
+    uintptr_t b = v & ~PRE;
+    uintptr_t type = CPY_LOAD(uintptr_t, gc_head(v) + 16, o->ob_type);
+    const char *name = CPY_LOAD(const char *, type, TP_NAME);
+    size_t len = name ? strnlen(name, sizeof sites.e->name - 1) : 0;
+    uint32_t site;
+    uint64_t size;
+    struct atoll_pool *p = atoll_pool_of((const void *)b);
+    struct atoll_block_meta meta;
+    if (p) {
+        const struct atoll_small_meta *m = atoll_small_meta_of(p, (const void *)b);
+        site = m->site;
+        size = m->size;
+    } else if (atoll_large_find((const void *)b, &meta)) {
+        site = meta.site;
+        size = meta.size;
+    } else {
+        return;
+    }
+    if (2 * (sites.used + 1) > sites.cap && sites_grow() != 0)
+        return;
+    struct atoll_pygc_site *s = site_slot(sites.e, sites.cap, site, type, name, len);
+    if (!s->type) {
+        s->site = site;
+        s->type = type;
+        s->name_len = (uint32_t)len;
+        memcpy(s->name, name, len);
+        sites.used++;
+    }
+    s->objects++;
+    s->bytes += size;
+}
+
+void atoll_pygc_sites_freed(const void *ptr)
+{
+    if (young.thread != &atoll_tls)
+        return;
+    uintptr_t *slot = young_slot((uintptr_t)ptr);
+    if (!young.filtered) {
+        if (!marked()) {
+            if (*slot)
+                *slot = TOMB;
+            return;
+        }
+        keep_unreachable(slot);
+    }
+    if (*slot > TOMB) {
+        count(cpython_layout_found(), *slot);
+        *slot = TOMB;
+    }
+}
+
+void atoll_pygc_sites_close(const void *info, const void *args)
+{
+    __atomic_store_n(&atoll_pygc_window, 0, __ATOMIC_RELEASE);
+    young.thread = NULL;
+    const struct cpython_offsets *o = cpython_layout_found();
+    atoll_critical_enter();
+    for (size_t i = 0; i < young.cap; i++) {
+        uintptr_t v = young.slots[i];
+        uintptr_t op = gc_head(v) + 16;
+        if (young.filtered && v > TOMB &&
+            (CPY_LOAD(intptr_t, op, 0) == 0 || op == (uintptr_t)info || op == (uintptr_t)args))
+            count(o, v);
+        young.slots[i] = 0;
+    }
+    atoll_critical_exit();
+}
+
+const struct atoll_pygc_site *atoll_pygc_sites(size_t *cap)
+{
+    *cap = sites.cap;
+    return sites.e;
+}
