@@ -457,9 +457,11 @@ struct merged_collection {
 };
 
 struct merge_state;
+struct pygc_run;
 
 struct merged {
     const struct analysis *last;        /* the last collection: process, reachable, names */
+    const struct pygc_run *pygc;        /* its CPython collections (pygc.jsonl), or NULL */
     struct merged_collection *collections;  /* merged, in collection order */
     uint32_t ncollections;
     struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;

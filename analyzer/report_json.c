@@ -2,6 +2,7 @@
  * output buffer: no library, and fast enough for reports with hundreds of thousands of
  * cycles. Addresses are strings ("0x..."), everything else that counts is a number. */
 #include "analyzer.h"
+#include "python/pygcreport.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,7 @@ static void summary(struct outbuf *o, const struct merged *m)
     kv_u64(o, "objects", a->nrefleaks, true);
     kv_u64(o, "surplus", surplus, false);
     ob_put(o, "}", 1);
+    pygc_report_json_summary(o, m);
     ob_str(o, "\n  },\n");
 }
 
@@ -335,6 +337,7 @@ void report_json_merged(struct outbuf *o, const struct merged *m, uint32_t top)
     }
     ob_str(o, m->ncycles ? "\n  ],\n" : "],\n");
     refcount_leaks(o, a, used);
+    pygc_report_json_sites(o, m, used);
     sites(o, a, used);
     ob_str(o, "}\n");
     free(used);
