@@ -318,6 +318,8 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
+/* The same as a malloc'ed string; NULL when out of memory. */
+char *report_site_label_text(const struct analysis *a, uint32_t site);
 /* The label of a reference (label.c), else "+OFF" for a reference in the member itself,
  * "+OWN[+OFF]" for one at OFF in a block the member owns, which the member references at
  * +OWN. */

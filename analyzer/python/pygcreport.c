@@ -130,27 +130,6 @@ static int shapes_by_site(const struct merged *m, struct u64map *first)
     return 0;
 }
 
-/* report_site_label's text, malloc'ed; NULL when out of memory. */
-static char *site_label(const struct analysis *a, uint32_t site)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    if (!mem)
-        return NULL;
-    struct outbuf label;
-    ob_init(&label, mem);
-    report_site_label(&label, a, site);
-    ob_flush(&label);
-    free(label.buf);
-    bool failed = label.failed;
-    if (fclose(mem) != 0 || failed) {
-        free(text);
-        return NULL;
-    }
-    return text;
-}
-
 static void rows_free(struct row *rows, uint32_t n)
 {
     for (uint32_t i = 0; rows && i < n; i++)
@@ -164,7 +143,7 @@ static bool add_record(const struct merged *m, const struct u64map *first,
 {
     const struct dump *d = m->last->d;
     const char *type = dump_string(d, g->type);
-    char *label = site_label(m->last, g->site);
+    char *label = report_site_label_text(m->last, g->site);
     const uint64_t *shape = u64map_get(first, canon(m->last, g->site));
     uint32_t k;
     if (!label)
