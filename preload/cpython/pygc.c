@@ -77,7 +77,7 @@ static void stop(py_object *info, py_object *args)
 {
     uint64_t end = clock_ns(CLOCK_MONOTONIC);
     if (cur.counting)
-        atoll_pygc_sites_close(info, args);
+        atoll_pygc_sites_close(info, args, (uint64_t)info_int(info, "collected"));
     char line[256];
     size_t n = atoll_fmt(line, sizeof line,
         "{\"pid\":%u,\"gen\":%llu,\"start_ns\":%llu,\"duration_ns\":%llu,\"collected\":%llu,"

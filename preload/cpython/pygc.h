@@ -23,8 +23,8 @@ void atoll_pygc_telemetry_install(void);
 extern int atoll_pygc_window;
 int atoll_pygc_sites_open(unsigned generation, const void *info, const void *args);
 /* info and args: what CPython made to call gc.callbacks at the stop, which may be objects it
- * took back from its free lists (collected, then made again). */
-void atoll_pygc_sites_close(const void *info, const void *args);
+ * took back from its free lists (collected, then made again); collected: its count. */
+void atoll_pygc_sites_close(const void *info, const void *args, uint64_t collected);
 /* From atoll_profile_forget, before ptr's record goes: called only while the window is open. */
 void atoll_pygc_sites_freed(const void *ptr);
 

@@ -9,27 +9,35 @@
  *     generations 0 to G go into a set, but for the info dict and the arguments CPython made
  *     to call the callbacks, which die before the collection begins;
  *   - 3.9 on, the collector marks the unreachable ones (_PyGC_PREV_MASK_COLLECTING stays set
- *     in their _gc_prev until they are freed; move_unreachable clears it on the reachable
+ *     in their _gc_prev until they are untracked; move_unreachable clears it on the reachable
  *     ones). No block is freed from update_refs to the end of move_unreachable, so at the first
- *     free where some member carries the mark, the set is cut down to the unreachable members;
- *     members freed before leave the set uncounted. 3.8 clears the mark before it frees
- *     anything (check_garbage), and its set is not cut down;
+ *     free where some member carries the mark, the set is cut down to the members with the
+ *     mark; members freed before leave the set uncounted. A member already untracked then with
+ *     a count of 0, and the member whose free this is, are being freed (or were, onto a free
+ *     list) and lost their mark: an unreachable object, or a reachable one dying in the
+ *     garbage's cascade (its only holder an older object the garbage held). They count at the
+ *     stop, all of them, when the collector's `collected` says they were unreachable (the
+ *     other members counted and they make it up), else none. 3.8 clears the marks before it
+ *     frees anything (check_garbage), and its set is not cut down;
  *   - each member freed afterwards is counted, and at the stop, each member left in atoll's
  *     heap with a count of 0 (CPython kept it on a free list: lists, dicts, 3.8 to 3.10's
  *     frames), or taken back from a free list for the stop's info dict or arguments.
  * Only the thread that runs the collection is watched. Objects resurrected by __del__, or
  * dying because a weakref callback, a gc callback or __del__ dropped a reference, can make the
- * two counts differ; so can, on 3.8, a reachable object whose only outside holder was an older
- * object in the garbage's cascade. Needs PYTHONMALLOC=malloc (each object a block of
+ * two counts differ; so can, on 3.8, a reachable object dying in the garbage's cascade. Needs PYTHONMALLOC=malloc (each object a block of
  * atoll's). */
 #include "internal.h"
 #include "cpython/offsets.h"
 #include "cpython/pygc.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define TOMB ((uintptr_t)2)         /* a removed member; blocks are 16-aligned */
 #define PRE ((uintptr_t)1)          /* the block starts with a pre-header (3.11+) */
+#define AMB ((uintptr_t)4)          /* being freed when the marks were read: unknown */
+#define FLAGS ((uintptr_t)15)
+#define PENDING_MAX 64
 #define PREV_MASK_COLLECTING 2
 #define F_MANAGED_WEAKREF (1ul << 3)
 #define F_MANAGED_DICT (1ul << 4)
@@ -38,16 +46,28 @@
 int atoll_pygc_window;
 
 static struct {
+    struct atoll_pygc_site *e;
+    size_t cap, used, bytes;
+} sites;
+
+/* What count() needs of an object, read before its block goes. */
+struct freed {
+    uint32_t site;
+    uint32_t len;
+    uintptr_t type;
+    uint64_t size;
+    const char *name;
+};
+
+static struct {
     uintptr_t *slots;
     size_t cap, bytes;
     const void *thread;             /* &atoll_tls of the collecting thread */
     int filtered;
+    uint64_t counted;               /* in this collection */
+    struct freed pending[PENDING_MAX];  /* members of unknown standing, freed */
+    unsigned npending;
 } young;
-
-static struct {
-    struct atoll_pygc_site *e;
-    size_t cap, used, bytes;
-} sites;
 
 static size_t hash_of(uintptr_t a, size_t cap)
 {
@@ -59,7 +79,7 @@ static uintptr_t *young_slot(uintptr_t block)
     size_t i = hash_of(block, young.cap);
     for (;;) {
         uintptr_t v = young.slots[i];
-        if (!v || (v & ~PRE) == block)
+        if (!v || (v & ~FLAGS) == block)
             return &young.slots[i];
         i = (i + 1) & (young.cap - 1);
     }
@@ -67,7 +87,7 @@ static uintptr_t *young_slot(uintptr_t block)
 
 static uintptr_t gc_head(uintptr_t v)
 {
-    return (v & ~PRE) + (v & PRE ? 16 : 0);
+    return (v & ~FLAGS) + (v & PRE ? 16 : 0);
 }
 
 /* The block of the object whose GC header is at h, with PRE; 0 when it is no block of
@@ -133,11 +153,13 @@ int atoll_pygc_sites_open(unsigned generation, const void *info, const void *arg
             uintptr_t v = h + 16 == (uintptr_t)info || h + 16 == (uintptr_t)args ? 0
                                                                                  : block_of(o, h);
             if (v)
-                *young_slot(v & ~PRE) = v;
+                *young_slot(v & ~FLAGS) = v;
         }
     }
     young.thread = &atoll_tls;
     young.filtered = o->version < 0x0309;
+    young.counted = 0;
+    young.npending = 0;
     __atomic_store_n(&atoll_pygc_window, 1, __ATOMIC_RELEASE);
     return 0;
 }
@@ -153,18 +175,18 @@ static int marked(void)
     return 0;
 }
 
-/* Keeps the members the collector found unreachable: tracked with the mark, or dead already
- * (freeing untracked them; a list or dict CPython put on a free list, or the member being
- * freed, which a reachable object cannot be). */
-static void keep_unreachable(const uintptr_t *freeing)
+/* Keeps the members the collector found unreachable: tracked with the mark. An untracked member
+ * with a count of 0 is being freed (or was, onto a free list): the mark is gone, and whether it
+ * was unreachable is settled at the stop. */
+static void keep_unreachable(void)
 {
     for (size_t i = 0; i < young.cap; i++) {
         uintptr_t v = young.slots[i], h = gc_head(v);
-        if (v <= TOMB || &young.slots[i] == freeing)
+        if (v <= TOMB)
             continue;
-        int tracked = CPY_LOAD(uintptr_t, h, 0) != 0;
-        if (tracked ? !(CPY_LOAD(uintptr_t, h, 8) & PREV_MASK_COLLECTING)
-                    : CPY_LOAD(intptr_t, h + 16, 0) != 0)
+        if (!CPY_LOAD(uintptr_t, h, 0))
+            young.slots[i] = CPY_LOAD(intptr_t, h + 16, 0) == 0 ? v | AMB : TOMB;
+        else if (!(CPY_LOAD(uintptr_t, h, 8) & PREV_MASK_COLLECTING))
             young.slots[i] = TOMB;
     }
     young.filtered = 1;
@@ -202,39 +224,56 @@ static int sites_grow(void)
     return 0;
 }
 
-/* One object of block v freed by the collector, counted at its site and type. */
-static void count(const struct cpython_offsets *o, uintptr_t v)
+/* The object of member v; false when its block is no longer atoll's. */
+static bool describe(const struct cpython_offsets *o, uintptr_t v, struct freed *f)
 {
-    uintptr_t b = v & ~PRE;
-    uintptr_t type = CPY_LOAD(uintptr_t, gc_head(v) + 16, o->ob_type);
-    const char *name = CPY_LOAD(const char *, type, TP_NAME);
-    size_t len = name ? strnlen(name, sizeof sites.e->name - 1) : 0;
-    uint32_t site;
-    uint64_t size;
+    uintptr_t b = v & ~FLAGS;
     struct atoll_pool *p = atoll_pool_of((const void *)b);
     struct atoll_block_meta meta;
     if (p) {
         const struct atoll_small_meta *m = atoll_small_meta_of(p, (const void *)b);
-        site = m->site;
-        size = m->size;
+        f->site = m->site;
+        f->size = m->size;
     } else if (atoll_large_find((const void *)b, &meta)) {
-        site = meta.site;
-        size = meta.size;
+        f->site = meta.site;
+        f->size = meta.size;
     } else {
-        return;
+        return false;
     }
+    f->type = CPY_LOAD(uintptr_t, gc_head(v) + 16, o->ob_type);
+    f->name = CPY_LOAD(const char *, f->type, TP_NAME);
+    f->len = f->name ? (uint32_t)strnlen(f->name, sizeof sites.e->name - 1) : 0;
+    return true;
+}
+
+/* One object freed by the collector, counted at its site and type. */
+static void count(const struct freed *f)
+{
     if (2 * (sites.used + 1) > sites.cap && sites_grow() != 0)
         return;
-    struct atoll_pygc_site *s = site_slot(sites.e, sites.cap, site, type, name, len);
+    struct atoll_pygc_site *s = site_slot(sites.e, sites.cap, f->site, f->type, f->name, f->len);
     if (!s->type) {
-        s->site = site;
-        s->type = type;
-        s->name_len = (uint32_t)len;
-        memcpy(s->name, name, len);
+        s->site = f->site;
+        s->type = f->type;
+        s->name_len = f->len;
+        memcpy(s->name, f->name, f->len);
         sites.used++;
     }
     s->objects++;
-    s->bytes += size;
+    s->bytes += f->size;
+    young.counted++;
+}
+
+/* Counts member v, or keeps it for the stop when its standing is unknown. */
+static void count_member(uintptr_t v)
+{
+    struct freed f;
+    if (!describe(cpython_layout_found(), v, &f))
+        return;
+    if ((v & AMB) && young.npending < PENDING_MAX)
+        young.pending[young.npending++] = f;
+    else
+        count(&f);
 }
 
 void atoll_pygc_sites_freed(const void *ptr)
@@ -248,28 +287,34 @@ void atoll_pygc_sites_freed(const void *ptr)
                 *slot = TOMB;
             return;
         }
-        keep_unreachable(slot);
+        keep_unreachable();
+        if (*slot > TOMB)
+            *slot |= AMB;
     }
     if (*slot > TOMB) {
-        count(cpython_layout_found(), *slot);
+        count_member(*slot);
         *slot = TOMB;
     }
 }
 
-void atoll_pygc_sites_close(const void *info, const void *args)
+/* The members of unknown standing count when the collector's own count says they were
+ * unreachable: all of them, or none. */
+void atoll_pygc_sites_close(const void *info, const void *args, uint64_t collected)
 {
     __atomic_store_n(&atoll_pygc_window, 0, __ATOMIC_RELEASE);
     young.thread = NULL;
-    const struct cpython_offsets *o = cpython_layout_found();
     atoll_critical_enter();
     for (size_t i = 0; i < young.cap; i++) {
         uintptr_t v = young.slots[i];
         uintptr_t op = gc_head(v) + 16;
         if (young.filtered && v > TOMB &&
             (CPY_LOAD(intptr_t, op, 0) == 0 || op == (uintptr_t)info || op == (uintptr_t)args))
-            count(o, v);
+            count_member(v);
         young.slots[i] = 0;
     }
+    if (young.counted + young.npending == collected)
+        for (unsigned i = 0; i < young.npending; i++)
+            count(&young.pending[i]);
     atoll_critical_exit();
 }
 
