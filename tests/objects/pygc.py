@@ -18,7 +18,8 @@ thresholds:
   their types and counts: N Node objects at each of the two lines of pair(), N lists at
   self_list()'s (cascade(): N lists, no Node), N functions at closure()'s def, and the dicts (2N of dict_cycle(), and before
   3.11 the Nodes' __dict__s) by type;
-- the text report has both sections."""
+- the text report has both sections; a bad line appended to pygc.jsonl makes atoll analyze
+  say one line naming the file and the line, and report without summary.python_gc."""
 import json
 import os
 import shutil
@@ -135,6 +136,24 @@ def check_report(mode, r, before, instance_dicts):
     return total
 
 
+def check_malformed(atoll, out):
+    """A bad line in pygc.jsonl: atoll analyze names the file and line on stderr, and reports
+    without summary.python_gc."""
+    path = os.path.join(out, "pygc.jsonl")
+    with open(path) as f:
+        n = sum(1 for _ in f)
+    with open(path, "a") as f:
+        f.write('{"pid":1,"gen":7}\n')
+    dump = [x for x in os.listdir(out) if x.endswith(".atoll")][0]
+    p = subprocess.run([atoll, "analyze", "--format", "json", os.path.join(out, dump)],
+                       capture_output=True, text=True, timeout=600)
+    want = "atoll: %s:%d: " % (path, n + 1)
+    if (p.returncode != 0 or p.stderr.count("\n") != 1 or not p.stderr.startswith(want)
+            or "python_gc" in json.loads(p.stdout)["summary"]):
+        fail("a bad line %d in pygc.jsonl: status %d, stderr %r (expected one line starting "
+             "%r)" % (n + 1, p.returncode, p.stderr, want))
+
+
 def main():
     atoll, lib, python = sys.argv[1:4]
     python = python_of(python)
@@ -156,6 +175,8 @@ def main():
             for head in ("\nPYTHON GC\n", "\nCYCLIC GARBAGE BY SITE ("):
                 if head not in text:
                     fail("%s: no %r in the text report" % (mode, head.strip()))
+            if mode == "instances":
+                check_malformed(atoll, out)
             print("%s: %s collections, %d objects collected, %d attributed"
                   % (mode, tally[0], tally[1], total))
 
