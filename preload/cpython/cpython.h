@@ -37,6 +37,7 @@ struct cpython_frame {
     uint32_t instr;                   /* byte offset of the instruction it is executing:
                                        * PyCode_Addr2Line's argument (negative, as two's
                                        * complement, before its first instruction) */
+    uint64_t identity;                /* cpython_code_identity(code) */
 };
 
 /* What a report needs of a code object, copied into the caller's buffer. */
@@ -53,6 +54,7 @@ struct cpython_code_info {
  * the process holds no CPython 3.8 to 3.13 (then cpython_frames_read returns 0). */
 unsigned cpython_frames_init(void);
 unsigned cpython_frames_version(void);
+int cpython_eval_loop(uintptr_t *lo, uintptr_t *hi);
 
 /* The calling thread's Python frames, innermost first, at most max; 0 when it runs no Python
  * code. On every allocation's path: no lock, no allocation, no call that may take either. */
