@@ -14,16 +14,16 @@ static int resolved;    /* 1: found, -1: some function is missing */
 int cpython_capi_resolve(void)
 {
     if (!resolved) {
-        int ok = FIND(import_module, "PyImport_ImportModule") &
-                 FIND(get_attr, "PyObject_GetAttrString") &
-                 FIND(c_function_new, "PyCFunction_NewEx") &
-                 FIND(call, "PyObject_CallFunctionObjArgs") &
-                 FIND(call_method, "PyObject_CallMethod") &
-                 FIND(parse_tuple, "PyArg_ParseTuple") &
-                 FIND(dict_get, "PyDict_GetItemString") &
-                 FIND(as_long_long, "PyLong_AsLongLong") &
-                 FIND(decref, "Py_DecRef") & FIND(incref, "Py_IncRef") &
-                 FIND(err_clear, "PyErr_Clear") & FIND(none, "_Py_NoneStruct");
+        int ok = FIND(import_module, "PyImport_ImportModule") &&
+                 FIND(get_attr, "PyObject_GetAttrString") &&
+                 FIND(c_function_new, "PyCFunction_NewEx") &&
+                 FIND(call, "PyObject_CallFunctionObjArgs") &&
+                 FIND(call_method, "PyObject_CallMethod") &&
+                 FIND(parse_tuple, "PyArg_ParseTuple") &&
+                 FIND(dict_get, "PyDict_GetItemString") &&
+                 FIND(as_long_long, "PyLong_AsLongLong") &&
+                 FIND(decref, "Py_DecRef") && FIND(incref, "Py_IncRef") &&
+                 FIND(err_clear, "PyErr_Clear") && FIND(none, "_Py_NoneStruct");
         resolved = ok ? 1 : -1;
     }
     return resolved == 1 ? 0 : -1;

@@ -241,7 +241,7 @@ static bool describe(const struct cpython_offsets *o, uintptr_t v, struct freed 
         return false;
     }
     f->type = CPY_LOAD(uintptr_t, gc_head(v) + 16, o->ob_type);
-    f->name = CPY_LOAD(const char *, f->type, TP_NAME);
+    f->name = (const char *)CPY_LOAD(uintptr_t, f->type, TP_NAME);
     f->len = f->name ? (uint32_t)strnlen(f->name, sizeof sites.e->name - 1) : 0;
     return true;
 }
