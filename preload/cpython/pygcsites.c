@@ -11,8 +11,9 @@
  *   - 3.9 on, the collector marks the unreachable ones (_PyGC_PREV_MASK_COLLECTING stays set
  *     in their _gc_prev until they are untracked; move_unreachable clears it on the reachable
  *     ones). No block is freed from update_refs to the end of move_unreachable, so at the first
- *     free where some member carries the mark, the set is cut down to the members with the
- *     mark; members freed before leave the set uncounted. A member already untracked then with
+ *     free after the collection began (it resets the collected generation's count, which the
+ *     start set to a sentinel), the set is cut down to the members with the mark; members
+ *     freed before leave the set uncounted. A member already untracked then with
  *     a count of 0, and the member whose free this is, are being freed (or were, onto a free
  *     list) and lost their mark: an unreachable object, or a reachable one dying in the
  *     garbage's cascade (its only holder an older object the garbage held). They count at the
@@ -38,6 +39,7 @@
 #define AMB ((uintptr_t)4)          /* being freed when the marks were read: unknown */
 #define FLAGS ((uintptr_t)15)
 #define PENDING_MAX 64
+#define SENTINEL (1 << 30)
 #define PREV_MASK_COLLECTING 2
 #define F_MANAGED_WEAKREF (1ul << 3)
 #define F_MANAGED_DICT (1ul << 4)
@@ -47,7 +49,7 @@ int atoll_pygc_window;
 
 static struct {
     struct atoll_pygc_site *e;
-    size_t cap, used, bytes;
+    size_t cap, used;
 } sites;
 
 /* What count() needs of an object, read before its block goes. */
@@ -61,9 +63,10 @@ struct freed {
 
 static struct {
     uintptr_t *slots;
-    size_t cap, bytes;
+    size_t cap, n;
     const void *thread;             /* &atoll_tls of the collecting thread */
     int filtered;
+    int *count;                     /* the collected generation's count in CPython's state */
     uint64_t counted;               /* in this collection */
     struct freed pending[PENDING_MAX];  /* members of unknown standing, freed */
     unsigned npending;
@@ -115,20 +118,44 @@ static uintptr_t gc_state(const struct cpython_offsets *o)
     return cpython_plausible(interp) ? interp + (uintptr_t)o->in_gc : 0;
 }
 
-static int young_reserve(size_t n)
+/* A zeroed table of cap slots (a power of two) in place of the current one; its members moved
+ * over. */
+static int young_resize(size_t cap)
+{
+    uintptr_t *s = atoll_imeta_calloc(cap * sizeof *s), *old = young.slots;
+    size_t oldcap = young.cap;
+    if (!s)
+        return -1;
+    young.slots = s;
+    young.cap = cap;
+    young.n = 0;
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i] > TOMB) {
+            *young_slot(old[i] & ~FLAGS) = old[i];
+            young.n++;
+        }
+    if (old)
+        atoll_imeta_free(old, oldcap * sizeof *old);
+    return 0;
+}
+
+/* A table for about n members: the one there (empty) unless it is 4 times too big or small. */
+static int young_prepare(size_t n)
 {
     size_t cap = 1024;
     while (cap < 2 * n + 2)
         cap *= 2;
-    if (cap > young.cap) {
-        uintptr_t *s = atoll_imeta_calloc(cap * sizeof *s);
-        if (!s)
-            return -1;
-        if (young.slots)
-            atoll_imeta_free(young.slots, young.cap * sizeof *young.slots);
-        young.slots = s;
-        young.cap = cap;
-    }
+    young.n = 0;
+    return cap > young.cap || 4 * cap < young.cap ? young_resize(cap) : 0;
+}
+
+static int young_insert(uintptr_t v)
+{
+    if (2 * (young.n + 1) > young.cap && young_resize(2 * young.cap) != 0)
+        return -1;
+    uintptr_t *slot = young_slot(v & ~FLAGS);
+    young.n += !*slot;
+    *slot = v;
     return 0;
 }
 
@@ -139,40 +166,40 @@ int atoll_pygc_sites_open(unsigned generation, const void *info, const void *arg
     atoll_pygc_window = 0;
     if (!gc)
         return -1;
-    size_t n = 0;
-    for (unsigned g = 0; g <= generation; g++) {
-        uintptr_t head = gc + (uintptr_t)(o->gc_generations + (int32_t)g * o->gc_generation_size);
-        for (uintptr_t h = CPY_LOAD(uintptr_t, head, 0); h != head; h = CPY_LOAD(uintptr_t, h, 0))
-            n++;
-    }
-    if (young_reserve(n) != 0)
+    static size_t last[3];         /* members at the last start of each generation */
+    if (young_prepare(last[generation]) != 0)
         return -1;
     for (unsigned g = 0; g <= generation; g++) {
         uintptr_t head = gc + (uintptr_t)(o->gc_generations + (int32_t)g * o->gc_generation_size);
         for (uintptr_t h = CPY_LOAD(uintptr_t, head, 0); h != head; h = CPY_LOAD(uintptr_t, h, 0)) {
             uintptr_t v = h + 16 == (uintptr_t)info || h + 16 == (uintptr_t)args ? 0
                                                                                  : block_of(o, h);
-            if (v)
-                *young_slot(v & ~FLAGS) = v;
+            if (v && young_insert(v) != 0) {
+                memset(young.slots, 0, young.cap * sizeof *young.slots);
+                return -1;
+            }
         }
     }
+    last[generation] = young.n;
     young.thread = &atoll_tls;
     young.filtered = o->version < 0x0309;
+    /* The collection resets the counts of the generations it collects as it begins: the count of
+     * generation G is left at a value it cannot reach otherwise (collections are not started
+     * while one runs, whatever it counts meanwhile), and read back at each free. */
+    young.count = (int *)(gc + (uintptr_t)(o->gc_count + (int32_t)generation * o->gc_generation_size));
+    *young.count = SENTINEL;
     young.counted = 0;
     young.npending = 0;
     __atomic_store_n(&atoll_pygc_window, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
-/* Whether the collector has marked its unreachable objects: some member carries the mark. */
+/* Whether the collection has begun, and so (no block being freed before move_unreachable is
+ * done) has marked its unreachable objects: it set the count of the generation collected, which
+ * the start left at SENTINEL, to 0. */
 static int marked(void)
 {
-    for (size_t i = 0; i < young.cap; i++) {
-        uintptr_t v = young.slots[i];
-        if (v > TOMB && (CPY_LOAD(uintptr_t, gc_head(v), 8) & PREV_MASK_COLLECTING))
-            return 1;
-    }
-    return 0;
+    return *young.count < SENTINEL / 2;
 }
 
 /* Keeps the members the collector found unreachable: tracked with the mark. An untracked member
