@@ -31,10 +31,11 @@ struct dump {
     const struct atoll_dump_pycode *pycode;
     const struct atoll_dump_label *labels;
     const struct atoll_dump_stackframe *stackframes;
+    const struct atoll_dump_pygc_site *pygc_sites;
     const uint8_t *bytes;
     uint64_t bytes_size;
     uint32_t nmodules, nthreads, nframes, nsites, nblocks, nedges, nroots, nobjects;
-    uint32_t npycode, nlabels, nstackframes;
+    uint32_t npycode, nlabels, nstackframes, npygc_sites;
     uint32_t *indeg;            /* EDGES into each block */
     uint32_t *object_of;        /* per block: its OBJECTS index or AN_NONE; NULL without OBJECTS */
     bool mapped;                /* map came from mmap (else the caller owns it) */
@@ -361,6 +362,8 @@ void report_shape_line_by(struct outbuf *o, const struct analysis *a, struct vie
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
+/* The same as a malloc'ed string; NULL when out of memory. */
+char *report_site_label_text(const struct analysis *a, uint32_t site);
 /* The label of a reference (label.c), else "+OFF" for a reference in the member itself,
  * "+OWN[+OFF]" for one at OFF in a block the member owns, which the member references at
  * +OWN. */
@@ -502,9 +505,11 @@ struct merged_collection {
 };
 
 struct merge_state;
+struct pygc_run;
 
 struct merged {
     const struct analysis *last;        /* the last collection: process, reachable, names */
+    const struct pygc_run *pygc;        /* its CPython collections (pygc.jsonl), or NULL */
     struct merged_collection *collections;  /* merged, in collection order */
     uint32_t ncollections;
     struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;

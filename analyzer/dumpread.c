@@ -14,15 +14,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NSECTIONS 14
-#define REQUIRED_SECTIONS 9                 /* OBJECTS, PYCODE, BYTES and LABELS may be absent */
+#define NSECTIONS 15
+#define REQUIRED_SECTIONS 9                 /* OBJECTS, PYCODE, BYTES, LABELS, STACKFRAMES and
+                                             * PYGC_SITES may be absent */
 
 static const uint32_t record_sizes[NSECTIONS + 1] = {0, 96, 1, 64, 32, 8, 8, 40, 16, 24, 32, 32,
-                                                     1, 24, 24};
+                                                     1, 24, 24, 24};
 
 static const char *const section_names[NSECTIONS + 1] = {
     "?", "PROCESS", "STRINGS", "MODULES", "THREADS", "FRAMES", "SITES", "BLOCKS", "EDGES", "ROOTS",
-    "OBJECTS", "PYCODE", "BYTES", "LABELS", "STACKFRAMES",
+    "OBJECTS", "PYCODE", "BYTES", "LABELS", "STACKFRAMES", "PYGC_SITES",
 };
 
 const char *dump_section_name(uint32_t type)
@@ -90,7 +91,7 @@ static int check_sections(const uint8_t *p, size_t size, struct atoll_dump_secti
     for (uint32_t i = 0; i < h.section_count; i++) {
         struct atoll_dump_section e;
         memcpy(&e, p + h.section_table_offset + (uint64_t)i * 32, sizeof e);
-        if (e.type < 1 || e.type > NSECTIONS)
+        if (e.type < 1 || e.type > NSECTIONS || !record_sizes[e.type])
             continue;
         const char *name = section_names[e.type];
         if (seen[e.type])
@@ -180,6 +181,14 @@ static int check_tables(struct dump *d, char *err, size_t errlen)
             ((d->frames[i] & ~ATOLL_DUMP_FRAME_PYTHON) >> 32) >= d->npycode)
             return fail(err, errlen, "FRAMES[%u]: Python frame of code %llu, not a PYCODE index",
                         i, (unsigned long long)((d->frames[i] & ~ATOLL_DUMP_FRAME_PYTHON) >> 32));
+    for (uint32_t i = 0; i < d->npygc_sites; i++) {
+        const struct atoll_dump_pygc_site *g = &d->pygc_sites[i];
+        if (g->site >= d->nsites)
+            return fail(err, errlen, "PYGC_SITES[%u]: site %u is not a SITES index", i, g->site);
+        if (!string_ok(d, g->type))
+            return fail(err, errlen, "PYGC_SITES[%u]: type string %u lies outside STRINGS", i,
+                        g->type);
+    }
     return check_stackframes(d, err, errlen);
 }
 
@@ -357,6 +366,7 @@ int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t e
     TABLE(pycode, npycode, ATOLL_DUMP_SEC_PYCODE);
     TABLE(labels, nlabels, ATOLL_DUMP_SEC_LABELS);
     TABLE(stackframes, nstackframes, ATOLL_DUMP_SEC_STACKFRAMES);
+    TABLE(pygc_sites, npygc_sites, ATOLL_DUMP_SEC_PYGC_SITES);
 #undef TABLE
     d->bytes = p + sec[ATOLL_DUMP_SEC_BYTES].offset;
     d->bytes_size = sec[ATOLL_DUMP_SEC_BYTES].size;

@@ -92,19 +92,11 @@ static struct delta *delta_at(struct delta **ds, uint32_t *n, uint32_t *cap, str
  * three allocations of a struct's members often are, are one site on the live lines. */
 static uint64_t site_key(const struct analysis *a, uint32_t site)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
+    char *text = report_site_label_text(a, site);
+    if (!text)
         return site;
-    struct outbuf o;
-    ob_init(&o, f);
-    report_site_label(&o, a, site);
-    ob_flush(&o);
-    free(o.buf);
-    fclose(f);
     uint64_t h = 0xCBF29CE484222325ull;
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; text[i]; i++)
         h = (h ^ (uint8_t)text[i]) * 0x100000001B3ull;
     free(text);
     return h;

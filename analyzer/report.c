@@ -3,8 +3,10 @@
  * read is left out of the merge with one line on stderr; the last one must be read. */
 #include "analyzer.h"
 #include "html/html.h"
+#include "python/pygc.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* The JSON report on one line (JSON Lines): its line breaks and their indentation go, which
@@ -112,6 +114,23 @@ static int merge_earlier(const struct report_opts *ro, char *const *paths, size_
     return 0;
 }
 
+/* pygc.jsonl beside the dump at path, the part a report of the dump covers, into run; false
+ * when there is none. A file that cannot be read says so on stderr, and the report goes on
+ * without it. */
+static bool pygc_load(const char *path, const struct dump *d, struct pygc_run *run)
+{
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path) : 1;
+    char file[4096], why[512];
+    snprintf(file, sizeof file, "%.*s/pygc.jsonl", dirlen, slash ? path : ".");
+    if (access(file, F_OK) != 0)
+        return false;
+    if (pygc_read_run(file, d->proc->pid, d->proc->collection, run, why, sizeof why) == 0)
+        return true;
+    fprintf(stderr, "atoll: %s (PYTHON GC left out of the report)\n", why);
+    return false;
+}
+
 int cli_report(const struct report_opts *ro, char *const *paths, size_t n, FILE *f,
                bool one_line, bool *leaked, char *err, size_t errlen)
 {
@@ -128,6 +147,7 @@ int cli_report(const struct report_opts *ro, char *const *paths, size_t n, FILE 
     }
     struct analysis a;
     struct merged m = {0};
+    struct pygc_run pygc = {0};
     struct analyze_opts o = {.supp = ro->supp, .symbolize = true, .progress = tty,
                              .native = ro->native};
     int rc = 2;
@@ -137,6 +157,8 @@ int cli_report(const struct report_opts *ro, char *const *paths, size_t n, FILE 
         merge_earlier(ro, paths, n - 1, &m) || merge_end(&m))
         goto oom;
     *err = '\0';
+    if (pygc_load(path, &d, &pygc))
+        m.pygc = &pygc;
     if (one_line && ro->format == FORMAT_JSON) {
         if (write_one_line(ro, &m, f, &failed))
             goto oom;
@@ -157,6 +179,7 @@ oom:
     progress_done();
     snprintf(err, errlen, "%s: out of memory", path);
 out:
+    free(pygc.recs);
     merge_free(&m);
     analysis_free(&a);
     dump_close(&d);

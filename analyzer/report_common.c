@@ -2,6 +2,7 @@
  * of one analysis alone. */
 #include "analyzer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *trigger_name(uint32_t trigger)
@@ -59,6 +60,26 @@ void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site
         ob_hex(o, a->d->frames[a->d->sites[site].first_frame]);
     else
         ob_str(o, "unknown site");
+}
+
+char *report_site_label_text(const struct analysis *a, uint32_t site)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    struct outbuf o;
+    ob_init(&o, f);
+    report_site_label(&o, a, site);
+    ob_flush(&o);
+    free(o.buf);
+    bool failed = o.failed;
+    if (fclose(f) != 0 || failed) {
+        free(text);
+        return NULL;
+    }
+    return text;
 }
 
 const char *report_type(const struct dump *d, uint32_t v)

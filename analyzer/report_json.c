@@ -3,6 +3,7 @@
  * cycles. Addresses are strings ("0x..."), everything else that counts is a number. */
 #include "analyzer.h"
 #include "retention/retention.h"
+#include "python/pygcreport.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,7 @@ static void summary(struct outbuf *o, const struct merged *m)
     kv_u64(o, "objects", a->nrefleaks, true);
     kv_u64(o, "surplus", surplus, false);
     ob_put(o, "}", 1);
+    pygc_report_json_summary(o, m);
     ob_str(o, "\n  },\n");
 }
 
@@ -369,6 +371,7 @@ void report_json_merged(struct outbuf *o, const struct merged *m, uint32_t top)
     ob_str(o, m->ncycles ? "\n  ],\n" : "],\n");
     retainers(o, a, top, used);
     refcount_leaks(o, a, used);
+    pygc_report_json_sites(o, m, used);
     sites(o, a, used);
     ob_str(o, "}\n");
     free(used);

@@ -6,6 +6,7 @@
  * what the last one no longer had. */
 #include "analyzer.h"
 #include "retention/retention.h"
+#include "python/pygcreport.h"
 
 #include <stdlib.h>
 
@@ -310,12 +311,14 @@ void report_text_merged(struct outbuf *o, const struct merged *m, uint32_t top)
               dump_string(d, p->exe), p->pid, p->collection, trigger_name(p->trigger),
               p->generation);
     summary(o, m);
+    pygc_report_text_summary(o, m);
     if (m->nleaks)
         leak_sites(o, m, top);
     if (m->nshapes)
         cycle_shapes(o, m, top);
     if (m->last->nretainers)
         retainers(o, m->last, top);
+    pygc_report_text_sites(o, m, top);
     if (m->last->nrefleaks)
         refcount_leaks(o, m->last, top);
 }

@@ -10,6 +10,7 @@
  * stderr. */
 #include "analyzer.h"
 #include "html/html.h"
+#include "python/pygcsetting.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,7 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { OPT_OUTPUT = 512, OPT_THRESHOLD, OPT_SIGNAL, OPT_STACK_DEPTH, OPT_PRELOAD, OPT_LIVE };
+enum { OPT_OUTPUT = 512, OPT_THRESHOLD, OPT_SIGNAL, OPT_STACK_DEPTH, OPT_PRELOAD, OPT_LIVE,
+       OPT_PYTHON_GC };
 
 static const char run_help[] =
     "usage: atoll run [options] -- PROGRAM [ARGS...]\n"
@@ -42,6 +44,8 @@ static const char run_help[] =
     "  --signal SIG            collect on this signal (ATOLL_SIGNAL)\n"
     "  --stack-depth N         frames recorded per allocation (ATOLL_STACK_DEPTH)\n"
     "  --preload LIB           preload LIB instead of the libatoll.so beside atoll\n"
+    "  --python-gc SETTING     set CPython's collector: t0,t1,t2, off, freeze or\n"
+    "                          freeze+t0,t1,t2 (ATOLL_PYTHON_GC)\n"
     "  --live                  while PROGRAM runs, one line per collection on standard error:\n"
     "                          its generation, pause and blocks, and the leaks (by site) and\n"
     "                          cycles (by shape) no earlier collection found; growing ones\n"
@@ -89,7 +93,7 @@ char *run_find_preload(const char *self)
 }
 
 struct run_env {
-    const char *output, *threshold, *signal, *stack_depth, *preload;
+    const char *output, *threshold, *signal, *stack_depth, *preload, *python_gc;
     bool live;
     const struct suppressions *supp;
 };
@@ -153,6 +157,8 @@ static void child(const struct run_env *env, const char *preload, char **argv, i
         setenv("ATOLL_SIGNAL", env->signal, 1);
     if (env->stack_depth)
         setenv("ATOLL_STACK_DEPTH", env->stack_depth, 1);
+    if (env->python_gc)
+        setenv("ATOLL_PYTHON_GC", env->python_gc, 1);
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     execvp(argv[0], argv);
@@ -170,6 +176,7 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
         {"stack-depth", required_argument, 0, OPT_STACK_DEPTH},
         {"preload", required_argument, 0, OPT_PRELOAD},
         {"live", no_argument, 0, OPT_LIVE},
+        {"python-gc", required_argument, 0, OPT_PYTHON_GC},
         {"format", required_argument, 0, OPT_FORMAT},
         {"report", required_argument, 0, OPT_REPORT},
         {"suppressions", required_argument, 0, OPT_SUPP},
@@ -194,6 +201,12 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
             return cli_usage_error("run", "option '%s' needs an argument", argv[optind - 1]);
         case OPT_OUTPUT:
             env->output = optarg;
+            break;
+        case OPT_PYTHON_GC:
+            if (!pygc_setting_valid(optarg))
+                return cli_usage_error("run", "--python-gc wants t0,t1,t2, off, freeze or "
+                                              "freeze+t0,t1,t2, not '%s'", optarg);
+            env->python_gc = optarg;
             break;
         case OPT_THRESHOLD:
             if (!valid_threshold(optarg))

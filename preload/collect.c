@@ -52,6 +52,14 @@ static void promote(unsigned g)
         oldest_young_epoch++;
 }
 
+void atoll_output_dir(char *dir, size_t size, uint32_t pid)
+{
+    if (atoll_cc.output[0])
+        atoll_fmt(dir, size, "%s", atoll_cc.output);
+    else
+        atoll_fmt(dir, size, "%s/atoll.%u", atoll_cc.start_dir, pid);
+}
+
 int atoll_collect_init(void)
 {
     gen_of_epoch = atoll_os_reserve(ATOLL_EPOCH_MAX + 1);

@@ -2,6 +2,7 @@
 #ifndef ATOLL_COLLECT_H
 #define ATOLL_COLLECT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #include <ucontext.h>
@@ -59,7 +60,9 @@ void atoll_collect_get_counts(int64_t counts[3]);
 void atoll_collect_at_exit(void);
 void atoll_collect_after_fork_child(void);
 /* cpython/atexit.c: in a Python program, the exit collection at its atexit time */
-void atoll_cpython_atexit_install(void);
+void atoll_cpython_atexit_install(int exit_collection);
+/* The directory of process pid's dumps, collections.jsonl and pygc.jsonl. */
+void atoll_output_dir(char *dir, size_t size, uint32_t pid);
 uint8_t atoll_generation_of(uint64_t stamp);
 extern size_t atoll_static_tls_size;
 

@@ -12,6 +12,7 @@
  * fills the next: a 200 MB dump waited 0.13 s in pwrite on this VM, now overlapped by the scan
  * and the counts. Several buffers, for bursts (a scan helper's edges come all at once). */
 #include "snapshot.h"
+#include "cpython/pygc.h"
 #include "world.h"
 
 #include <atoll/crc32c.h>
@@ -284,6 +285,26 @@ static void write_sites(struct dump_out *w, uint32_t nsites)
     dump_out_end(w);
 }
 
+/* PYGC_SITES' records, their type names added to the strings (before STRINGS is written);
+ * NULL when there are none (or no memory for them). */
+static struct atoll_dump_pygc_site *pygc_records(struct snap *s, uint32_t nsites, uint32_t *n)
+{
+    size_t cap;
+    const struct atoll_pygc_site *e = atoll_pygc_sites(&cap);
+    struct atoll_dump_pygc_site *r = cap ? cmem_alloc(cap * sizeof *r) : NULL;
+
+    *n = 0;
+    for (size_t i = 0; r && i < cap; i++)
+        if (e[i].type && e[i].objects && e[i].site < nsites)
+            r[(*n)++] = (struct atoll_dump_pygc_site){
+                .site = e[i].site,
+                .type = snap_add_string(s, e[i].name, e[i].name_len),
+                .objects = e[i].objects,
+                .bytes = e[i].bytes,
+            };
+    return r;
+}
+
 /* Everything after EDGES, then the table and the header; closes the file. Returns 0 or an
  * errno (the file is removed then). */
 int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
@@ -305,6 +326,8 @@ int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
     }
     uint32_t nsites = atoll_site_count(), npycode;
     uint32_t *pycode = snap_add_pycode_strings(s, &npycode);
+    uint32_t npygc;
+    struct atoll_dump_pygc_site *pygc = pygc_records(s, nsites, &npygc);
     if (!threads) {
         dump_out_abandon(w, path);
         return ENOMEM;
@@ -333,6 +356,8 @@ int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
     dump_out_end(w);
     if (npycode)
         snap_write_pycode(w, pycode, npycode);
+    if (npygc)
+        section(w, ATOLL_DUMP_SEC_PYGC_SITES, sizeof *pygc, pygc, npygc * sizeof *pygc);
     finish(w);
     if (close(w->fd) != 0 && !w->failed)
         w->failed = error_of();

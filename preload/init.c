@@ -7,6 +7,7 @@
  * and the fork handlers. */
 #include "internal.h"
 #include "collect.h"
+#include "cpython/pygc.h"
 #include "unwind.h"
 #include "world.h"
 #include "cpython/cpython.h"
@@ -142,8 +143,6 @@ static void start_profiling(void)
     }
     if (atoll_cc.signal && atoll_collect_install_signal(atoll_cc.signal) != 0)
         atoll_log("cannot install the collection signal %d", atoll_cc.signal);
-    if (atoll_cc.at_exit)
-        atoll_cpython_atexit_install();
 }
 
 __attribute__((constructor(101))) static void atoll_constructor(void)
@@ -168,6 +167,10 @@ __attribute__((constructor(101))) static void atoll_constructor(void)
         start_profiling();
     else
         atoll_set_profiling(0);
+    atoll_pygc_setting_load();
+    int exit_collection = atoll_g.profiling && atoll_cc.at_exit;
+    if (atoll_g.profiling || atoll_pygc_setting_given())
+        atoll_cpython_atexit_install(exit_collection);
     if (!atoll_cc.follow)
         unsetenv("LD_PRELOAD");
 }

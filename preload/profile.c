@@ -10,6 +10,7 @@
 #define UNW_LOCAL_ONLY
 #include "internal.h"
 #include "unwind.h"
+#include "cpython/pygc.h"
 
 #include <dlfcn.h>
 #include <libunwind.h>
@@ -223,6 +224,8 @@ void atoll_profile_free(void *ptr, const void *ra)
 
 void atoll_profile_forget(void *ptr)
 {
+    if (ATOLL_UNLIKELY(__atomic_load_n(&atoll_pygc_window, __ATOMIC_RELAXED)))
+        atoll_pygc_sites_freed(ptr);
     if (!atoll_pool_of(ptr) && !atoll_large_remove(ptr, NULL))
         return;
     count(-1);

@@ -258,10 +258,7 @@ _Noreturn void atoll_snapshot_main(const struct atoll_collect_job *job,
     struct atoll_collect_result r;
     memset(&r, 0, sizeof r);
     char dir[600];
-    if (atoll_cc.output[0])
-        atoll_fmt(dir, sizeof dir, "%s", atoll_cc.output);
-    else
-        atoll_fmt(dir, sizeof dir, "%s/atoll.%u", atoll_cc.start_dir, pid);
+    atoll_output_dir(dir, sizeof dir, pid);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         atoll_log("cannot create the output directory %s: %s", dir, atoll_error_text(errno));
         fail(result);

@@ -116,7 +116,7 @@ struct mapping {
     const char *path;                 /* points into the maps text; "" if anonymous */
 };
 
-#define DUMP_SECTIONS 14                /* the most a dump has: one of each type */
+#define DUMP_SECTIONS 15                /* the most a dump has: one of each type */
 
 /* cthread.c: a thread of the snapshot child */
 struct cthread {

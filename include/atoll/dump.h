@@ -42,6 +42,8 @@ enum atoll_dump_section_type {
     ATOLL_DUMP_SEC_BYTES = 12,           /* raw bytes referenced by offset: line tables (optional) */
     ATOLL_DUMP_SEC_LABELS = 13,          /* struct atoll_dump_label, sorted by (from, offset) (optional) */
     ATOLL_DUMP_SEC_STACKFRAMES = 14,     /* struct atoll_dump_stackframe, by (thread, depth) (optional) */
+    ATOLL_DUMP_SEC_PYGC_SITES = 15,      /* struct atoll_dump_pygc_site: what CPython's collector
+                                          * freed so far, by site and type (optional) */
 };
 
 struct atoll_dump_section {
@@ -215,6 +217,15 @@ struct atoll_dump_stackframe {
     uint64_t cfa;                   /* the frame's canonical frame address (its caller's sp) */
 };
 
+/* The objects CPython's collector freed since the program started, up to this collection, of
+ * one allocation site and type (docs/python.md). */
+struct atoll_dump_pygc_site {
+    uint32_t site;                  /* index into SITES */
+    uint32_t type;                  /* string offset: the type's name */
+    uint64_t objects;
+    uint64_t bytes;                 /* requested sizes of their blocks */
+};
+
 _Static_assert(sizeof(struct atoll_dump_header) == 64, "header layout");
 _Static_assert(sizeof(struct atoll_dump_section) == 32, "section layout");
 _Static_assert(sizeof(struct atoll_dump_process) == 96, "process layout");
@@ -228,5 +239,6 @@ _Static_assert(sizeof(struct atoll_dump_object) == 32, "object layout");
 _Static_assert(sizeof(struct atoll_dump_pycode) == 32, "pycode layout");
 _Static_assert(sizeof(struct atoll_dump_label) == 24, "label layout");
 _Static_assert(sizeof(struct atoll_dump_stackframe) == 24, "stack frame layout");
+_Static_assert(sizeof(struct atoll_dump_pygc_site) == 24, "pygc site layout");
 
 #endif

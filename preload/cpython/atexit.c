@@ -7,9 +7,10 @@
  * 3.13), so the library constructor adds one with nothing to change in the program. Modules/
  * main.c raises a "cpython.run_*" event (file, module, command, stdin, startup, interactive
  * hook) just before it runs the main program, whatever the options (-I, -S, -E); there the hook
- * registers a C function with atexit.register. atexit calls its callbacks last registered
- * first, so the program's own, registered later, run before the collection; those that site,
- * sitecustomize or a .pth file registered run after it. An embedder's Py_Initialize and PyRun_*
+ * registers a C function with atexit.register (when the exit collection is on), applies
+ * ATOLL_PYTHON_GC and adds the collector's telemetry (pygc.h). atexit calls its callbacks last
+ * registered first, so the program's own, registered later, run before the collection; those
+ * that site, sitecustomize or a .pth file registered run after it. An embedder's Py_Initialize and PyRun_*
  * raise no such event: a process that embeds Python keeps the destructor's collection.
  *
  * Then the hook takes its entry out of the runtime's list (the word of _PyRuntime that points
@@ -20,30 +21,20 @@
  * other event that takes the entry out is the one before finalization frees the hooks, for a
  * process that ran no main program.
  *
- * The C API is found with dlsym (no Python headers: the few prototypes are declared here with
- * opaque pointers) and called only from the hook and the callback, which Python calls with the
- * GIL held; never from the allocator. */
+ * The C API is found with dlsym (capi.c) and called only from the hook and the callback, which
+ * Python calls with the GIL held; never from the allocator. */
 #include "internal.h"
 #include "collect.h"
+#include "cpython/capi.h"
 #include "cpython/offsets.h"
+#include "cpython/pygc.h"
 
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct py_object py_object;
 typedef int (*audit_hook_fn)(const char *event, py_object *args, void *data);
-typedef py_object *(*c_function_fn)(py_object *self, py_object *unused);
-
-/* PyMethodDef, the same in every version. */
-struct py_method_def {
-    const char *name;
-    c_function_fn meth;
-    int flags;
-    const char *doc;
-};
-#define METH_NOARGS 0x0004
 
 /* _Py_AuditHookEntry, the same from 3.8 to 3.13. */
 struct hook_entry {
@@ -53,17 +44,10 @@ struct hook_entry {
 };
 
 static struct {
-    py_object *(*import_module)(const char *name);
-    py_object *(*get_attr)(py_object *o, const char *name);
-    py_object *(*c_function_new)(struct py_method_def *def, py_object *self, py_object *module);
-    py_object *(*call)(py_object *callable, ...);
-    void (*decref)(py_object *o);
-    void (*incref)(py_object *o);
-    void (*err_clear)(void);
-    py_object *none;
     struct hook_entry **runtime;       /* _PyRuntime, scanned for the list's head */
     size_t runtime_words;
-} py;
+    int exit_collection;               /* register the exit collection with atexit */
+} hk;
 
 static int audit_hook(const char *event, py_object *args, void *data);
 static char hook_marker;                /* the hook's data: tells its entry from any other */
@@ -78,8 +62,7 @@ static py_object *exit_collection(py_object *self, py_object *unused)
         unlinked = NULL;
     }
     atoll_collect_at_exit();
-    py.incref(py.none);
-    return py.none;
+    return cpython_none();
 }
 
 static struct py_method_def exit_def = {
@@ -94,23 +77,9 @@ static int resolve(void)
     const ElfW(Sym) *sym = NULL;
     if (!runtime || !dladdr1(runtime, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym)
         return -1;
-    py.runtime = runtime;
-    py.runtime_words = sym->st_size / sizeof(void *);
-    py.import_module = (py_object * (*)(const char *)) dlsym(RTLD_DEFAULT, "PyImport_ImportModule");
-    py.get_attr = (py_object * (*)(py_object *, const char *)) dlsym(RTLD_DEFAULT,
-                                                                     "PyObject_GetAttrString");
-    py.c_function_new = (py_object * (*)(struct py_method_def *, py_object *, py_object *))
-        dlsym(RTLD_DEFAULT, "PyCFunction_NewEx");
-    py.call = (py_object * (*)(py_object *, ...)) dlsym(RTLD_DEFAULT,
-                                                         "PyObject_CallFunctionObjArgs");
-    py.decref = (void (*)(py_object *))dlsym(RTLD_DEFAULT, "Py_DecRef");
-    py.incref = (void (*)(py_object *))dlsym(RTLD_DEFAULT, "Py_IncRef");
-    py.err_clear = (void (*)(void))dlsym(RTLD_DEFAULT, "PyErr_Clear");
-    py.none = dlsym(RTLD_DEFAULT, "_Py_NoneStruct");
-    return py.import_module && py.get_attr && py.c_function_new && py.call && py.decref &&
-                   py.incref && py.err_clear && py.none
-               ? 0
-               : -1;
+    hk.runtime = runtime;
+    hk.runtime_words = sym->st_size / sizeof(void *);
+    return cpython_capi_resolve();
 }
 
 /* atexit.register(exit_collection). A failure leaves it to the destructor. */
@@ -123,9 +92,7 @@ static void register_callback(void)
     if (!r)
         py.err_clear();
     py_object *refs[] = { r, fn, reg, atexit };
-    for (size_t i = 0; i < sizeof refs / sizeof *refs; i++)
-        if (refs[i])
-            py.decref(refs[i]);
+    cpython_decref_all(refs, 4);
 }
 
 /* Whether e is our entry: a live block of ours that holds this hook and its marker. */
@@ -143,10 +110,10 @@ static int is_our_entry(const struct hook_entry *e)
  * of atoll's pools (ATOLL_SMALL_MAX below its 24 bytes) is not found, and stays. */
 static void unlink_entry(void)
 {
-    for (size_t i = 0; i < py.runtime_words; i++) {
-        struct hook_entry *e = py.runtime[i];
+    for (size_t i = 0; i < hk.runtime_words; i++) {
+        struct hook_entry *e = hk.runtime[i];
         if (is_our_entry(e)) {
-            py.runtime[i] = e->next;
+            hk.runtime[i] = e->next;
             atoll_profile_ignore(e);
             unlinked = e;
             return;
@@ -169,7 +136,10 @@ static int audit_hook(const char *event, py_object *args, void *data)
         return 0;
     if (strncmp(event, run, sizeof run - 1) == 0) {
         if (claim() && resolve() == 0) {
-            register_callback();
+            atoll_pygc_setting_apply();
+            atoll_pygc_telemetry_install();
+            if (hk.exit_collection)
+                register_callback();
             unlink_entry();
         }
     } else if (strcmp(event, "cpython._PySys_ClearAuditHooks") == 0) {
@@ -179,8 +149,9 @@ static int audit_hook(const char *event, py_object *args, void *data)
     return 0;
 }
 
-void atoll_cpython_atexit_install(void)
+void atoll_cpython_atexit_install(int exit_collection)
 {
+    hk.exit_collection = exit_collection;
     int (*add_hook)(audit_hook_fn, void *) =
         (int (*)(audit_hook_fn, void *))cpython_symbol("PySys_AddAuditHook");
     if (add_hook)

@@ -22,7 +22,7 @@ struct cpython_found cpython_found;
     .tp_flags = 168, .flag_str = 1 << 28, .flag_bytes = 1 << 27, .str_length = 16,             \
     .str_state = 32, .str_kind_bit = 2, .str_compact_bit = 5, .str_ascii_bit = 6,              \
     .bytes_data = 32, .ts_interp = 16, .gc_count = 44, .gc_collecting = 200,                   \
-    .gc_head_size = 16, .tuple_items = 24
+    .gc_head_size = 16, .gc_generations = 24, .gc_generation_size = 24, .tuple_items = 24
 
 /* 3.8 to 3.10: frames are objects, no data stack. */
 #define NO_DATA_STACK .in_threads = -1, .ts_next = -1, .ts_datastack_top = -1,                 \

@@ -30,6 +30,7 @@
     X(str_kind_bit) X(str_compact_bit) X(str_ascii_bit) X(str_ready_bit) X(bytes_data)         \
     X(rt_main) X(rt_finalizing) X(rt_tstate_current) X(ts_interp) X(ts_status) X(ts_gil_bit)   \
     X(rt_gc) X(in_gc) X(gc_count) X(gc_collecting) X(gc_head_size)                            \
+    X(gc_generations) X(gc_generation_size)                                                    \
     X(in_list_items) X(in_list_count) X(list_max)                                             \
     X(in_dict_items) X(in_dict_count) X(in_keys_items) X(in_keys_count) X(dict_max)           \
     X(in_tuple_heads) X(in_tuple_counts) X(tuple_lists) X(tuple_first) X(tuple_max)           \

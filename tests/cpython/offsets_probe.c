@@ -172,6 +172,8 @@ int main(void)
     SHOW("gc_count", offsetof(struct _gc_runtime_state, generations[0].count));
     SHOW("gc_collecting", offsetof(struct _gc_runtime_state, collecting));
     SHOW("gc_head_size", sizeof(PyGC_Head));
+    SHOW("gc_generations", offsetof(struct _gc_runtime_state, generations));
+    SHOW("gc_generation_size", sizeof(struct gc_generation));
     SHOW("tuple_items", offsetof(PyTupleObject, ob_item));
 #if PY_VERSION_HEX >= 0x030b0000
     SHOW("in_threads", offsetof(PyInterpreterState, threads.head));
