@@ -2,7 +2,7 @@
  * latency (y, allocations, a log scale when the values span more than a factor of 100), the
  * Pareto front drawn as a line through its points, the budget as a dashed vertical line and the
  * recommended setting ringed. Plain SVG 1.1, no script, no external font. */
-#include "analyzer.h"
+#include "tune/tune.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * environment, its output kept in the run directory, timed from fork to reaping, killed (the
  * whole group) past the timeout. A run fails when it cannot start, is killed, times out or
  * exits non-zero; the reason is kept with the last line it wrote on stderr. */
-#include "analyzer.h"
+#include "tune.h"
 
 #include <errno.h>
 #include <fcntl.h>

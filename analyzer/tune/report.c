@@ -2,7 +2,7 @@
  * in allocations: deterministic where seconds are noisy), the recommendation (the lowest
  * latency within the overhead budget, the lower overhead on a tie), the table on the terminal,
  * and the same table as tune.csv and tune.json. */
-#include "analyzer.h"
+#include "tune.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* `atoll tune [options] -- PROGRAM [ARGS...]`: runs the workload without atoll, under atoll
  * without collections, and under atoll with each setting of a grid of thresholds (and
  * ATOLL_SMALL_MAX values), each --repeat times, interleaved so that a drift of the machine's
- * load touches every setting alike; measures every run (tune_run.c, tune_measure.c), takes the
- * medians, and reports (tune_report.c, svg.c). */
-#include "analyzer.h"
+ * load touches every setting alike; measures every run (run.c, measure.c), takes the
+ * medians, and reports (report.c, ../svg.c). */
+#include "tune.h"
 
 #include <dirent.h>
 #include <errno.h>
