@@ -550,6 +550,24 @@ struct live *live_new(const char *dir, FILE *out, const struct suppressions *sup
 void live_poll(struct live *l);
 void live_free(struct live *l);
 
+/* ---- svg.c: a scatter plot of settings, the Pareto front and the budget marked (tune.svg). */
+struct svg_point {
+    double x, y;
+    const char *label;
+    bool pareto, recommended;
+};
+
+struct svg_chart {
+    const char *title, *xlabel, *ylabel;
+    const char *xunit;              /* after each x tick's number: "%", " ms" */
+    double xline, yline;            /* the budget as a dashed line, NAN for none */
+    const struct svg_point *pts;
+    size_t n;
+};
+
+/* -1 with the reason in err. */
+int svg_chart_write(const struct svg_chart *c, const char *path, char *err, size_t errlen);
+
 /* ---- cli.c: the commands. Each returns the process exit status. */
 enum { OPT_FORMAT = 256, OPT_REPORT, OPT_SUPP, OPT_TOP, OPT_ERROR_EXITCODE, OPT_NATIVE, OPT_HELP };
 

@@ -47,6 +47,13 @@ static _Noreturn void child(const struct tune_setting *s, const char *preload, c
         if (*s->small_max)
             setenv("ATOLL_SMALL_MAX", s->small_max, 1);
     }
+    if (s->python_gc) {
+        /* no exit collection: its dump would cost every setting alike and measure nothing */
+        setenv("ATOLL_AT_EXIT", "0", 1);
+        unsetenv("ATOLL_PYTHON_GC");
+        if (strcmp(s->pygc, "default") != 0)
+            setenv("ATOLL_PYTHON_GC", s->pygc, 1);
+    }
     execvp(argv[0], argv);
     dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);

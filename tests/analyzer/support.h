@@ -41,5 +41,6 @@ Suite *objects_suite(void);
 Suite *labels_suite(void);
 Suite *merge_suite(void);
 Suite *pyframes_suite(void);
+Suite *tune_suite(void);
 
 #endif

@@ -1,0 +1,158 @@
+/* atoll tune's target python-gc: PROGRAM run under atoll (no atoll collections) with the
+ * interpreter's default collector and with each setting of the grid through ATOLL_PYTHON_GC,
+ * each --repeat times, interleaved so that a drift of the machine's load touches every setting
+ * alike; each run measured from its pygc.jsonl (pymeasure.c), the medians taken per setting,
+ * then the decision (pydecide.c) and the report (pyreport.c). */
+#include "tune.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pysample {
+    struct tune_run run;
+    struct pytune_measure m;
+    bool recorded;                  /* the run wrote a pygc.jsonl */
+};
+
+static int measure(const char *dir, const struct tune_run *r, void *out, char *err,
+                   size_t errlen)
+{
+    struct pysample *p = out;
+    (void)r;
+    return pytune_measure_dir(dir, &p->m, &p->recorded, err, errlen);
+}
+
+static void progress_line(unsigned done, unsigned total, const char *setting, unsigned rep,
+                          unsigned long repeat, const struct pysample *p)
+{
+    fprintf(stderr, "atoll tune: [%u/%u] %s, run %u/%lu: ", done, total, setting, rep + 1,
+            repeat);
+    if (p->run.failed)
+        fprintf(stderr, "FAILED: %s\n", p->run.why);
+    else
+        fprintf(stderr, "%.3f s, %.2f ms in gc (%llu/%llu/%llu collections), worst pause "
+                        "%.2f ms, peak RSS %.1f MiB\n",
+                p->run.wall_s, p->m.gc_ms, (unsigned long long)p->m.collections[0],
+                (unsigned long long)p->m.collections[1], (unsigned long long)p->m.collections[2],
+                p->m.worst_ms, (double)p->run.peak_rss_kb / 1024);
+}
+
+/* Medians over the setting's successful runs, figure by figure. */
+static void summarize(struct pytune_row *row, const struct pysample *s, unsigned n)
+{
+    enum { F = 15 };
+    double *v = malloc((size_t)F * (n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    if (!v)
+        return;
+    for (unsigned i = 0; i < n; i++) {
+        if (s[i].run.failed)
+            continue;
+        const struct pytune_measure *m = &s[i].m;
+        double vals[F] = {s[i].run.wall_s, (double)s[i].run.peak_rss_kb, m->gc_ms, m->worst_ms,
+                          (double)m->collected, (double)m->uncollectable};
+        for (int g = 0; g < 3; g++) {
+            vals[6 + g] = (double)m->collections[g];
+            vals[9 + g] = m->pause_median_ms[g];
+            vals[12 + g] = m->pause_p99_ms[g];
+        }
+        for (int j = 0; j < F; j++)
+            v[(size_t)j * n + k] = vals[j];
+        k++;
+    }
+#define MED(j) stats_median(v + (size_t)(j) * n, k)
+    row->wall_s = MED(0);
+    row->peak_rss_kb = (long)MED(1);
+    row->m.gc_ms = MED(2);
+    row->m.worst_ms = MED(3);
+    row->m.collected = (uint64_t)MED(4);
+    row->m.uncollectable = (uint64_t)MED(5);
+    for (int g = 0; g < 3; g++) {
+        row->m.collections[g] = (uint64_t)MED(6 + g);
+        row->m.pause_median_ms[g] = MED(9 + g);
+        row->m.pause_p99_ms[g] = MED(12 + g);
+    }
+#undef MED
+    /* the max per generation: the median of the runs' maxima */
+    for (int g = 0; g < 3; g++) {
+        size_t c = 0;
+        for (unsigned i = 0; i < n; i++)
+            if (!s[i].run.failed)
+                v[c++] = s[i].m.pause_max_ms[g];
+        row->m.pause_max_ms[g] = stats_median(v, c);
+    }
+    free(v);
+}
+
+int pytune_cmd(const struct tune_opts *o, const char *base, char **prog)
+{
+    static char grid[65][48];
+    char err[300];
+    int ng = pytune_grid_parse(o->grid, grid + 1, 64, err, sizeof err);
+    if (ng < 0)
+        return cli_usage_error("tune", "%s", err);
+    /* the default first, once, whether the grid names it or not */
+    snprintf(grid[0], sizeof grid[0], "default");
+    size_t nset = 1;
+    for (int i = 1; i <= ng; i++)
+        if (strcmp(grid[i], "default") != 0)
+            memcpy(grid[nset++], grid[i], sizeof grid[i]);
+    struct tune_setting *set = calloc(nset, sizeof *set);
+    struct pysample *smp = calloc(nset * o->repeat, sizeof *smp);
+    struct pytune_row *rows = calloc(nset, sizeof *rows);
+    int rc = 2;
+    if (!set || !smp || !rows) {
+        fputs("atoll tune: out of memory\n", stderr);
+        goto out;
+    }
+    for (size_t i = 0; i < nset; i++) {
+        set[i].python_gc = true;
+        memcpy(set[i].pygc, grid[i], sizeof set[i].pygc);
+    }
+    unsigned total = (unsigned)(nset * o->repeat), done = 0;
+    for (unsigned rep = 0; rep < o->repeat; rep++)
+        for (size_t i = 0; i < nset; i++) {
+            struct pysample *p = &smp[i * o->repeat + rep];
+            if (tune_one_run(o, base, &set[i], prog, done, &p->run, measure, p))
+                goto out;
+            progress_line(++done, total, set[i].pygc, rep, o->repeat, p);
+            if (i == 0 && p->run.failed) {
+                fprintf(stderr, "atoll tune: the default setting failed: %s\n", p->run.why);
+                goto out;
+            }
+        }
+    bool recorded = false;
+    for (unsigned rep = 0; rep < o->repeat; rep++)
+        recorded |= smp[rep].recorded;
+    if (!recorded) {
+        fprintf(stderr, "atoll tune: %s recorded no collection of Python's collector with its "
+                        "default setting (no pygc.jsonl): not a CPython 3.8 to 3.13 program, or "
+                        "one too short to collect; --target atoll tunes atoll's collections\n",
+                prog[0]);
+        goto out;
+    }
+    for (size_t i = 0; i < nset; i++) {
+        struct pytune_row *r = &rows[i];
+        snprintf(r->setting, sizeof r->setting, "%s", set[i].pygc);
+        r->runs = (unsigned)o->repeat;
+        for (unsigned rep = 0; rep < o->repeat; rep++) {
+            const struct tune_run *run = &smp[i * o->repeat + rep].run;
+            if (run->failed && !r->failed++)
+                snprintf(r->why, sizeof r->why, "%s", run->why);
+        }
+        summarize(r, &smp[i * o->repeat], (unsigned)o->repeat);
+    }
+    struct pytune_result t = {rows, nset, 0, o->memory_budget,
+                              strcmp(o->objective, "pause") == 0, -1};
+    pytune_decide(&t);
+    pytune_print(stdout, &t);
+    if (pytune_write_files(&t, o->output, err, sizeof err)) {
+        fprintf(stderr, "atoll tune: %s\n", err);
+        goto out;
+    }
+    printf("wrote %s/tune.csv, %s/tune.json, %s/tune.svg\n", o->output, o->output, o->output);
+    rc = t.recommended >= 0 ? 0 : 2;
+out:
+    free(set), free(smp), free(rows);
+    return rc;
+}
