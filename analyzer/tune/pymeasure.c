@@ -1,7 +1,10 @@
 /* What Python's collector did in one run of atoll tune, from the run's pygc.jsonl (one line per
  * collection, every process of the run): collections per generation, the time in them, their
- * pauses per generation (median, p99, max) and the objects they freed. A run without the file
- * made no collection (the collector off, or thresholds it never reached). */
+ * pauses per generation (median, p99, max) and the objects they freed. A process's collections
+ * count up to its exit collection (atoll's, where its atexit callbacks run): those after it are
+ * the interpreter's finalization, which collects whatever the setting (a full collection of the
+ * whole heap, the longest pause of many runs), and which no program pays while it works. A run
+ * without the file made no collection (the collector off, or thresholds it never reached). */
 #include "tune.h"
 
 #include "python/pygc.h"
@@ -36,6 +39,62 @@ void pytune_measure_recs(const struct pygc_rec *r, size_t n, struct pytune_measu
     free(ms);
 }
 
+/* The exit collection of pid in c[0..nc), 0 when it made none (killed, os._exit). */
+static uint32_t exit_collection(const struct collection_rec *c, size_t nc, uint32_t pid)
+{
+    for (size_t i = 0; i < nc; i++)
+        if (c[i].pid == pid && strcmp(c[i].trigger, "exit") == 0)
+            return c[i].collection;
+    return 0;
+}
+
+/* Each process's records up to its exit collection: *recs replaced. */
+static int before_exit(const char *dir, const char *path, struct pygc_rec **recs, size_t *n,
+                       char *err, size_t errlen)
+{
+    char cpath[4200];
+    struct collection_rec *c = NULL;
+    size_t nc = 0, kept = 0;
+    struct stat st;
+    snprintf(cpath, sizeof cpath, "%s/collections.jsonl", dir);
+    if (stat(cpath, &st) != 0)
+        return 0;
+    if (jsonl_read(cpath, &c, &nc, err, errlen))
+        return -1;
+    const struct pygc_rec *r = *recs;
+    struct pygc_rec *out = malloc((*n ? *n : 1) * sizeof *out);
+    int rc = out ? 0 : -1;
+    if (!out)
+        snprintf(err, errlen, "out of memory");
+    /* each process once, at its first record */
+    for (size_t i = 0; !rc && i < *n; i++) {
+        uint32_t pid = r[i].pid, k = exit_collection(c, nc, pid);
+        size_t j = 0;
+        while (j < i && r[j].pid != pid)
+            j++;
+        if (j < i)
+            continue;
+        struct pygc_run run = {0};
+        if (k && (rc = pygc_read_run(path, pid, k, &run, err, errlen)))
+            break;
+        for (j = 0; k && j < run.n && kept < *n; j++)
+            out[kept++] = run.recs[j];
+        for (j = i; !k && j < *n; j++)
+            if (r[j].pid == pid)
+                out[kept++] = r[j];
+        free(run.recs);
+    }
+    free(c);
+    if (rc) {
+        free(out);
+        return -1;
+    }
+    free(*recs);
+    *recs = out;
+    *n = kept;
+    return 0;
+}
+
 int pytune_measure_dir(const char *dir, struct pytune_measure *m, bool *recorded, char *err,
                        size_t errlen)
 {
@@ -49,8 +108,11 @@ int pytune_measure_dir(const char *dir, struct pytune_measure *m, bool *recorded
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    if (*recorded && pygc_read(path, &r, &n, err, errlen))
+    if (*recorded && (pygc_read(path, &r, &n, err, errlen) ||
+                      before_exit(dir, path, &r, &n, err, errlen))) {
+        free(r);
         return -1;
+    }
     pytune_measure_recs(r, n, m);
     free(r);
     return 0;

@@ -33,8 +33,8 @@ static const char *placement(const char *s)
 void pytune_print(FILE *f, const struct pytune_result *t)
 {
     const struct pytune_row *d = &t->rows[t->dflt];
-    fprintf(f, "%-22s %8s %9s %7s %13s %17s %17s %17s %9s %9s %8s %10s  %s\n", "setting",
-            "wall_s", "gc_ms", "gc_%", "collections", "gen0_ms_med/p99/max",
+    fprintf(f, "%-22s %8s %9s %13s %17s %17s %17s %9s %9s %8s %10s  %s\n", "setting",
+            "wall_s", "gc_ms", "collections", "gen0_ms_med/p99/max",
             "gen1_ms_med/p99/max", "gen2_ms_med/p99/max", "worst_ms", "rss_kb", "rss_vs_d",
             "collected", "");
     for (size_t i = 0; i < t->n; i++) {
@@ -50,16 +50,16 @@ void pytune_print(FILE *f, const struct pytune_result *t)
                  (unsigned long long)r->m.collections[2]);
         for (int g = 0; g < 3; g++)
             pauses(p[g], sizeof p[g], &r->m, g);
-        fprintf(f, "%-22s %8.3f %9.2f %6.1f%% %13s %17s %17s %17s %9.2f %9ld %+7.1f%% %10llu  "
+        fprintf(f, "%-22s %8.3f %9.2f %13s %17s %17s %17s %9.2f %9ld %+7.1f%% %10llu  "
                    "%s%s%s\n",
-                r->setting, r->wall_s, r->m.gc_ms,
-                r->wall_s > 0 ? r->m.gc_ms / (10 * r->wall_s) : 0, counts, p[0], p[1], p[2],
+                r->setting, r->wall_s, r->m.gc_ms, counts, p[0], p[1], p[2],
                 r->m.worst_ms, r->peak_rss_kb, r->rss_pct, (unsigned long long)r->m.collected,
                 r->within ? "" : "over-budget ", r->pareto ? "pareto " : "",
                 r->recommended ? "recommended" : "");
     }
-    fprintf(f, "(medians over the runs; gc_ms: time in Python's collector, gc_%%: its share of "
-               "the wall time; collections per generation 0/1/2; pauses in ms; rss_vs_d: peak "
+    fprintf(f, "(medians over the runs; wall_s and rss_kb: wall time and peak RSS without "
+               "profiling; gc_ms: time in Python's collector; collections per generation 0/1/2 "
+               "and their pauses in ms, up to the exit (finalization left out); rss_vs_d: peak "
                "RSS against the default setting's)\n");
     if (t->recommended < 0) {
         fprintf(f, "no recommendation: the default setting failed: %s\n", d->why);

@@ -1,18 +1,27 @@
-/* atoll tune's target python-gc: PROGRAM run under atoll (no atoll collections) with the
- * interpreter's default collector and with each setting of the grid through ATOLL_PYTHON_GC,
- * each --repeat times, interleaved so that a drift of the machine's load touches every setting
- * alike; each run measured from its pygc.jsonl (pymeasure.c), the medians taken per setting,
- * then the decision (pydecide.c) and the report (pyreport.c). */
+/* atoll tune's target python-gc: PROGRAM run under atoll with the interpreter's default
+ * collector and with each setting of the grid through ATOLL_PYTHON_GC, each --repeat times,
+ * interleaved so that a drift of the machine's load touches every setting alike. A sample is
+ * two runs: one in profile mode (no atoll collection but the exit one) whose pygc.jsonl gives
+ * the collector's figures (pymeasure.c), and one in alloc mode with CPython's own allocator
+ * for the wall time and the peak RSS, which profile mode inflates with the stacks it records
+ * for each block (a fixed cost that would hide the garbage a setting keeps). The medians are
+ * taken per setting, then the decision (pydecide.c) and the report (pyreport.c). */
 #include "tune.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct pysample {
-    struct tune_run run;
+    struct tune_run run;            /* profile mode: the collector's figures */
+    struct tune_run mem;            /* alloc mode: wall time and peak RSS */
     struct pytune_measure m;
     bool recorded;                  /* the run wrote a pygc.jsonl */
 };
+
+static const struct tune_run *failed(const struct pysample *p)
+{
+    return p->run.failed ? &p->run : p->mem.failed ? &p->mem : NULL;
+}
 
 static int measure(const char *dir, const struct tune_run *r, void *out, char *err,
                    size_t errlen)
@@ -22,19 +31,26 @@ static int measure(const char *dir, const struct tune_run *r, void *out, char *e
     return pytune_measure_dir(dir, &p->m, &p->recorded, err, errlen);
 }
 
+static int measure_nothing(const char *dir, const struct tune_run *r, void *out, char *err,
+                           size_t errlen)
+{
+    (void)dir, (void)r, (void)out, (void)err, (void)errlen;
+    return 0;
+}
+
 static void progress_line(unsigned done, unsigned total, const char *setting, unsigned rep,
                           unsigned long repeat, const struct pysample *p)
 {
     fprintf(stderr, "atoll tune: [%u/%u] %s, run %u/%lu: ", done, total, setting, rep + 1,
             repeat);
-    if (p->run.failed)
-        fprintf(stderr, "FAILED: %s\n", p->run.why);
+    if (failed(p))
+        fprintf(stderr, "FAILED: %s\n", failed(p)->why);
     else
-        fprintf(stderr, "%.3f s, %.2f ms in gc (%llu/%llu/%llu collections), worst pause "
-                        "%.2f ms, peak RSS %.1f MiB\n",
-                p->run.wall_s, p->m.gc_ms, (unsigned long long)p->m.collections[0],
+        fprintf(stderr, "%.2f ms in gc (%llu/%llu/%llu collections), worst pause %.2f ms; "
+                        "without profiling %.3f s, peak RSS %.1f MiB\n",
+                p->m.gc_ms, (unsigned long long)p->m.collections[0],
                 (unsigned long long)p->m.collections[1], (unsigned long long)p->m.collections[2],
-                p->m.worst_ms, (double)p->run.peak_rss_kb / 1024);
+                p->m.worst_ms, p->mem.wall_s, (double)p->mem.peak_rss_kb / 1024);
 }
 
 /* Medians over the setting's successful runs, figure by figure. */
@@ -46,10 +62,10 @@ static void summarize(struct pytune_row *row, const struct pysample *s, unsigned
     if (!v)
         return;
     for (unsigned i = 0; i < n; i++) {
-        if (s[i].run.failed)
+        if (failed(&s[i]))
             continue;
         const struct pytune_measure *m = &s[i].m;
-        double vals[F] = {s[i].run.wall_s, (double)s[i].run.peak_rss_kb, m->gc_ms, m->worst_ms,
+        double vals[F] = {s[i].mem.wall_s, (double)s[i].mem.peak_rss_kb, m->gc_ms, m->worst_ms,
                           (double)m->collected, (double)m->uncollectable};
         for (int g = 0; g < 3; g++) {
             vals[6 + g] = (double)m->collections[g];
@@ -77,7 +93,7 @@ static void summarize(struct pytune_row *row, const struct pysample *s, unsigned
     for (int g = 0; g < 3; g++) {
         size_t c = 0;
         for (unsigned i = 0; i < n; i++)
-            if (!s[i].run.failed)
+            if (!failed(&s[i]))
                 v[c++] = s[i].m.pause_max_ms[g];
         row->m.pause_max_ms[g] = stats_median(v, c);
     }
@@ -113,11 +129,14 @@ int pytune_cmd(const struct tune_opts *o, const char *base, char **prog)
     for (unsigned rep = 0; rep < o->repeat; rep++)
         for (size_t i = 0; i < nset; i++) {
             struct pysample *p = &smp[i * o->repeat + rep];
-            if (tune_one_run(o, base, &set[i], prog, done, &p->run, measure, p))
+            struct tune_setting mem = set[i];
+            mem.alloc_mode = true;
+            if (tune_one_run(o, base, &set[i], prog, 2 * done, &p->run, measure, p) ||
+                tune_one_run(o, base, &mem, prog, 2 * done + 1, &p->mem, measure_nothing, NULL))
                 goto out;
             progress_line(++done, total, set[i].pygc, rep, o->repeat, p);
-            if (i == 0 && p->run.failed) {
-                fprintf(stderr, "atoll tune: the default setting failed: %s\n", p->run.why);
+            if (i == 0 && failed(p)) {
+                fprintf(stderr, "atoll tune: the default setting failed: %s\n", failed(p)->why);
                 goto out;
             }
         }
@@ -136,9 +155,9 @@ int pytune_cmd(const struct tune_opts *o, const char *base, char **prog)
         snprintf(r->setting, sizeof r->setting, "%s", set[i].pygc);
         r->runs = (unsigned)o->repeat;
         for (unsigned rep = 0; rep < o->repeat; rep++) {
-            const struct tune_run *run = &smp[i * o->repeat + rep].run;
-            if (run->failed && !r->failed++)
-                snprintf(r->why, sizeof r->why, "%s", run->why);
+            const struct tune_run *bad = failed(&smp[i * o->repeat + rep]);
+            if (bad && !r->failed++)
+                snprintf(r->why, sizeof r->why, "%s", bad->why);
         }
         summarize(r, &smp[i * o->repeat], (unsigned)o->repeat);
     }

@@ -48,11 +48,17 @@ static _Noreturn void child(const struct tune_setting *s, const char *preload, c
             setenv("ATOLL_SMALL_MAX", s->small_max, 1);
     }
     if (s->python_gc) {
-        /* no exit collection: its dump would cost every setting alike and measure nothing */
-        setenv("ATOLL_AT_EXIT", "0", 1);
         unsetenv("ATOLL_PYTHON_GC");
         if (strcmp(s->pygc, "default") != 0)
             setenv("ATOLL_PYTHON_GC", s->pygc, 1);
+        /* the memory run: atoll's allocator alone and CPython's own, so that the peak RSS is
+         * the program's, not also the stacks profile mode records for each block; the
+         * telemetry run keeps its exit collection, which tells the interpreter's
+         * finalization apart */
+        setenv("ATOLL_MODE", s->alloc_mode ? "alloc" : "profile", 1);
+        setenv("ATOLL_AT_EXIT", "1", 1);
+        if (s->alloc_mode)
+            unsetenv("PYTHONMALLOC");
     }
     execvp(argv[0], argv);
     dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));

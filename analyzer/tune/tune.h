@@ -12,6 +12,7 @@ struct tune_setting {
     bool plain;                     /* without atoll at all */
     bool python_gc;                 /* a setting of Python's collector (below) */
     char pygc[48];                  /* ATOLL_PYTHON_GC, "default" for the interpreter's own */
+    bool alloc_mode;                /* python_gc: the memory run (ATOLL_MODE=alloc) */
 };
 
 struct tune_run {

@@ -55,7 +55,7 @@ status=0
 "$ATOLL_BIN" tune --repeat 1 --grid '10000,10,10 off' --output out -- "$python" "$bullets" 40 \
     >stdout 2>stderr || status=$?
 ((status == 0)) || fail "atoll tune exited with $status" stdout stderr
-[[ $(grep -c '^atoll tune: \[[0-9]/3\] .*, run 1/1: [0-9.]* s, [0-9.]* ms in gc' stderr) == 3 ]] ||
+[[ $(grep -c '^atoll tune: \[[0-9]/3\] .*, run 1/1: [0-9.]* ms in gc .*; without profiling [0-9.]* s, peak RSS [0-9.]* MiB$' stderr) == 3 ]] ||
     fail "not 3 progress lines" stderr
 rec=$(check_files out 10000,10,10 off) || fail "wrong tune.csv, tune.json or tune.svg" out/tune.csv out/tune.json stdout
 [[ $(field out default collections) != "[0, 0, 0]" && $(field out default collected) -ge 800 ]] ||
