@@ -18,8 +18,14 @@ static void pauses(char *buf, size_t len, const struct pytune_measure *m, int g)
 }
 
 /* Where a setting's line goes and what it costs, beyond the line itself. */
-static const char *placement(const char *s)
+static const char *placement(const struct pytune_row *r)
 {
+    const char *s = r->setting;
+    const uint64_t *c = r->m.collections;
+    if (strcmp(s, "off") && !c[0] && !c[1] && !c[2])
+        return "at the program's start; it made no collection in these runs, so like "
+               "gc.disable() it kept all the cyclic garbage: that fitted the budget on this "
+               "input, not necessarily with a longer run";
     if (!strcmp(s, "off"))
         return "at the program's start; cyclic garbage is then never freed: it fitted the "
                "budget in these runs, not necessarily with other input";
@@ -78,7 +84,7 @@ void pytune_print(FILE *f, const struct pytune_result *t)
     fprintf(f, "  time in gc %.2f ms (default %.2f ms), worst pause %.2f ms (default %.2f ms), "
                "peak RSS %+.1f%%\n",
             r->m.gc_ms, d->m.gc_ms, r->m.worst_ms, d->m.worst_ms, r->rss_pct);
-    fprintf(f, "  in the program (%s):\n    import gc; %s\n", placement(r->setting), line);
+    fprintf(f, "  in the program (%s):\n    import gc; %s\n", placement(r), line);
     fprintf(f, "  without changing it:\n    ATOLL_PYTHON_GC=%s\n", r->setting);
 }
 

@@ -8,8 +8,10 @@
  * taken per setting, then the decision (pydecide.c) and the report (pyreport.c). */
 #include "tune.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct pysample {
     struct tune_run run;            /* profile mode: the collector's figures */
@@ -29,6 +31,64 @@ static int measure(const char *dir, const struct tune_run *r, void *out, char *e
     struct pysample *p = out;
     (void)r;
     return pytune_measure_dir(dir, &p->m, &p->recorded, err, errlen);
+}
+
+/* The default setting's first run also keeps its exit dump (the process with the most blocks:
+ * the program rather than a helper it started) as base/garbage.atoll, for the sites of its
+ * cyclic garbage. */
+struct keep {
+    struct pysample *p;
+    const char *dest;
+};
+
+static int measure_keep(const char *dir, const struct tune_run *r, void *out, char *err,
+                        size_t errlen)
+{
+    struct keep *k = out;
+    char path[4200];
+    struct collection_rec *c;
+    size_t n, best = 0;
+    if (measure(dir, r, k->p, err, errlen))
+        return -1;
+    snprintf(path, sizeof path, "%s/collections.jsonl", dir);
+    if (jsonl_read(path, &c, &n, err, errlen))
+        return 0;               /* no sites to show, the figures stand */
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(c[i].trigger, "exit") == 0 &&
+            (strcmp(c[best].trigger, "exit") != 0 || c[i].blocks > c[best].blocks))
+            best = i;
+    if (n && strcmp(c[best].trigger, "exit") == 0)
+        rename(c[best].dump, k->dest);
+    free(c);
+    return 0;
+}
+
+/* The report's CYCLIC GARBAGE BY SITE rows of the kept dump: removing those cycles beats any
+ * threshold. Nothing when the dump or the section is missing. */
+static void print_sites(FILE *f, const char *dump)
+{
+    struct report_opts ro = {.format = FORMAT_TEXT, .top = 5, .error_exitcode = -1};
+    char *text = NULL, err[600];
+    size_t len = 0;
+    bool leaked;
+    FILE *mem = open_memstream(&text, &len);
+    char *const paths[] = {(char *)dump};
+    int rc = mem ? cli_report(&ro, paths, 1, mem, false, &leaked, err, sizeof err) : -1;
+    if (mem)
+        fclose(mem);
+    const char *sec = rc == 0 && text ? strstr(text, "\nCYCLIC GARBAGE BY SITE") : NULL;
+    if (sec) {
+        const char *end = strstr(sec + 1, "\n\n");
+        fprintf(f, "where the default setting's cyclic garbage was made (removing those cycles "
+                   "beats any threshold; atoll run shows their shapes):\n");
+        for (const char *l = sec + 1; l && (!end || l < end);) {
+            if (*l == '#')
+                fprintf(f, "  %.*s\n", (int)strcspn(l, "\n"), l);
+            if ((l = strchr(l, '\n')))
+                l++;
+        }
+    }
+    free(text);
 }
 
 static int measure_nothing(const char *dir, const struct tune_run *r, void *out, char *err,
@@ -113,6 +173,8 @@ int pytune_cmd(const struct tune_opts *o, const char *base, char **prog)
     for (int i = 1; i <= ng; i++)
         if (strcmp(grid[i], "default") != 0)
             memcpy(grid[nset++], grid[i], sizeof grid[i]);
+    char garbage[4300];
+    snprintf(garbage, sizeof garbage, "%.4200s/garbage.atoll", base);
     struct tune_setting *set = calloc(nset, sizeof *set);
     struct pysample *smp = calloc(nset * o->repeat, sizeof *smp);
     struct pytune_row *rows = calloc(nset, sizeof *rows);
@@ -131,7 +193,10 @@ int pytune_cmd(const struct tune_opts *o, const char *base, char **prog)
             struct pysample *p = &smp[i * o->repeat + rep];
             struct tune_setting mem = set[i];
             mem.alloc_mode = true;
-            if (tune_one_run(o, base, &set[i], prog, 2 * done, &p->run, measure, p) ||
+            struct keep k = {p, garbage};
+            bool keep = i == 0 && rep == 0;
+            if (tune_one_run(o, base, &set[i], prog, 2 * done, &p->run,
+                             keep ? measure_keep : measure, keep ? (void *)&k : p) ||
                 tune_one_run(o, base, &mem, prog, 2 * done + 1, &p->mem, measure_nothing, NULL))
                 goto out;
             progress_line(++done, total, set[i].pygc, rep, o->repeat, p);
@@ -165,6 +230,7 @@ int pytune_cmd(const struct tune_opts *o, const char *base, char **prog)
                               strcmp(o->objective, "pause") == 0, -1};
     pytune_decide(&t);
     pytune_print(stdout, &t);
+    print_sites(stdout, garbage);
     if (pytune_write_files(&t, o->output, err, sizeof err)) {
         fprintf(stderr, "atoll tune: %s\n", err);
         goto out;
@@ -172,6 +238,7 @@ int pytune_cmd(const struct tune_opts *o, const char *base, char **prog)
     printf("wrote %s/tune.csv, %s/tune.json, %s/tune.svg\n", o->output, o->output, o->output);
     rc = t.recommended >= 0 ? 0 : 2;
 out:
+    unlink(garbage);
     free(set), free(smp), free(rows);
     return rc;
 }
