@@ -131,6 +131,9 @@ static void start_profiling(void)
     atoll_profile_start_stacks();
     if (atoll_g.python_stacks)
         atoll_g.python_stacks = cpython_frames_init() != 0;
+    uintptr_t eval_lo, eval_hi;
+    if (atoll_g.python_stacks && cpython_eval_loop(&eval_lo, &eval_hi))
+        atoll_unwind_stop_in(eval_lo, eval_hi);
     atoll_g.python_freelists = atoll_g.python_freelists && atoll_g.python_stacks &&
                                atoll_pyfree_init();
     if (!atoll_g.profiling) {

@@ -164,6 +164,7 @@ void atoll_profile_after_fork_child(void) ATOLL_HIDDEN;
 
 /* unwind.c (the rest of the walker's declarations are in unwind.h) */
 void atoll_unwind_init(uintptr_t self_start, uintptr_t self_end) ATOLL_HIDDEN;
+void atoll_unwind_stop_in(uintptr_t lo, uintptr_t hi) ATOLL_HIDDEN;
 void atoll_unwind_check_report(void) ATOLL_HIDDEN;
 
 /* interpose.c: frees a block for the program, as free does in profile mode, inside the

@@ -51,10 +51,14 @@ static bool same_frames(const struct atoll_site *s, void *const *frames, unsigne
     return s->depth == depth && memcmp(s->frames, frames, depth * sizeof *frames) == 0;
 }
 
-static uint32_t intern_locked(void *const *frames, unsigned depth)
+/* The table keys on frames_hash, already computed for the thread's cache, not on uthash's own
+ * hash of the frames' bytes, which cost more than everything else at a Python program's
+ * start-up (tens of thousands of stacks, 30 frames deep). */
+static uint32_t intern_locked(void *const *frames, unsigned depth, uint64_t h)
 {
     struct atoll_site *s;
-    HASH_FIND(hh, table, frames, depth * sizeof *frames, s);
+    unsigned hv = (unsigned)(h >> 32);
+    HASH_FIND_BYHASHVALUE(hh, table, frames, depth * sizeof *frames, hv, s);
     if (s)
         return s->id;
     if (count >= capacity) {
@@ -75,7 +79,7 @@ static uint32_t intern_locked(void *const *frames, unsigned depth)
     s->id = count;
     s->depth = depth;
     memcpy(s->frames, frames, depth * sizeof *frames);
-    HASH_ADD_KEYPTR(hh, table, s->frames, depth * sizeof *frames, s);
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, table, s->frames, depth * sizeof *frames, hv, s);
     by_id[count] = s;
     __atomic_store_n(&count, count + 1, __ATOMIC_RELEASE);
     return s->id;
@@ -94,7 +98,7 @@ uint32_t atoll_site_intern(void *const *frames, unsigned depth)
     }
     atoll_critical_enter();
     atoll_lock_take(ATOLL_LOCK_SITES);
-    uint32_t id = intern_locked(frames, depth);
+    uint32_t id = intern_locked(frames, depth, h);
     atoll_lock_drop(ATOLL_LOCK_SITES);
     atoll_critical_exit();
     if (id) {

@@ -96,6 +96,7 @@ struct atoll_heap {
     struct atoll_heap *next_all;      /* every heap ever made, for statistics */
     struct atoll_heap *next_abandoned;
     void *unwind;                     /* the stack walker's caches (unwind.c) */
+    void *pystacks;                   /* joined Python stacks (cpython/stacks.c) */
     /* Other threads write this line: keep it apart from the owner's hot fields. */
     struct atoll_pool *remote __attribute__((aligned(64))); /* atomic: queue of pools */
 } __attribute__((aligned(64)));

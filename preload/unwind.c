@@ -75,12 +75,28 @@ struct unwind_state {
 };
 
 static uintptr_t self_start, self_end;
+static uintptr_t stop_lo, stop_len;
 static uint64_t checked, differ;
 
 void atoll_unwind_init(uintptr_t start, uintptr_t end)
 {
     self_start = start;
     self_end = end;
+}
+
+/* In a Python program the native frames below the interpreter's eval loop are the interpreter's
+ * own way into Python (main, Py_RunMain, PyObject_Call from C), told better by the Python frames
+ * joined to the stack; and walking them costs most of a capture, with a site each for every
+ * depth of recursion. So a stack ends at its first frame in [lo, hi), the eval loop. */
+void atoll_unwind_stop_in(uintptr_t lo, uintptr_t hi)
+{
+    stop_lo = lo;
+    stop_len = hi - lo;
+}
+
+static int stops(uintptr_t ra)
+{
+    return ra - 1 - stop_lo < stop_len;
 }
 
 static struct unwind_state *state_of(struct atoll_heap *h)
@@ -303,6 +319,8 @@ static int walk(struct walk *w, uintptr_t pc, uintptr_t sp, uintptr_t bp0)
         if (ra < 0x4000)
             return 0;
         w->frames[w->n++] = ra;
+        if (stops(ra))
+            return 0;
     }
     return 0;
 }
@@ -320,9 +338,9 @@ static unsigned program_frames(const uintptr_t *frames, unsigned n, const uintpt
     unsigned first = 0;
     while (first < n && frames[first] >= self_start && frames[first] < self_end)
         first++;
-    unsigned depth = n - first;
-    if (depth > atoll_g.stack_depth)
-        depth = atoll_g.stack_depth;
+    unsigned depth = 0;
+    while (depth < n - first && depth < atoll_g.stack_depth && !stops(frames[first + depth++]))
+        ;
     *out = frames + first;
     return depth;
 }

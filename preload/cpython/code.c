@@ -116,16 +116,9 @@ int cpython_code_describe(const void *code, struct cpython_code_info *out, char 
     return 0;
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    h ^= h >> 31;
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 29);
-}
-
 /* On every allocation's path, once per frame: independent products of the fields (no chain of
- * multiplications for the CPU to wait on), then one mix. */
+ * multiplications for the CPU to wait on) and no mix: the site cache's hash and the code
+ * table's slot both mix what they take. */
 uint64_t cpython_code_identity(const void *code)
 {
     const struct cpython_offsets *o = cpython_layout_found();
@@ -137,5 +130,5 @@ uint64_t cpython_code_identity(const void *code)
     h ^= CPY_LOAD(uintptr_t, c, o->co_qualname) * 0x94D049BB133111EBull;
     h ^= CPY_LOAD(uintptr_t, c, o->co_linetable) * 0xD6E8FEB86659FD93ull;
     h ^= (uint64_t)(uint32_t)CPY_LOAD(int32_t, c, o->co_firstlineno) * 0xC2B2AE3D27D4EB4Full;
-    return mix(0, h);
+    return h;
 }

@@ -53,6 +53,7 @@ struct cpython_code_info {
  * the process holds no CPython 3.8 to 3.13 (then cpython_frames_read returns 0). */
 unsigned cpython_frames_init(void);
 unsigned cpython_frames_version(void);
+int cpython_eval_loop(uintptr_t *lo, uintptr_t *hi);
 
 /* The calling thread's Python frames, innermost first, at most max; 0 when it runs no Python
  * code. On every allocation's path: no lock, no allocation, no call that may take either. */

@@ -190,12 +190,31 @@ static uintptr_t holder(const struct cpython_offsets *o, int **young)
     return interp;
 }
 
+/* Nothing pushed, nothing popped since the lists were last emptied: every count 0 and every
+ * first slot clear, the tuples' lists still full. Read without the GIL, as the holder check is,
+ * so that the calls that find nothing to do (most) cost a few loads and no thread lookup. */
+static int idle(const struct cpython_offsets *o)
+{
+    uintptr_t base = 0;
+    if (fl.relative) {
+        base = CPY_LOAD(uintptr_t, cpython_found.runtime, o->rt_main);
+        if (!cpython_plausible(base))
+            return 1;
+    }
+    for (int i = 0; i < ARRAYS; i++)
+        if (*(const int32_t *)(base + fl.arrays[i].count) != 0 ||
+            *(const uintptr_t *)(base + fl.arrays[i].items) != 0)
+            return 0;
+    return *(const int32_t *)(base + fl.tuples.counts) == fl.tuples.max;
+}
+
 unsigned atoll_pyfree_check(void **reborn, unsigned max)
 {
     const struct cpython_offsets *o = cpython_layout_found();
     int *young;
     uintptr_t interp;
-    if (!o || !__atomic_load_n(&fl.on, __ATOMIC_RELAXED) || !(interp = holder(o, &young)))
+    if (!o || !__atomic_load_n(&fl.on, __ATOMIC_RELAXED) || idle(o) ||
+        !(interp = holder(o, &young)))
         return 0;
     uintptr_t base = fl.relative ? interp : 0;
     unsigned n = 0;

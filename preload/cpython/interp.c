@@ -10,6 +10,7 @@
 #include "offsets.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stddef.h>
 
 struct cpython_found cpython_found;
@@ -151,6 +152,20 @@ unsigned cpython_frames_init(void)
     cpython_found.code_type = code_type;
     __atomic_store_n(&cpython_found.o, o, __ATOMIC_RELEASE);
     return o->version;
+}
+
+/* The code of _PyEval_EvalFrameDefault, where a native stack of Python code reaches the eval
+ * loop; 0 if its size is not in the symbol table. */
+int cpython_eval_loop(uintptr_t *lo, uintptr_t *hi)
+{
+    void *f = cpython_symbol("_PyEval_EvalFrameDefault");
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (!f || !dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size)
+        return 0;
+    *lo = (uintptr_t)f;
+    *hi = (uintptr_t)f + sym->st_size;
+    return 1;
 }
 
 unsigned cpython_frames_version(void)

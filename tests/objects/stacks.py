@@ -5,7 +5,8 @@ usage: stacks.py ATOLL LIBATOLL PYTHON    (PYTHON as for objects.py: a path or p
 Runs pystacks.py under PYTHON with libatoll.so preloaded: every object it made at a known line
 (in a function, a method, a closure, a generator, a comprehension, a key function sorted calls
 back from C, a second thread) must be a member of an isolated cycle whose site's innermost
-frame is a Python frame naming pystacks.py, that line and that function, exactly; the text
+frame is a Python frame naming pystacks.py, that line and that function, exactly, and whose
+native frames end at the eval loop; the text
 report must show Python frames only (native ones with --native); and with ATOLL_PYTHON_STACKS=0
 no site has a Python frame."""
 import json
@@ -15,6 +16,10 @@ import sys
 import tempfile
 
 from objects import HERE, analyze, fail, python_of
+
+# With Python frames, a native stack ends at the interpreter's eval loop: what lies below is
+# the interpreter's own way into Python.
+EVAL_LOOP = "_PyEval_EvalFrameDefault"
 
 
 def run(lib, python, work, extra_env):
@@ -54,9 +59,13 @@ def main():
             if top != want:
                 fail("%s made at line %d: innermost frame %s, expected %s" % (
                     type_name, lineno, top, want))
-            if not any(f["kind"] == "native" for f in frames):
+            native = [f for f in frames if f["kind"] == "native"]
+            if not native:
                 fail("%s made at line %d: no native frames under the Python ones" % (
                     type_name, lineno))
+            if native[-1].get("function") != EVAL_LOOP:
+                fail("%s made at line %d: the native stack ends at %s, not at the eval loop" % (
+                    type_name, lineno, native[-1]))
         text = analyze(atoll, dump, "text")
         native = subprocess.run([atoll, "analyze", "--native", dump], capture_output=True,
                                 text=True).stdout
@@ -70,6 +79,10 @@ def main():
         off = json.loads(analyze(atoll, dump0, "json"))
         if any(f.get("kind") == "python" for fs in off["sites"].values() for f in fs):
             fail("ATOLL_PYTHON_STACKS=0 still records Python frames")
+        # Without Python frames the native stack is the only one, and goes on past the loop.
+        if not any(f.get("function") == EVAL_LOOP and fs[-1] is not f
+                   for fs in off["sites"].values() for f in fs):
+            fail("ATOLL_PYTHON_STACKS=0: no native stack goes on below the eval loop")
         print("%d objects at their Python lines, exactly; native frames below; none when off"
               % len(made))
 
