@@ -244,6 +244,44 @@ START_TEST(one_run_from_its_directory)
 }
 END_TEST
 
+/* Collections after a process's exit collection are its interpreter's finalization: left out;
+ * a process without an exit collection (killed) keeps them all. */
+START_TEST(one_run_stops_at_the_exit_collection)
+{
+    char *dir = temp_dir(), *pygc = path_join(dir, "pygc.jsonl");
+    char *colls = path_join(dir, "collections.jsonl"), err[300];
+    bool recorded;
+    struct pytune_measure m;
+    write_file(pygc,
+               "{\"pid\":5,\"gen\":0,\"start_ns\":1,\"duration_ns\":1000000,\"collected\":1,"
+               "\"uncollectable\":0,\"after_collection\":0}\n"
+               "{\"pid\":6,\"gen\":0,\"start_ns\":2,\"duration_ns\":2000000,\"collected\":2,"
+               "\"uncollectable\":0,\"after_collection\":0}\n"
+               "{\"pid\":5,\"gen\":1,\"start_ns\":3,\"duration_ns\":4000000,\"collected\":4,"
+               "\"uncollectable\":0,\"after_collection\":0}\n"
+               "{\"pid\":5,\"gen\":2,\"start_ns\":4,\"duration_ns\":30000000,\"collected\":300,"
+               "\"uncollectable\":0,\"after_collection\":1}\n"
+               "{\"pid\":6,\"gen\":2,\"start_ns\":5,\"duration_ns\":8000000,\"collected\":8,"
+               "\"uncollectable\":0,\"after_collection\":1}\n");
+    write_file(colls,
+               "{\"collection\":1,\"pid\":5,\"generation\":2,\"trigger\":\"exit\","
+               "\"time_ns\":1,\"pause_ms\":1.0,\"blocks\":10,\"unreachable_blocks\":0,"
+               "\"unreachable_bytes\":0,\"dump\":\"x.5.1.atoll\"}\n");
+    ck_assert_int_eq(pytune_measure_dir(dir, &m, &recorded, err, sizeof err), 0);
+    ck_assert(recorded);
+    /* pid 5: its gen 0 and gen 1, not the full collection after its exit; pid 6 (no exit
+     * collection): both */
+    ck_assert_uint_eq(m.collections[0], 2);
+    ck_assert_uint_eq(m.collections[1], 1);
+    ck_assert_uint_eq(m.collections[2], 1);
+    ck_assert_double_eq_tol(m.gc_ms, 15.0, 1e-9);
+    ck_assert_double_eq_tol(m.worst_ms, 8.0, 1e-9);
+    ck_assert_uint_eq(m.collected, 15);
+    rm_rf(dir);
+    free(dir), free(pygc), free(colls);
+}
+END_TEST
+
 START_TEST(which_programs_are_cpython)
 {
     char *dir = temp_dir(), *sh = path_join(dir, "tool"), *py = path_join(dir, "app");
@@ -288,6 +326,7 @@ Suite *tune_suite(void)
     tcase_add_test(tc, failed_and_ties);
     tcase_add_test(tc, one_run_from_records);
     tcase_add_test(tc, one_run_from_its_directory);
+    tcase_add_test(tc, one_run_stops_at_the_exit_collection);
     tcase_add_test(tc, which_programs_are_cpython);
     suite_add_tcase(s, tc);
     return s;
