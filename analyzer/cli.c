@@ -41,7 +41,8 @@ static const char main_help[] =
     "  info DUMP                        print a dump's header facts and counts\n"
     "  stats DIR                        the collections of DIR/collections.jsonl per generation\n"
     "  collect [--wait] PID             ask a program run with a collection signal to collect\n"
-    "  tune [options] -- PROGRAM [ARGS] measure thresholds on PROGRAM and recommend one\n"
+    "  tune [options] -- PROGRAM [ARGS] measure settings of Python's collector (CPython) or of\n"
+    "                                   atoll's thresholds on PROGRAM and recommend one\n"
     "\n"
     "'atoll COMMAND --help' describes a command's options; see also atoll(1).\n";
 

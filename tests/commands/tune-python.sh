@@ -5,7 +5,8 @@
 #   collected (every frame's cycles) and `off` made no collection; the recommendation is one of
 #   the settings, printed as its line for the program and as ATOLL_PYTHON_GC; on 3.13, whose
 #   default t0 is 2000, the default makes fewer generation-0 collections than 700,10,10 does;
-# - pygcwork.py, a long-lived heap and cyclic garbage that `off` keeps (tens of MB): `off` is
+# - every CPython 3.8 to 3.13 on the machine: the default setting collects, `off` does not;
+# - pygcwork.py, a long-lived heap and cyclic garbage that `off` keeps (+35% peak RSS): `off` is
 #   over the memory budget and not recommended, a raised t0 is;
 # - the python-gc options' bad input, and a program that is not Python with --target
 #   python-gc: one line, exit 2.
@@ -89,6 +90,19 @@ PY
 else
     echo "tune-python.sh: 3.13 not checked: no $py313"
 fi
+
+# every CPython on the machine: its default setting's collections are measured
+for v in 3.8 3.9 3.10 3.11 3.12 3.13; do
+    py=$(ls /root/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | head -n 1)
+    if [[ -z $py ]]; then
+        echo "tune-python.sh: python$v not checked: not installed under /root/.pyenv"
+        continue
+    fi
+    "$ATOLL_BIN" tune --repeat 1 --grid off --output "out$v" -- "$py" "$bullets" 20 \
+        >stdout 2>stderr || fail "atoll tune on python$v exited with $?" stdout stderr
+    [[ $(field "out$v" default collections) != "[0, 0, 0]" && $(field "out$v" off collections) == "[0, 0, 0]" ]] ||
+        fail "python$v: the default collected nothing, or off collected" "out$v/tune.json"
+done
 
 # a long-lived heap, rounds of short-lived objects and 40,000 small cycles of 50 bytes that
 # `off` keeps (+35% peak RSS), 5000,10,10 at most 2,500 of them (+2%)
