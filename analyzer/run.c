@@ -142,6 +142,9 @@ static void child(const struct run_env *env, const char *preload, char **argv, i
     setenv("PYTHONMALLOC", "malloc", 1);
     setenv("G_SLICE", "always-malloc", 1);
     setenv("ATOLL_OUTPUT", out, 1);
+    /* The report after the run covers every process's dumps: their own lines would repeat it,
+     * mixed into the program's stderr. */
+    setenv("ATOLL_EXIT_LINE", "0", 1);
     if (env->threshold)
         setenv("ATOLL_THRESHOLD", env->threshold, 1);
     if (env->signal)

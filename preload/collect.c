@@ -267,7 +267,7 @@ void atoll_collect_get_counts(int64_t counts[3])
 }
 
 /* At exit: a full collection, and one line if it found something of the process's own making
- * (or ATOLL_VERBOSE asks). A forked child's inherited blocks are its parent's to report: what
+ * (or ATOLL_VERBOSE asks), unless ATOLL_EXIT_LINE=0 (atoll run, which reports every dump). A forked child's inherited blocks are its parent's to report: what
  * it lost of them is no finding of its own (CPython leaks the locks it inherits on purpose).
  * Once per process: a Python program's runs at its atexit time (cpython/atexit.c), and the
  * destructor's would then dump the finalized interpreter's heap after it, which atoll run would
@@ -284,7 +284,7 @@ void atoll_collect_at_exit(void)
         atoll_log("the collection at exit failed (errno %d)", errno);
         return;
     }
-    if (!r.own_findings && !atoll_verbose)
+    if (!atoll_cc.exit_line || (!r.own_findings && !atoll_verbose))
         return;
     atoll_log("%llu blocks (%llu bytes) unreachable at exit, %llu isolated cycles, "
               "%llu refcount leaks; dump: %s; analyze: atoll analyze %s",

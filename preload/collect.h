@@ -13,6 +13,7 @@
 struct atoll_collect_config {
     uint32_t threshold[3];
     int at_exit;
+    int exit_line;                    /* ATOLL_EXIT_LINE: the exit collection's line */
     int enabled;
     int signal;                       /* ATOLL_SIGNAL; 0: none */
     int follow;                       /* ATOLL_FOLLOW */

@@ -118,6 +118,10 @@ void atoll_options_load_collector(void)
             parse_word("ATOLL_PYTHON_FREELISTS", v, (const char *const[]){ "1", "0", NULL }) != 1;
     if ((v = env("ATOLL_AT_EXIT")))
         atoll_cc.at_exit = parse_word("ATOLL_AT_EXIT", v, (const char *const[]){ "1", "0", NULL }) != 1;
+    atoll_cc.exit_line = 1;
+    if ((v = env("ATOLL_EXIT_LINE")))
+        atoll_cc.exit_line =
+            parse_word("ATOLL_EXIT_LINE", v, (const char *const[]){ "1", "0", NULL }) != 1;
     if ((v = env("ATOLL_FOLLOW")))
         atoll_cc.follow = parse_word("ATOLL_FOLLOW", v, (const char *const[]){ "1", "0", NULL }) != 1;
     else

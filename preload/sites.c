@@ -1,28 +1,35 @@
 /* Allocation sites: distinct call stacks, deduplicated into ids.
  *
- * The table (uthash on the frames, memory from imeta.c) is shared and locked; each thread keeps
- * a small direct-mapped cache from a hash of the frames to the site id, checked against the
- * site's frames, so a hot allocation site costs a hash and a compare, not the lock. Sites are
- * never freed or moved: a snapshot reads them as they are. */
-#include "utconf.h"
+ * The table is shared and locked; each thread keeps a small direct-mapped cache from a hash of
+ * the frames to the site id, checked against the site's frames, so a hot allocation site costs
+ * a hash and a compare, not the lock. Sites are never freed or moved: a snapshot reads them as
+ * they are. So they are packed one after the other in chunks of atoll's metadata memory (whose
+ * blocks are powers of two: a site each wasted a third), and found through an open-addressing
+ * index of ids keyed on the hash the thread's cache already computed: a Python program makes
+ * tens of thousands of sites 30 frames deep at start-up alone, and uthash's handle (56 bytes a
+ * site) and its own hash of the frames' bytes cost more than the rest. */
+#include "internal.h"
 
 #include <string.h>
 
 struct atoll_site {
-    UT_hash_handle hh;
+    uint64_t hash;
     uint32_t id;
     uint32_t depth;
     void *frames[];
 };
 
 #define CACHE_SLOTS 512
+#define CHUNK ((size_t)64 << 10)
 
 struct site_cache_slot {
     uint64_t hash;
     uint32_t id;
 };
 
-static struct atoll_site *table;
+static uint32_t *index_slots;           /* site ids, 0 for empty; under the lock */
+static uint32_t index_cap;
+static char *chunk, *chunk_end;         /* where the next site goes; under the lock */
 static struct atoll_site **by_id;       /* index: site id; slot 0 is the unknown site */
 static uint32_t count = 1, capacity;
 static __thread struct site_cache_slot cache[CACHE_SLOTS] __attribute__((tls_model("initial-exec")));
@@ -51,16 +58,53 @@ static bool same_frames(const struct atoll_site *s, void *const *frames, unsigne
     return s->depth == depth && memcmp(s->frames, frames, depth * sizeof *frames) == 0;
 }
 
-/* The table keys on frames_hash, already computed for the thread's cache, not on uthash's own
- * hash of the frames' bytes, which cost more than everything else at a Python program's
- * start-up (tens of thousands of stacks, 30 frames deep). */
+/* Doubles the index (1024 slots at first), keeping it at most half full. */
+static bool index_grow(void)
+{
+    uint32_t cap = index_cap ? index_cap * 2 : 1024;
+    uint32_t *fresh = atoll_imeta_calloc(cap * sizeof *fresh);
+    if (!fresh)
+        return false;
+    for (uint32_t i = 0; i < index_cap; i++) {
+        uint32_t id = index_slots[i];
+        if (!id)
+            continue;
+        uint32_t k = (uint32_t)(by_id[id]->hash >> 32) & (cap - 1);
+        while (fresh[k])
+            k = (k + 1) & (cap - 1);
+        fresh[k] = id;
+    }
+    if (index_slots)
+        atoll_imeta_free(index_slots, index_cap * sizeof *index_slots);
+    index_slots = fresh;
+    index_cap = cap;
+    return true;
+}
+
+static struct atoll_site *site_alloc(size_t bytes)
+{
+    bytes = (bytes + 7) & ~(size_t)7;
+    if ((size_t)(chunk_end - chunk) < bytes) {
+        size_t n = bytes > CHUNK ? bytes : CHUNK;
+        if (!(chunk = atoll_imeta_alloc(n)))
+            return NULL;
+        chunk_end = chunk + n;
+    }
+    struct atoll_site *s = (struct atoll_site *)chunk;
+    chunk += bytes;
+    return s;
+}
+
 static uint32_t intern_locked(void *const *frames, unsigned depth, uint64_t h)
 {
-    struct atoll_site *s;
-    unsigned hv = (unsigned)(h >> 32);
-    HASH_FIND_BYHASHVALUE(hh, table, frames, depth * sizeof *frames, hv, s);
-    if (s)
-        return s->id;
+    if (2 * count >= index_cap && !index_grow())
+        return 0;
+    uint32_t k = (uint32_t)(h >> 32) & (index_cap - 1);
+    for (; index_slots[k]; k = (k + 1) & (index_cap - 1)) {
+        const struct atoll_site *s = by_id[index_slots[k]];
+        if (s->hash == h && same_frames(s, frames, depth))
+            return s->id;
+    }
     if (count >= capacity) {
         uint32_t grown = capacity ? capacity * 2 : 1024;
         struct atoll_site **fresh = atoll_imeta_calloc(grown * sizeof *fresh);
@@ -72,15 +116,15 @@ static uint32_t intern_locked(void *const *frames, unsigned depth, uint64_t h)
         __atomic_store_n(&by_id, fresh, __ATOMIC_RELEASE);
         capacity = grown;
     }
-    s = atoll_imeta_alloc(sizeof *s + depth * sizeof *frames);
+    struct atoll_site *s = site_alloc(sizeof *s + depth * sizeof *frames);
     if (!s)
         return 0;
-    memset(&s->hh, 0, sizeof s->hh);
+    s->hash = h;
     s->id = count;
     s->depth = depth;
     memcpy(s->frames, frames, depth * sizeof *frames);
-    HASH_ADD_KEYPTR_BYHASHVALUE(hh, table, s->frames, depth * sizeof *frames, hv, s);
     by_id[count] = s;
+    index_slots[k] = count;
     __atomic_store_n(&count, count + 1, __ATOMIC_RELEASE);
     return s->id;
 }

@@ -116,19 +116,9 @@ int cpython_code_describe(const void *code, struct cpython_code_info *out, char 
     return 0;
 }
 
-/* On every allocation's path, once per frame: independent products of the fields (no chain of
- * multiplications for the CPU to wait on) and no mix: the site cache's hash and the code
- * table's slot both mix what they take. */
 uint64_t cpython_code_identity(const void *code)
 {
     const struct cpython_offsets *o = cpython_layout_found();
     uintptr_t c = (uintptr_t)code;
-    if (!o || !cpython_plausible(c))
-        return 0;
-    uint64_t h = c * 0x9E3779B97F4A7C15ull;
-    h ^= CPY_LOAD(uintptr_t, c, o->co_filename) * 0xBF58476D1CE4E5B9ull;
-    h ^= CPY_LOAD(uintptr_t, c, o->co_qualname) * 0x94D049BB133111EBull;
-    h ^= CPY_LOAD(uintptr_t, c, o->co_linetable) * 0xD6E8FEB86659FD93ull;
-    h ^= (uint64_t)(uint32_t)CPY_LOAD(int32_t, c, o->co_firstlineno) * 0xC2B2AE3D27D4EB4Full;
-    return h;
+    return o && cpython_plausible(c) ? cpython_identity(o, c) : 0;
 }

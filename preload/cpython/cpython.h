@@ -37,6 +37,7 @@ struct cpython_frame {
     uint32_t instr;                   /* byte offset of the instruction it is executing:
                                        * PyCode_Addr2Line's argument (negative, as two's
                                        * complement, before its first instruction) */
+    uint64_t identity;                /* cpython_code_identity(code) */
 };
 
 /* What a report needs of a code object, copied into the caller's buffer. */

@@ -43,6 +43,7 @@ static unsigned frame_objects(const struct cpython_offsets *o, uintptr_t frame,
             break;
         out[n].code = (const void *)code;
         out[n].instr = (uint32_t)(lasti * scale);
+        out[n].identity = cpython_identity(o, code);
         n++;
     }
     return n;
@@ -74,6 +75,7 @@ static unsigned interpreter_frames(const struct cpython_offsets *o, uintptr_t fr
             continue;
         out[n].code = (const void *)code;
         out[n].instr = (uint32_t)bytes;
+        out[n].identity = cpython_identity(o, code);
         n++;
     }
     return n;

@@ -46,12 +46,11 @@ static uint64_t rotl(uint64_t v, unsigned k)
 }
 
 /* The joined site, or native when the stack cannot be joined (out of atoll's memory). */
-static uint32_t join(const struct cpython_frame *fr, const uint64_t *ids, unsigned n,
-                     uint32_t native)
+static uint32_t join(const struct cpython_frame *fr, unsigned n, uint32_t native)
 {
     void *frames[ATOLL_MAX_STACK_DEPTH + 1];
     for (unsigned i = 0; i < n; i++) {
-        uint32_t code = atoll_pycode_intern(fr[i].code, ids[i]);
+        uint32_t code = atoll_pycode_intern(fr[i].code, fr[i].identity);
         if (code == ATOLL_NONE)
             return native;
         frames[i] = (void *)(uintptr_t)(ATOLL_DUMP_FRAME_PYTHON | (uint64_t)code << 32 |
@@ -65,7 +64,6 @@ static uint32_t join(const struct cpython_frame *fr, const uint64_t *ids, unsign
 uint32_t atoll_pystack_site(uint32_t native)
 {
     struct cpython_frame fr[ATOLL_MAX_STACK_DEPTH];
-    uint64_t ids[ATOLL_MAX_STACK_DEPTH];
     unsigned n = cpython_frames_read(fr, atoll_g.stack_depth);
     if (!n)
         return native;
@@ -73,8 +71,7 @@ uint32_t atoll_pystack_site(uint32_t native)
      * them, so the order of the frames counts. */
     uint64_t a = native, b = n;
     for (unsigned i = 0; i < n; i++) {
-        ids[i] = cpython_code_identity(fr[i].code);
-        a = rotl(a, 23) + ids[i];
+        a = rotl(a, 23) + fr[i].identity;
         b = rotl(b, 29) + (fr[i].instr + 1) * 0x94D049BB133111EBull;
     }
     uint64_t h = a ^ rotl(b, 32);
@@ -86,7 +83,7 @@ uint32_t atoll_pystack_site(uint32_t native)
     for (unsigned i = 0; set && i < WAYS; i++)
         if (set[i].hash == h)
             return set[i].site;
-    uint32_t site = join(fr, ids, n, native);
+    uint32_t site = join(fr, n, native);
     if (set && site != native) {
         /* The newest first; the oldest goes. */
         memmove(set + 1, set, (WAYS - 1) * sizeof *set);

@@ -68,6 +68,8 @@ grep -q '^    c1b[0-9]* -> c1b[0-9]* \[label="+0"\];$' report.dot || fail "dot: 
 # One collection: no merge line; JSON says 1.
 "$ATOLL_BIN" run --output g -- "$GUEST" leak >out 2>err || fail "guest: exit $?" err
 ! grep -q 'merged:' err || fail "guest: a merge line for one collection" err
+# The report is the run's: the library's own exit line would repeat it on the program's stderr.
+! grep -q 'unreachable at exit' err || fail "guest: the library's exit line under atoll run" err
 "$ATOLL_BIN" run --output g2 --format json --report guest.json -- "$GUEST" leak >out 2>err ||
     fail "guest json: exit $?" err
 python3 -c 'import json; assert json.load(open("guest.json"))["summary"]["collections_merged"] == 1' ||

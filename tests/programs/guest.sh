@@ -51,6 +51,11 @@ fi
 LD_PRELOAD=$lib "$prog" leak >"$scratch/out" 2>"$scratch/err"
 [[ $(wc -l <"$scratch/err") -eq 1 ]] && grep -Eq "$cycle_line" "$scratch/err" ||
     fail "expected the one exit line of a leaking program" "$scratch/err"
+# ATOLL_EXIT_LINE=0 (what atoll run sets) silences it; the dump is still written.
+rm -rf "$ATOLL_OUTPUT"
+ATOLL_EXIT_LINE=0 LD_PRELOAD=$lib "$prog" leak >"$scratch/out" 2>"$scratch/err"
+[[ ! -s $scratch/err ]] || fail "ATOLL_EXIT_LINE=0: a line on stderr" "$scratch/err"
+compgen -G "$ATOLL_OUTPUT/guest.*.1.atoll" >/dev/null || fail "ATOLL_EXIT_LINE=0: no dump written"
 
 # A forked child reports what it lost itself, not what it inherited: the parent's cycle is
 # the parent's to report, so only the parent's line appears.
