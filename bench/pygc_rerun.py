@@ -2,7 +2,7 @@
 plain CPython (no preload, its own allocator), the setting applied by gc.set_threshold /
 gc.disable / gc.freeze in a wrapper before the script runs, each collection timed by a
 gc.callbacks pair (perf_counter_ns) until the script returns (the interpreter's finalization
-left out, as atoll tune leaves it out). ROUNDS rounds, each a run with the default setting then
+left out, as atoll tune leaves it out), the peak RSS then read from /proc/self/status (VmHWM). ROUNDS rounds, each a run with the default setting then
 a run with SETTING, in fresh processes; prints the medians of time in gc, collections per
 generation, worst pause and peak RSS of each, and the ratios: the README's table.
 
@@ -43,9 +43,11 @@ try:
 finally:
     wall = time.perf_counter_ns() - t0
     gc.callbacks.remove(timer)
+    # VmHWM: this program's own peak; ru_maxrss would keep the forking parent's size
+    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
     os.write(int(os.environ["PYGC_RERUN_FD"]), json.dumps(
         {"gc_ns": sum(pauses), "worst_ns": max(pauses, default=0), "gens": gens,
-         "wall_ns": wall}).encode())
+         "wall_ns": wall, "rss_kb": int(hwm)}).encode())
 """
 
 
@@ -57,13 +59,9 @@ def one_run(python, setting, script, args):
     os.close(w)
     with os.fdopen(r) as f:
         text = f.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0 or not text:
+    if p.wait() != 0 or not text:
         sys.exit("pygc_rerun: %s %s exited with %d" % (setting, script, p.returncode))
-    m = json.loads(text)
-    m["rss_kb"] = usage.ru_maxrss
-    return m
+    return json.loads(text)
 
 
 def medians(runs):

@@ -3,7 +3,8 @@
 # - examples/bullets.py (40 frames), a tiny grid, one run each: no --target needed; the CSV,
 #   JSON and SVG have the default setting first, then the grid's, none failed; the default
 #   collected (every frame's cycles) and `off` made no collection; the recommendation is one of
-#   the settings, printed as its line for the program and as ATOLL_PYTHON_GC; on 3.13, whose
+#   the settings, printed as its line for the program and as ATOLL_PYTHON_GC, followed by the
+#   sites of the cyclic garbage (the lines that build the cycles); on 3.13, whose
 #   default t0 is 2000, the default makes fewer generation-0 collections than 700,10,10 does;
 # - every CPython 3.8 to 3.13 on the machine: the default setting collects, `off` does not;
 # - pygcwork.py, a long-lived heap and cyclic garbage that `off` keeps (+35% peak RSS): `off` is
@@ -74,6 +75,14 @@ if [[ $rec != default ]]; then
     grep -qxF "    import gc; $line" stdout || fail "no line '$line' for the program" stdout
     grep -qxF "    ATOLL_PYTHON_GC=$rec" stdout || fail "no ATOLL_PYTHON_GC=$rec line" stdout
 fi
+
+# where the cycles were made: the two lines of frame() that build them
+grep -qx "where the default setting's cyclic garbage was made (removing those cycles beats any threshold; atoll run shows their shapes):" stdout ||
+    fail "no cyclic-garbage sites" stdout
+for want in 'Target objects, [0-9]* bytes, freed by Python.s gc, allocated at frame bullets.py:61' \
+    'Tracker objects, [0-9]* bytes, freed by Python.s gc, allocated at frame bullets.py:62'; do
+    grep -q "^  #[1-5] [1-9][0-9]* $want\$" stdout || fail "no site '$want'" stdout
+done
 
 # 3.13's default t0 is 2000: "default" is the interpreter's own, not 700
 py313=/root/.pyenv/versions/3.13.0/bin/python3.13
