@@ -1,10 +1,12 @@
 /* The settings of Python's collector that atoll tune tries, in ATOLL_PYTHON_GC's syntax
- * (default, off, freeze, T0,T1,T2, freeze+T0,T1,T2; "default" is the interpreter's own, the
- * variable left unset), the grid of them, and each one as the line to put in the program. */
+ * (default, off, freeze, T0,T1,T2, freeze+T0,T1,T2, checked as `atoll run --python-gc` checks
+ * them; "default" is the interpreter's own, the variable left unset), the grid of them, and
+ * each one as the line to put in the program. */
 #include "tune.h"
 
-#include <limits.h>
-#include <stdlib.h>
+#include "python/pygcsetting.h"
+
+#include <stdio.h>
 #include <string.h>
 
 /* t0 from CPython's old default (3.13's is 2000) up to where a run of this size never
@@ -15,30 +17,20 @@ const char pytune_default_grid[] =
     "1000000,10,10 10000,20,20 10000,50,100 off freeze freeze+10000,10,10 "
     "freeze+100000,10,10";
 
-/* "T0,T1,T2" with T0 > 0 (a t0 of 0 is "off"), each at most INT_MAX, nothing else. */
-static bool parse_thresholds(const char *s, long v[3])
+/* The numbers of a setting ATOLL_PYTHON_GC accepts, "T0,T1,T2" or "freeze+T0,T1,T2"; false
+ * for the settings without numbers. */
+static bool thresholds(const char *s, long v[3])
 {
-    for (int i = 0; i < 3; i++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        char *end;
-        unsigned long x = strtoul(s, &end, 10);
-        if (x > INT_MAX || end - s > 10 || *end != (i < 2 ? ',' : 0))
-            return false;
-        v[i] = (long)x;
-        s = end + (i < 2);
-    }
-    return v[0] > 0;
+    if (!strncmp(s, "freeze+", 7))
+        s += 7;
+    return sscanf(s, "%ld,%ld,%ld", &v[0], &v[1], &v[2]) == 3;
 }
 
 bool pytune_setting_ok(const char *s)
 {
     long v[3];
-    if (!strcmp(s, "default") || !strcmp(s, "off") || !strcmp(s, "freeze"))
-        return true;
-    if (!strncmp(s, "freeze+", 7))
-        s += 7;
-    return strlen(s) < 40 && parse_thresholds(s, v);
+    /* the library's syntax, but a t0 of 0 is called off: one name for one setting */
+    return strlen(s) < 48 && pygc_setting_valid(s) && (!thresholds(s, v) || v[0] > 0);
 }
 
 int pytune_grid_parse(const char *list, char (*out)[48], int cap, char *err, size_t errlen)
@@ -82,7 +74,7 @@ void pytune_line(const char *s, char *buf, size_t len)
         snprintf(buf, len, "gc.disable()");
     else if (!strcmp(s, "freeze"))
         snprintf(buf, len, "gc.freeze()");
-    else if (parse_thresholds(freeze ? s + 7 : s, v))
+    else if (thresholds(s, v))
         snprintf(buf, len, "%sgc.set_threshold(%ld, %ld, %ld)", freeze ? "gc.freeze(); " : "",
                  v[0], v[1], v[2]);
     else
