@@ -2,6 +2,7 @@
  * unreachable subgraph, Valgrind's classes, what cycles retain, suppressions, the totals, and
  * the groupings the reports print. */
 #include "analyzer.h"
+#include "retention/retention.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -170,12 +171,7 @@ int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_
     if (graph_from_dump(&a->g, d))
         return -1;
     progress("reachability");
-    uint8_t *seed = reach_seeds_from_dump(d);
-    if (!seed)
-        return -1;
-    a->alive = reach_alive(&a->g, d, seed);
-    free(seed);
-    if (!a->alive)
+    if (!(a->seed = reach_seeds_from_dump(d)) || !(a->alive = reach_alive(&a->g, d, a->seed)))
         return -1;
     progress("strongly connected components");
     if (scc_compute(&a->s, &a->g, a->alive))
@@ -211,6 +207,15 @@ int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_
     progress("refcount leaks");
     if (refcount_leaks_find(d, &a->refleaks, &a->nrefleaks))
         return -1;
+    if (!o->skip_retention) {
+        progress("dominators");
+        if (!(a->dom = malloc(sizeof *a->dom)) ||
+            dominators_compute_from(a->dom, &a->g, d, a->seed, a->alive, a->cls))
+            return -1;
+        progress("retainers");
+        if (retainers_compute(a->dom, d, a->site_canon, &a->retainers, &a->nretainers))
+            return -1;
+    }
     progress_done();
     return 0;
 }
@@ -226,6 +231,10 @@ void analysis_free(struct analysis *a)
     free(a->shapes), free(a->leaks), free(a->cycles), free(a->comp_bytes);
     free(a->refleaks);
     free(a->site_canon);
+    free(a->seed);
+    if (a->dom)
+        dominators_free(a->dom);
+    free(a->dom), free(a->retainers);
     if (!a->sym_borrowed)
         symbols_free(a->sym);
     memset(a, 0, sizeof *a);

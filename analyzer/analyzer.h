@@ -30,10 +30,11 @@ struct dump {
     const struct atoll_dump_object *objects;
     const struct atoll_dump_pycode *pycode;
     const struct atoll_dump_label *labels;
+    const struct atoll_dump_stackframe *stackframes;
     const uint8_t *bytes;
     uint64_t bytes_size;
     uint32_t nmodules, nthreads, nframes, nsites, nblocks, nedges, nroots, nobjects;
-    uint32_t npycode, nlabels;
+    uint32_t npycode, nlabels, nstackframes;
     uint32_t *indeg;            /* EDGES into each block */
     uint32_t *object_of;        /* per block: its OBJECTS index or AN_NONE; NULL without OBJECTS */
     bool mapped;                /* map came from mmap (else the caller owns it) */
@@ -76,6 +77,8 @@ struct graph {
  * the owner's edges, and the owner's reference is the only edge to it. */
 
 int graph_from_dump(struct graph *g, const struct dump *d);
+/* Whether the graph keeps EDGES record e (an edge to an owned block from another holder does not). */
+bool graph_edge_kept(const struct dump *d, const struct atoll_dump_edge *e);
 static inline uint32_t graph_eid(const struct graph *g, uint32_t e)
 {
     return g->eid ? g->eid[e] : e;
@@ -97,6 +100,8 @@ void graph_free(struct graph *g);
  * a count alive: the count does (reach.c). */
 uint8_t *reach_alive(const struct graph *g, const struct dump *d, const uint8_t *seed);
 uint8_t *reach_seeds_from_dump(const struct dump *d);
+/* Whether an alive v makes w alive through a reference v -> w (the rule reach_alive follows). */
+bool reach_carries(const struct dump *d, uint32_t v, uint32_t w);
 
 /* ---- scc.c: iterative Tarjan over the blocks with alive[i] == 0. comp[i] is the SCC of i
  * (AN_NONE for alive blocks); components are numbered in reverse topological order: an edge
@@ -154,6 +159,12 @@ void symbols_free(struct symbols *s);
 const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t *nframes);
 /* How many of a site's first frames are Python frames (they come first). */
 uint32_t symbols_python_frames(const struct frame_sym *f, uint32_t n);
+/* The frames of return address `address` (looked up at address - 1), valid until the next
+ * call; NULL when there are none. */
+const struct frame_sym *symbols_address(struct symbols *s, uint64_t address, uint32_t *nframes);
+/* The ELF symbol holding a data address (a global): its demangled name and the offset inside
+ * it; false when no symbol of the address's module covers it. */
+bool symbols_data(struct symbols *s, uint64_t address, const char **name, uint64_t *offset);
 
 /* ---- cuindex.c: the compile unit holding an address, for DWARF without .debug_aranges. */
 struct Dwarf;
@@ -233,6 +244,9 @@ struct totals {
     uint64_t blocks, bytes;
 };
 
+struct dominators;              /* retention/retention.h */
+struct retainer;
+
 struct analysis {
     const struct dump *d;
     struct graph g;
@@ -257,6 +271,10 @@ struct analysis {
     uint32_t *site_canon;       /* per site: the first site with its Python frames; NULL: itself */
     bool native;                /* --native: sites by their whole stacks, native frames shown */
     bool sym_borrowed;
+    uint8_t *seed;              /* per block: a root (reach.c) */
+    struct dominators *dom;     /* the whole graph's dominator tree; NULL with skip_retention */
+    struct retainer *retainers; /* sites and types by retained bytes (retention/retainers.c) */
+    uint32_t nretainers;
     struct totals all, reachable, leaked, definite, indirect, cycle_blocks, suppressed_t;
     uint64_t cycle_bytes_total;
 };
@@ -267,6 +285,7 @@ struct analyze_opts {
     bool symbolize;
     bool progress;
     bool native;                /* group by whole stacks and show native frames under Python ones */
+    bool skip_retention;        /* no dominators nor retainers (an earlier collection's dump) */
 };
 
 int analysis_run(struct analysis *a, const struct dump *d, const struct analyze_opts *o);
@@ -304,16 +323,24 @@ void ob_dot_str(struct outbuf *o, const char *s);
  * (merge.c). */
 struct merged;
 struct view_edge;
-enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_DOT };
+enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_DOT, FORMAT_SVG, FORMAT_HTML };
 void report_text_merged(struct outbuf *o, const struct merged *m, uint32_t top);
 void report_json_merged(struct outbuf *o, const struct merged *m, uint32_t top);
 void report_dot_merged(struct outbuf *o, const struct merged *m, uint32_t top);
+/* report_dot.c: the drawing of cycle shape i alone, a whole digraph. */
+void report_dot_shape(struct outbuf *o, const struct merged *m, uint32_t i);
+/* graphviz.c: dot -Tsvg on a drawing, the SVG written to out; -1 with the reason in err (dot
+ * missing: one line that says so). */
+int graphviz_svg(const char *dot, size_t n, FILE *out, char *err, size_t errlen);
 /* report_common.c: the report of one analysis alone, as atoll analyze writes it. */
 void report_text(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_json(struct outbuf *o, const struct analysis *a, uint32_t top);
 void report_dot(struct outbuf *o, const struct analysis *a, uint32_t top);
 /* report_text.c: a cycle shape on one line (a simple cycle's chain, else its members). */
 void report_shape_line(struct outbuf *o, const struct analysis *a, const struct shape_group *sg);
+/* The same from a cycle's view (a of the last collection names its sites). */
+struct cycle_view;
+void report_view_line(struct outbuf *o, const struct analysis *a, const struct cycle_view *v);
 /* report_common.c: "function file:line", "module+0xOFF" or "0xADDR" for a site's first
  * frame, and a frame written out in full. */
 void report_site_label(struct outbuf *o, const struct analysis *a, uint32_t site);
@@ -377,6 +404,8 @@ struct view_member {
     const char *type;           /* an object's type; NULL for any other block */
     uint32_t block, site;       /* BLOCKS and SITES indexes in the dump it comes from */
     uint8_t cls;
+    uint64_t owned_bytes;       /* in a drawing: the blocks an object owns, folded into it */
+    uint32_t owned_blocks;
 };
 
 struct view_edge {
@@ -603,5 +632,6 @@ int cmd_run(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_export(int argc, char **argv);       /* export/export_cmd.c */
 
 #endif

@@ -2,6 +2,8 @@
  * analyze and info commands (report.c writes the reports). Usage errors are one line on stderr
  * and exit status 2. */
 #include "analyzer.h"
+#include "retention/why.h"
+#include "html/html.h"
 
 #include <atoll.h>
 #include <errno.h>
@@ -16,10 +18,11 @@ static const char analyze_help[] =
     "\n"
     "Report the leaks and isolated cycles in an atoll dump.\n"
     "\n"
-    "  --format text|json|dot  report format (default text)\n"
+    "  --format FORMAT         text, json, dot, svg (dot drawn by Graphviz) or html\n"
+    "                          (default text)\n"
     "  --report FILE           write the report to FILE (default standard output)\n"
     "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
-    "  --top N                 leak sites and cycle shapes shown (default 10)\n"
+    "  --top N                 leak sites, cycle shapes and retainers shown (default 10)\n"
     "  --native                Python allocations by their whole stacks: native frames shown\n"
     "                          under the Python ones, sites told apart by them too\n"
     "  --error-exitcode N      exit with N if leaks or cycles are reported\n"
@@ -39,10 +42,12 @@ static const char main_help[] =
     "  run [options] -- PROGRAM [ARGS]  run PROGRAM under atoll and report its leaks\n"
     "  analyze [options] DUMP           report the leaks and cycles in a dump\n"
     "  info DUMP                        print a dump's header facts and counts\n"
+    "  why DUMP (--site P | --type T | --address A)  why blocks are alive: paths from roots\n"
     "  stats DIR                        the collections of DIR/collections.jsonl per generation\n"
     "  collect [--wait] PID             ask a program run with a collection signal to collect\n"
     "  tune [options] -- PROGRAM [ARGS] measure settings of Python's collector (CPython) or of\n"
     "                                   atoll's thresholds on PROGRAM and recommend one\n"
+    "  export --format heapsnapshot DUMP [-o FILE]  the heap for Chrome DevTools and memlab\n"
     "\n"
     "'atoll COMMAND --help' describes a command's options; see also atoll(1).\n";
 
@@ -82,8 +87,13 @@ int cli_report_option(struct report_opts *ro, const char *cmd, int opt, const ch
             ro->format = FORMAT_JSON;
         else if (strcmp(arg, "dot") == 0)
             ro->format = FORMAT_DOT;
+        else if (strcmp(arg, "svg") == 0)
+            ro->format = FORMAT_SVG;
+        else if (strcmp(arg, "html") == 0)
+            ro->format = FORMAT_HTML;
         else
-            return cli_usage_error(cmd, "unknown format '%s' (text, json or dot)", arg), -1;
+            return cli_usage_error(cmd, "unknown format '%s' (text, json, dot, svg or html)",
+                                   arg), -1;
         return 1;
     case OPT_REPORT:
         ro->report = arg;
@@ -169,7 +179,12 @@ int cmd_analyze(int argc, char **argv)
     bool leaked = false;
     char err[1024];
     FILE *f = cli_report_open(&ro, stdout, err, sizeof err);
-    rc = f ? cli_report(&ro, argv + optind, 1, f, false, &leaked, err, sizeof err) : 2;
+    if (f && ro.format == FORMAT_HTML && !html_file_begin(f, argv[optind]))
+        snprintf(err, sizeof err, "%s: write error", ro.report ? ro.report : "output"), rc = 2;
+    else
+        rc = f ? cli_report(&ro, argv + optind, 1, f, false, &leaked, err, sizeof err) : 2;
+    if (!rc && ro.format == FORMAT_HTML && !html_file_end(f))
+        snprintf(err, sizeof err, "%s: write error", ro.report ? ro.report : "output"), rc = 2;
     if (f && cli_report_close(&ro, f, stdout, err, sizeof err))
         rc = 2;
     if (rc)
@@ -219,6 +234,8 @@ int cli_main(int argc, char **argv)
         return cmd_analyze(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "why") == 0)
+        return cmd_why(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "stats") == 0)
@@ -227,5 +244,7 @@ int cli_main(int argc, char **argv)
         return cmd_collect(argc - 1, argv + 1);
     if (strcmp(cmd, "tune") == 0)
         return cmd_tune(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command or option '%s'", cmd);
 }

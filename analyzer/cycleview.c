@@ -56,8 +56,9 @@ static struct view_member member_of(const struct analysis *a, uint32_t v)
 {
     const struct dump *d = a->d;
     const struct atoll_dump_block *b = &d->blocks[v];
-    struct view_member m = {b->address, b->size, b->seq, 0, report_type(d, v), v, b->site,
-                            a->cls[v]};
+    struct view_member m = {.address = b->address, .size = b->size, .seq = b->seq,
+                            .type = report_type(d, v), .block = v, .site = b->site,
+                            .cls = a->cls[v]};
     if (m.type)
         m.object = b->address + d->objects[d->object_of[v]].offset;
     return m;
@@ -94,31 +95,62 @@ static int draw_put(struct cycle_view *v, uint32_t *cap, struct view_draw item)
     return 0;
 }
 
+/* Whether graph edge e of block b goes to a block b owns that an earlier edge of b reached
+ * already (the owner's reference to it counts once). */
+static bool owned_again(const struct analysis *a, uint32_t b, uint32_t e)
+{
+    for (uint32_t k = a->g.off[b]; k < e; k++)
+        if (a->g.to[k] == a->g.to[e])
+            return true;
+    return false;
+}
+
+/* A node of the drawing: an object with the blocks it owns folded into it, as objgraph draws
+ * one object (a list with its item array, an instance with its __dict__); they are retained
+ * blocks drawn. */
+static struct view_draw draw_node(const struct analysis *a, uint32_t b, bool retained,
+                                  struct cycle_view *v)
+{
+    struct view_draw x = {.node = member_of(a, b), .retained = retained};
+    for (uint32_t e = a->g.off[b]; e < a->g.off[b + 1]; e++) {
+        uint32_t w = a->g.to[e];
+        if (w != b && dump_owner(a->d, w) == b && !owned_again(a, b, e)) {
+            x.node.owned_bytes += a->d->blocks[w].size;
+            x.node.owned_blocks++;
+        }
+    }
+    v->drawn_retained += x.node.owned_blocks;
+    return x;
+}
+
 /* The dot drawing: the members (by block index), then breadth first the blocks the cycle
- * dominates, each reference drawn once both its ends are. */
+ * dominates, each reference drawn once both its ends are. A block an object owns is no node
+ * of its own: the only reference to it is its owner's, whose node it is folded into. */
 static int drawing(struct viewer *vw, uint32_t c, struct cycle_view *v)
 {
     const struct analysis *a = vw->a;
-    uint32_t head = 0, tail = 0, cap = 0;
+    uint32_t head = 0, tail = 0, cap = 0, retained = 0;
     int rc = 0;
     for (uint32_t k = a->s.first[c]; k < a->s.first[c + 1] && tail < DRAWN_MEMBERS_MAX; k++) {
         uint32_t b = a->s.members[k];
         vw->drawn[b] = 1;
         vw->queue[tail++] = b;
-        if (draw_put(v, &cap, (struct view_draw){.node = member_of(a, b)}))
+        if (draw_put(v, &cap, draw_node(a, b, false, v)))
             rc = -1;
     }
     while (head < tail && !rc) {
         uint32_t b = vw->queue[head++];
         for (uint32_t e = a->g.off[b]; e < a->g.off[b + 1] && !rc; e++) {
             uint32_t w = a->g.to[e], cw = a->s.comp[w];
-            if (!vw->drawn[w] && cw != AN_NONE && v->drawn_retained < DRAWN_RETAINED_MAX &&
+            if (dump_owner(a->d, w) != w)
+                continue;
+            if (!vw->drawn[w] && cw != AN_NONE && retained < DRAWN_RETAINED_MAX &&
                 retain_dominates(&a->r, a->s.count, c, cw)) {
                 vw->drawn[w] = 1;
                 vw->queue[tail++] = w;
+                retained++;
                 v->drawn_retained++;
-                rc = draw_put(v, &cap,
-                              (struct view_draw){.node = member_of(a, w), .retained = true});
+                rc = draw_put(v, &cap, draw_node(a, w, true, v));
             }
             if (vw->drawn[w] && !rc) {
                 struct view_draw item = {.edge = true, .e = edge_of(a, b, e)};

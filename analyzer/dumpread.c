@@ -14,15 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NSECTIONS 13
+#define NSECTIONS 14
 #define REQUIRED_SECTIONS 9                 /* OBJECTS, PYCODE, BYTES and LABELS may be absent */
 
 static const uint32_t record_sizes[NSECTIONS + 1] = {0, 96, 1, 64, 32, 8, 8, 40, 16, 24, 32, 32,
-                                                     1, 24};
+                                                     1, 24, 24};
 
 static const char *const section_names[NSECTIONS + 1] = {
     "?", "PROCESS", "STRINGS", "MODULES", "THREADS", "FRAMES", "SITES", "BLOCKS", "EDGES", "ROOTS",
-    "OBJECTS", "PYCODE", "BYTES", "LABELS",
+    "OBJECTS", "PYCODE", "BYTES", "LABELS", "STACKFRAMES",
 };
 
 const char *dump_section_name(uint32_t type)
@@ -136,6 +136,22 @@ static int check_process(struct dump *d, char *err, size_t errlen)
     return 0;
 }
 
+/* Each thread's frames in a row, depth 0 up, their CFAs rising. */
+static int check_stackframes(const struct dump *d, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < d->nstackframes; i++) {
+        const struct atoll_dump_stackframe *f = &d->stackframes[i], *p = f - 1;
+        if (f->thread >= d->nthreads)
+            return fail(err, errlen, "STACKFRAMES[%u]: thread %u is not a THREADS index", i,
+                        f->thread);
+        bool next = i > 0 && p->thread == f->thread;
+        if (next ? f->depth != p->depth + 1 || f->cfa <= p->cfa
+                 : f->depth != 0 || (i > 0 && p->thread > f->thread))
+            return fail(err, errlen, "STACKFRAMES[%u]: out of order", i);
+    }
+    return 0;
+}
+
 static int check_tables(struct dump *d, char *err, size_t errlen)
 {
     for (uint32_t i = 0; i < d->nmodules; i++)
@@ -164,7 +180,7 @@ static int check_tables(struct dump *d, char *err, size_t errlen)
             ((d->frames[i] & ~ATOLL_DUMP_FRAME_PYTHON) >> 32) >= d->npycode)
             return fail(err, errlen, "FRAMES[%u]: Python frame of code %llu, not a PYCODE index",
                         i, (unsigned long long)((d->frames[i] & ~ATOLL_DUMP_FRAME_PYTHON) >> 32));
-    return 0;
+    return check_stackframes(d, err, errlen);
 }
 
 /* Labels sorted by (from, offset), each naming a string of the dump and labelling an edge
@@ -340,6 +356,7 @@ int dump_parse(struct dump *d, const void *buf, size_t size, char *err, size_t e
     TABLE(objects, nobjects, ATOLL_DUMP_SEC_OBJECTS);
     TABLE(pycode, npycode, ATOLL_DUMP_SEC_PYCODE);
     TABLE(labels, nlabels, ATOLL_DUMP_SEC_LABELS);
+    TABLE(stackframes, nstackframes, ATOLL_DUMP_SEC_STACKFRAMES);
 #undef TABLE
     d->bytes = p + sec[ATOLL_DUMP_SEC_BYTES].offset;
     d->bytes_size = sec[ATOLL_DUMP_SEC_BYTES].size;

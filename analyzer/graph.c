@@ -8,7 +8,7 @@
 
 /* An edge to an owned block counts only from its owner, or from another block of the same
  * owner (a folded __dict__ holds its table). */
-static bool kept(const struct dump *d, const struct atoll_dump_edge *e)
+bool graph_edge_kept(const struct dump *d, const struct atoll_dump_edge *e)
 {
     uint32_t owner = dump_owner(d, e->to);
     return owner == e->to || owner == dump_owner(d, e->from);
@@ -20,7 +20,7 @@ static int graph_folded(struct graph *g, const struct dump *d)
     if (!g->eid)
         return -1;
     for (uint32_t i = 0; i < d->nedges; i++)
-        if (kept(d, &d->edges[i]))
+        if (graph_edge_kept(d, &d->edges[i]))
             g->off[dump_owner(d, d->edges[i].from) + 1]++;
     for (uint32_t i = 0; i < g->n; i++)
         g->off[i + 1] += g->off[i];
@@ -30,7 +30,7 @@ static int graph_folded(struct graph *g, const struct dump *d)
     memcpy(fill, g->off, (size_t)g->n * sizeof *fill);
     for (uint32_t i = 0; i < d->nedges; i++) {
         const struct atoll_dump_edge *e = &d->edges[i];
-        if (!kept(d, e))
+        if (!graph_edge_kept(d, e))
             continue;
         uint32_t k = fill[dump_owner(d, e->from)]++;
         g->to[k] = e->to;

@@ -244,7 +244,8 @@ static void one(struct live *l, const struct collection_rec *r)
     struct dump d;
     struct analysis a;
     char err[512];
-    struct analyze_opts opts = {.supp = l->supp, .symbolize = true, .progress = false};
+    struct analyze_opts opts = {.supp = l->supp, .symbolize = true, .progress = false,
+                                .skip_retention = true};
     struct delta *leaks = NULL, *cycles = NULL;
     uint32_t nleaks = 0, ncycles = 0;
     if (dump_open(&d, r->dump, err, sizeof err)) {

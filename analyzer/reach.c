@@ -52,7 +52,7 @@ uint8_t *reach_seeds_from_dump(const struct dump *d)
  * reference (then w is a seed); when the references of recognised blocks account for it, the
  * pointer is stale (3.10 keeps its free lists in a malloc'ed interpreter state, whose slots
  * still point to the objects reused from them). */
-static bool carries(const struct dump *d, uint32_t v, uint32_t w)
+bool reach_carries(const struct dump *d, uint32_t v, uint32_t w)
 {
     if (!d || !d->object_of || d->object_of[v] != AN_NONE || d->object_of[w] == AN_NONE)
         return true;
@@ -79,7 +79,7 @@ uint8_t *reach_alive(const struct graph *g, const struct dump *d, const uint8_t 
         uint32_t v = queue[head++];
         for (uint32_t e = g->off[v]; e < g->off[v + 1]; e++) {
             uint32_t w = g->to[e];
-            if (!alive[w] && carries(d, v, w)) {
+            if (!alive[w] && reach_carries(d, v, w)) {
                 alive[w] = 1;
                 queue[tail++] = w;
             }

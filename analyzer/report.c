@@ -2,6 +2,7 @@
  * (merge.c), and the result written in the format asked for. An earlier dump that cannot be
  * read is left out of the merge with one line on stderr; the last one must be read. */
 #include "analyzer.h"
+#include "html/html.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -21,15 +22,44 @@ static void put_one_line(FILE *f, const char *s, size_t n)
     fputc('\n', f);
 }
 
+/* The dot drawing rendered by Graphviz. */
+static void write_svg(const struct merged *m, uint32_t top, FILE *f, bool *failed, char *err,
+                     size_t errlen)
+{
+    char *dot = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&dot, &len);
+    struct outbuf ob;
+    if (!mem) {
+        *failed = true;
+        return;
+    }
+    ob_init(&ob, mem);
+    report_dot_merged(&ob, m, top);
+    ob_flush(&ob);
+    free(ob.buf);
+    if (fclose(mem) || ob.failed)
+        *failed = true;
+    else if (graphviz_svg(dot, len, f, err, errlen))
+        *failed = true;
+    free(dot);
+}
+
 static void write_report(const struct report_opts *ro, const struct merged *m, FILE *f,
-                         bool *failed)
+                         bool *failed, char *err, size_t errlen)
 {
     struct outbuf ob;
+    if (ro->format == FORMAT_SVG) {
+        write_svg(m, ro->top, f, failed, err, errlen);
+        return;
+    }
     ob_init(&ob, f);
     if (ro->format == FORMAT_JSON)
         report_json_merged(&ob, m, ro->top);
     else if (ro->format == FORMAT_DOT)
         report_dot_merged(&ob, m, ro->top);
+    else if (ro->format == FORMAT_HTML)
+        html_process(&ob, m, ro->top);
     else
         report_text_merged(&ob, m, ro->top);
     ob_flush(&ob);
@@ -45,7 +75,8 @@ static int write_one_line(const struct report_opts *ro, const struct merged *m, 
     FILE *mem = open_memstream(&buf, &len);
     if (!mem)
         return -1;
-    write_report(ro, m, mem, failed);
+    char err[8];
+    write_report(ro, m, mem, failed, err, sizeof err);
     if (fclose(mem) == 0 && !*failed)
         put_one_line(f, buf, len);
     else
@@ -60,7 +91,8 @@ static int write_one_line(const struct report_opts *ro, const struct merged *m, 
 static int merge_earlier(const struct report_opts *ro, char *const *paths, size_t n,
                          struct merged *m)
 {
-    struct analyze_opts o = {.supp = ro->supp, .sym = m->last->sym, .native = ro->native};
+    struct analyze_opts o = {.supp = ro->supp, .sym = m->last->sym, .native = ro->native,
+                             .skip_retention = true};
     char why[512];
     for (size_t i = 0; i < n; i++) {
         struct dump d;
@@ -100,16 +132,20 @@ int cli_report(const struct report_opts *ro, char *const *paths, size_t n, FILE 
                              .native = ro->native};
     int rc = 2;
     bool failed = false;
-    if (analysis_run(&a, &d, &o) || merge_begin(&m, &a, ro->format == FORMAT_DOT) ||
+    bool draw = ro->format == FORMAT_DOT || ro->format == FORMAT_SVG || ro->format == FORMAT_HTML;
+    if (analysis_run(&a, &d, &o) || merge_begin(&m, &a, draw) ||
         merge_earlier(ro, paths, n - 1, &m) || merge_end(&m))
         goto oom;
+    *err = '\0';
     if (one_line && ro->format == FORMAT_JSON) {
         if (write_one_line(ro, &m, f, &failed))
             goto oom;
     } else {
-        write_report(ro, &m, f, &failed);
+        write_report(ro, &m, f, &failed, err, errlen);
     }
     progress_done();
+    if (failed && *err)
+        goto out;
     if (failed || ferror(f)) {
         snprintf(err, errlen, "%s: write error", ro->report ? ro->report : "output");
         goto out;

@@ -1,9 +1,10 @@
-/* The Graphviz report: one cluster per cycle shape among the top N (its first cycle stands for
- * all of them), members labelled with size and function, references with their label
- * (`.orders`, `[0]`) or byte offset, and, dashed, the blocks the cycle retains (up to 32 of
- * them: cycleview.c draws). A cycle
- * only an earlier collection found names its nodes by that collection too, since block
- * indexes are per dump. */
+/* The Graphviz report, drawn as objgraph draws objects: one cluster per cycle shape among the
+ * top N (its first cycle stands for all of them), one node per object (the blocks it owns, a
+ * list's item array or an instance's __dict__, folded into it: cycleview.c) labelled with its
+ * type, size and innermost site (Python's when it has one), references labelled as the runtime
+ * spells them (`.orders`, `[0]`) or with their byte offset, and, dashed, what the cycle retains
+ * (up to 32 nodes). A cycle only an earlier collection found names its nodes by that
+ * collection too, since block indexes are per dump. */
 #include "analyzer.h"
 
 #include <stdlib.h>
@@ -22,7 +23,11 @@ static void node(struct outbuf *o, const struct analysis *a, uint32_t collection
     ob_str(o, "    ");
     node_id(o, collection, x->node.block);
     ob_str(o, " [label=\"");
-    ob_u64(o, x->node.size);
+    if (x->node.type) {
+        ob_dot_str(o, x->node.type);
+        ob_str(o, "\\n");
+    }
+    ob_u64(o, x->node.size + x->node.owned_bytes);
     ob_str(o, " B\\n");
     struct outbuf tmp;
     ob_init(&tmp, NULL);
@@ -64,26 +69,42 @@ static void cluster(struct outbuf *o, const struct merged *m, uint32_t i,
         else
             node(o, m->last, collection, &v->draw[k]);
     }
-    if (sh->retained_blocks > v->drawn_retained)
+    if (v->retained_blocks > v->drawn_retained)
         ob_printf(o, "    more_%u [shape=plaintext, label=\"... %llu more retained\"];\n", i,
-                  (unsigned long long)(sh->retained_blocks - v->drawn_retained));
+                  (unsigned long long)(v->retained_blocks - v->drawn_retained));
     ob_str(o, "  }\n");
+}
+
+static void head(struct outbuf *o)
+{
+    ob_str(o, "digraph atoll {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n"
+              "  edge [fontname=\"monospace\"];\n");
+}
+
+static void shape(struct outbuf *o, const struct merged *m, uint32_t i)
+{
+    struct cycle_view tmp = {0};
+    const struct cycle_view *v = merged_view(m, m->shapes[i].example, true, &tmp);
+    if (!v) {
+        o->failed = true;
+        return;
+    }
+    cluster(o, m, i, v);
+    cycle_view_free(&tmp);
 }
 
 void report_dot_merged(struct outbuf *o, const struct merged *m, uint32_t top)
 {
     uint32_t n = m->nshapes < top ? m->nshapes : top;
-    ob_str(o, "digraph atoll {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n"
-              "  edge [fontname=\"monospace\"];\n");
-    for (uint32_t i = 0; i < n; i++) {
-        struct cycle_view tmp = {0};
-        const struct cycle_view *v = merged_view(m, m->shapes[i].example, true, &tmp);
-        if (!v) {
-            o->failed = true;
-            break;
-        }
-        cluster(o, m, i, v);
-        cycle_view_free(&tmp);
-    }
+    head(o);
+    for (uint32_t i = 0; i < n && !o->failed; i++)
+        shape(o, m, i);
+    ob_str(o, "}\n");
+}
+
+void report_dot_shape(struct outbuf *o, const struct merged *m, uint32_t i)
+{
+    head(o);
+    shape(o, m, i);
     ob_str(o, "}\n");
 }

@@ -2,6 +2,7 @@
  * output buffer: no library, and fast enough for reports with hundreds of thousands of
  * cycles. Addresses are strings ("0x..."), everything else that counts is a number. */
 #include "analyzer.h"
+#include "retention/retention.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,7 @@ static void summary(struct outbuf *o, const struct merged *m)
     kv_u64(o, "cycles", m->gone_cycles, false);
     ob_str(o, "},\n    ");
     kv_u64(o, "cycle_shapes", m->nshapes, true);
+    kv_u64(o, "retainers", a->nretainers, true);
     uint64_t surplus = 0;
     for (uint32_t i = 0; i < a->nrefleaks; i++)
         surplus += a->refleaks[i].surplus;
@@ -192,6 +194,31 @@ static void cycle(struct outbuf *o, uint32_t id, const struct merged_cycle *mc,
         ob_put(o, "}", 1);
     }
     ob_put(o, "}", 1);
+}
+
+/* The top rows only: every site of a process with its frames would be tens of thousands
+ * (docs/report-format.md). */
+static void retainers(struct outbuf *o, const struct analysis *a, uint32_t top, uint8_t *used)
+{
+    uint32_t n = a->nretainers < top ? a->nretainers : top;
+    ob_str(o, "  \"retainers\": [");
+    for (uint32_t i = 0; i < n; i++) {
+        const struct retainer *r = &a->retainers[i];
+        ob_str(o, i ? ",\n    {" : "\n    {");
+        if (r->site != AN_NONE) {
+            used[r->site] = 1;
+            kv_u64(o, "site", r->site, true);
+        } else {
+            ob_str(o, "\"site\": null, ");
+        }
+        kv_str(o, "type", r->site == AN_NONE ? dump_string(a->d, r->type) : NULL, true);
+        kv_u64(o, "blocks", r->blocks, true);
+        kv_u64(o, "bytes", r->bytes, true);
+        kv_u64(o, "retained_blocks", r->retained_blocks, true);
+        kv_u64(o, "retained_bytes", r->retained_bytes, false);
+        ob_put(o, "}", 1);
+    }
+    ob_str(o, n ? "\n  ],\n" : "],\n");
 }
 
 static void refcount_leaks(struct outbuf *o, const struct analysis *a, uint8_t *used)
@@ -309,7 +336,6 @@ static void cycle_shapes(struct outbuf *o, const struct merged *m)
 
 void report_json_merged(struct outbuf *o, const struct merged *m, uint32_t top)
 {
-    (void)top;  /* the JSON report is complete; --top only shortens text and dot */
     const struct analysis *a = m->last;
     uint8_t *used = an_calloc((size_t)a->d->nsites + 1, 1);
     if (!used) {
@@ -334,6 +360,7 @@ void report_json_merged(struct outbuf *o, const struct merged *m, uint32_t top)
         cycle_view_free(&tmp);
     }
     ob_str(o, m->ncycles ? "\n  ],\n" : "],\n");
+    retainers(o, a, top, used);
     refcount_leaks(o, a, used);
     sites(o, a, used);
     ob_str(o, "}\n");

@@ -5,6 +5,7 @@
  * collections says how many it merged, and marks what an earlier collection found first and
  * what the last one no longer had. */
 #include "analyzer.h"
+#include "retention/retention.h"
 
 #include <stdlib.h>
 
@@ -81,7 +82,7 @@ static bool path(struct outbuf *o, const struct cycle_view *v, const char *prefi
     return true;
 }
 
-static void shape_line(struct outbuf *o, const struct analysis *a, const struct cycle_view *v)
+void report_view_line(struct outbuf *o, const struct analysis *a, const struct cycle_view *v)
 {
     if (path(o, v, "", ""))
         return;
@@ -105,7 +106,7 @@ void report_shape_line(struct outbuf *o, const struct analysis *a, const struct 
         uint32_t c = sg->first_comp;
         ob_printf(o, "%u blocks", a->s.first[c + 1] - a->s.first[c]);
     } else {
-        shape_line(o, a, &v);
+        report_view_line(o, a, &v);
         cycle_view_free(&v);
     }
     viewer_free(vw);
@@ -277,6 +278,25 @@ static void cycle_shapes(struct outbuf *o, const struct merged *m, uint32_t top)
     }
 }
 
+/* Sites and types by what they retain (the last collection's). */
+static void retainers(struct outbuf *o, const struct analysis *a, uint32_t top)
+{
+    uint32_t n = a->nretainers < top ? a->nretainers : top;
+    ob_printf(o, "\nTOP RETAINERS (%u of %u)\n", n, a->nretainers);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct retainer *r = &a->retainers[i];
+        ob_printf(o, "#%u ", i + 1);
+        if (r->site == AN_NONE)
+            ob_printf(o, "type %s: ", dump_string(a->d, r->type));
+        ob_printf(o, "%llu blocks of %llu bytes, retaining %llu bytes in %llu blocks%s\n",
+                  (unsigned long long)r->blocks, (unsigned long long)r->bytes,
+                  (unsigned long long)r->retained_bytes, (unsigned long long)r->retained_blocks,
+                  r->site == AN_NONE ? "" : ", allocated at:");
+        if (r->site != AN_NONE)
+            site_frames(o, a, r->site);
+    }
+}
+
 void report_text_merged(struct outbuf *o, const struct merged *m, uint32_t top)
 {
     const struct dump *d = m->last->d;
@@ -289,6 +309,8 @@ void report_text_merged(struct outbuf *o, const struct merged *m, uint32_t top)
         leak_sites(o, m, top);
     if (m->nshapes)
         cycle_shapes(o, m, top);
+    if (m->last->nretainers)
+        retainers(o, m->last, top);
     if (m->last->nrefleaks)
         refcount_leaks(o, m->last, top);
 }

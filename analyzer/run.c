@@ -9,6 +9,7 @@
  * program could not be started, 127 or 126 as in the shell. Each failure is one line on
  * stderr. */
 #include "analyzer.h"
+#include "html/html.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -45,11 +46,12 @@ static const char run_help[] =
     "                          its generation, pause and blocks, and the leaks (by site) and\n"
     "                          cycles (by shape) no earlier collection found; growing ones\n"
     "                          are flagged (set --threshold or --signal for collections)\n"
-    "  --format text|json|dot  report format (default text); json with several processes:\n"
-    "                          one report per line (JSON Lines)\n"
+    "  --format FORMAT         text, json, dot, svg (dot drawn by Graphviz) or html (one\n"
+    "                          page, a section per process) (default text); json with\n"
+    "                          several processes: one report per line (JSON Lines)\n"
     "  --report FILE           write the reports to FILE (default standard error)\n"
     "  --suppressions FILE     LeakSanitizer-style leak:PATTERN lines (repeatable)\n"
-    "  --top N                 leak sites and cycle shapes shown (default 10)\n"
+    "  --top N                 leak sites, cycle shapes and retainers shown (default 10)\n"
     "  --native                Python allocations by their whole stacks: native frames shown\n"
     "                          under the Python ones, sites told apart by them too\n"
     "  --error-exitcode N      exit with N if any process leaked\n"
@@ -334,6 +336,9 @@ static int report_all(const struct report_opts *ro, const struct run_dump *dumps
         fprintf(stderr, "atoll run: no report: %s\n", err);
         return 2;
     }
+    bool html = ro->format == FORMAT_HTML;
+    if (html && !html_file_begin(f, prog))
+        fprintf(stderr, "atoll run: %s: write error\n", ro->report ? ro->report : "stderr");
     for (size_t i = 0; i < n; i++) {
         bool one = false;
         if (*reported && ro->format == FORMAT_TEXT)
@@ -350,6 +355,8 @@ static int report_all(const struct report_opts *ro, const struct run_dump *dumps
         *leaked |= one;
         ++*reported;
     }
+    if (html && !html_file_end(f))
+        fprintf(stderr, "atoll run: %s: write error\n", ro->report ? ro->report : "stderr");
     if (cli_report_close(ro, f, stderr, err, sizeof err)) {
         fprintf(stderr, "atoll run: %s\n", err);
         return 2;

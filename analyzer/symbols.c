@@ -400,3 +400,29 @@ const struct frame_sym *symbols_site(struct symbols *s, uint32_t site, uint32_t 
     *nframes = s->site_n[site];
     return *nframes ? s->sites.f + s->site_first[site] : NULL;
 }
+
+/* The frames of one return address, as a site's (valid until the next call). */
+const struct frame_sym *symbols_address(struct symbols *s, uint64_t address, uint32_t *nframes)
+{
+    struct addr_slot *slot = lookup(s, address);
+    *nframes = slot ? slot->n : 0;
+    return *nframes ? s->cache.f + slot->first : NULL;
+}
+
+/* The ELF symbol (.symtab, else .dynsym) whose extent holds a data address: libdw's lookup
+ * takes object symbols too. */
+bool symbols_data(struct symbols *s, uint64_t address, const char **name, uint64_t *offset)
+{
+    uint32_t mi = find_module(s, address);
+    Dwfl_Module *mod = mi == AN_NONE ? NULL : open_module(s, mi);
+    if (!mod)
+        return false;
+    GElf_Off off = 0;
+    GElf_Sym sym;
+    const char *n = dwfl_module_addrinfo(mod, address, &off, &sym, NULL, NULL, NULL);
+    if (!n || !*n || (sym.st_size ? off >= sym.st_size : off != 0))
+        return false;
+    *name = demangle(s->dm, n);
+    *offset = off;
+    return true;
+}

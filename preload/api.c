@@ -61,6 +61,9 @@ static const struct atoll_entry *caller_entry(struct atoll_entry *e, const uintp
     e->regs[REG_R12] = saved[3];
     e->regs[REG_RBX] = saved[4];
     e->regs[REG_RBP] = saved[5];
+    /* where the caller is: its frame starts the walk of its thread's frames (STACKFRAMES) */
+    e->regs[REG_RIP] = saved[6];
+    e->regs[REG_RSP] = e->sp;
     return e;
 #else
     (void)e, (void)saved;

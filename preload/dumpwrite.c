@@ -315,6 +315,10 @@ int snap_write_dump(struct snap *s, struct dump_out *w, const char *path,
     section(w, ATOLL_DUMP_SEC_MODULES, sizeof(struct atoll_dump_module), s->modules.data,
             s->modules.len * sizeof(struct atoll_dump_module));
     section(w, ATOLL_DUMP_SEC_THREADS, sizeof *threads, threads, nthreads * sizeof *threads);
+    struct cvec frames;
+    snap_stackframes(s, &frames);
+    section(w, ATOLL_DUMP_SEC_STACKFRAMES, sizeof(struct atoll_dump_stackframe), frames.data,
+            frames.len * sizeof(struct atoll_dump_stackframe));
     write_sites(w, nsites);
     dump_out_begin(w, ATOLL_DUMP_SEC_BLOCKS, sizeof(struct atoll_dump_block));
     snap_write_blocks(s, w);

@@ -116,7 +116,7 @@ struct mapping {
     const char *path;                 /* points into the maps text; "" if anonymous */
 };
 
-#define DUMP_SECTIONS 13                /* the most a dump has: one of each type */
+#define DUMP_SECTIONS 14                /* the most a dump has: one of each type */
 
 /* cthread.c: a thread of the snapshot child */
 struct cthread {
@@ -251,6 +251,9 @@ typedef void snap_block_fn(struct snap *s, const struct snap_block *b, void *arg
 void snap_each_block(struct snap *s, snap_block_fn *fn, void *arg);
 /* The dumped block v points into (ATOLL_NONE if none) and how far into it, ignoring roles. */
 uint32_t snap_find_block(const struct snap *s, uintptr_t v, uint64_t *delta);
+
+/* stackframes.c: each stopped thread's frames (struct atoll_dump_stackframe) into out */
+void snap_stackframes(const struct snap *s, struct cvec *out);
 
 /* elfsym.c */
 int snap_readable(const struct snap *s, uintptr_t lo, uintptr_t hi);

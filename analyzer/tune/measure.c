@@ -91,7 +91,8 @@ static int found(const struct collection_rec *r, const struct point *pts, size_t
 {
     struct dump d;
     struct analysis a;
-    struct analyze_opts opts = {.supp = NULL, .symbolize = false, .progress = false};
+    struct analyze_opts opts = {.supp = NULL, .symbolize = false, .progress = false,
+                                .skip_retention = true};
     if (dump_open(&d, r->dump, err, errlen))
         return -1;
     int rc = analysis_run(&a, &d, &opts);

@@ -41,6 +41,7 @@ enum atoll_dump_section_type {
     ATOLL_DUMP_SEC_PYCODE = 11,          /* struct atoll_dump_pycode: what Python frames name (optional) */
     ATOLL_DUMP_SEC_BYTES = 12,           /* raw bytes referenced by offset: line tables (optional) */
     ATOLL_DUMP_SEC_LABELS = 13,          /* struct atoll_dump_label, sorted by (from, offset) (optional) */
+    ATOLL_DUMP_SEC_STACKFRAMES = 14,     /* struct atoll_dump_stackframe, by (thread, depth) (optional) */
 };
 
 struct atoll_dump_section {
@@ -205,6 +206,15 @@ struct atoll_dump_label {
     uint32_t index;                 /* INDEX: the position; 0 otherwise */
 };
 
+/* One frame of a stopped thread's stack at the collection, innermost (depth 0) first: its
+ * slots are [the previous frame's cfa (the thread's sp for depth 0), cfa). */
+struct atoll_dump_stackframe {
+    uint32_t thread;                /* THREADS index */
+    uint32_t depth;                 /* 0 for the frame the thread was stopped in */
+    uint64_t pc;                    /* depth 0: where it was stopped; else the return address */
+    uint64_t cfa;                   /* the frame's canonical frame address (its caller's sp) */
+};
+
 _Static_assert(sizeof(struct atoll_dump_header) == 64, "header layout");
 _Static_assert(sizeof(struct atoll_dump_section) == 32, "section layout");
 _Static_assert(sizeof(struct atoll_dump_process) == 96, "process layout");
@@ -217,5 +227,6 @@ _Static_assert(sizeof(struct atoll_dump_root) == 24, "root layout");
 _Static_assert(sizeof(struct atoll_dump_object) == 32, "object layout");
 _Static_assert(sizeof(struct atoll_dump_pycode) == 32, "pycode layout");
 _Static_assert(sizeof(struct atoll_dump_label) == 24, "label layout");
+_Static_assert(sizeof(struct atoll_dump_stackframe) == 24, "stack frame layout");
 
 #endif

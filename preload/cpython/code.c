@@ -9,6 +9,7 @@
  * is what tells a reused address apart. */
 #include "cpython.h"
 #include "offsets.h"
+#include "str.h"
 
 #include <string.h>
 
@@ -38,14 +39,12 @@ static int put_utf8(struct sink *s, uint32_t c)
     }
     if ((c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
         c = 0xfffd;
-    size_t n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    unsigned char b[4];
+    size_t n = cpython_utf8(c, b);
     unsigned char *p = take(s, n);
     if (!p)
         return -1;
-    static const unsigned char lead[5] = { 0, 0, 0xc0, 0xe0, 0xf0 };
-    for (size_t i = n - 1; i > 0; i--, c >>= 6)
-        p[i] = (unsigned char)(0x80 | (c & 0x3f));
-    p[0] = (unsigned char)(lead[n] | c);
+    memcpy(p, b, n);
     return 0;
 }
 
@@ -63,29 +62,13 @@ static const char *put_str(const struct cpython_offsets *o, struct sink *s, uint
 {
     if (!has_type_flag(o, obj, o->flag_str))
         return NULL;
-    uint32_t state = CPY_LOAD(uint32_t, obj, o->str_state);
-    unsigned kind = (state >> o->str_kind_bit) & 7;
-    intptr_t length = CPY_LOAD(intptr_t, obj, o->str_length);
-    if ((kind != 1 && kind != 2 && kind != 4) || length < 0 || length > MAX_CHARS ||
-        (o->str_ready_bit >= 0 && !(state >> o->str_ready_bit & 1)))
-        return NULL;
-    uintptr_t data;
-    if (!(state >> o->str_compact_bit & 1))
-        data = CPY_LOAD(uintptr_t, obj, o->str_data);
-    else if (state >> o->str_ascii_bit & 1)
-        data = obj + (uintptr_t)o->str_ascii_size;
-    else
-        data = obj + (uintptr_t)o->str_compact_size;
-    if (!data)
+    struct cpython_str str;
+    if (!cpython_str_layout(o, obj, &str) || str.length > MAX_CHARS)
         return NULL;
     const char *start = s->at;
-    for (intptr_t i = 0; i < length; i++) {
-        uint32_t c = kind == 1 ? CPY_LOAD(uint8_t, data, i)
-                   : kind == 2 ? CPY_LOAD(uint16_t, data, 2 * i)
-                               : CPY_LOAD(uint32_t, data, 4 * i);
-        if (put_utf8(s, c) < 0)
+    for (uint64_t i = 0; i < str.length; i++)
+        if (put_utf8(s, cpython_str_char(&str, i)) < 0)
             return NULL;
-    }
     char *nul = take(s, 1);
     if (!nul)
         return NULL;

@@ -41,6 +41,21 @@ struct cpython_found cpython_found;
 /* The free lists' sizes from 3.10. */
 #define MAXIMA .list_max = 80, .dict_max = 80, .tuple_lists = 20, .tuple_max = 2000
 
+/* A function's fields from 3.10, which put the common ones (globals, builtins, name, ...) first. */
+#define FUNC_310 .func_globals = 16, .func_defaults = 56, .func_kwdefaults = 64, .func_closure = 72
+
+/* 3.8 to 3.10: a dict's values are a bare array; a frame object holds its locals and stack;
+ * co_varnames name the first locals, co_cellvars and co_freevars the cells. */
+#define BARE_VALUES .values_header = -1, .co_nlocalsplus = -1, .frame_data = -1, .gen_frame = -1, \
+                    .frame_frame = -1, .frame_valuestack = 64, .iframe_stacktop = -1,           \
+                    .iframe_localsplus = -1, .co_cellvars = 88, .co_freevars = 80
+
+/* 3.11 on: the locals are co_localsplusnames; frames live in a frame object or a generator. */
+#define LOCALSPLUS .co_nlocals = 80, .co_localnames = 96, .frame_locals = -1, .frame_gen = -1,  \
+                   .frame_top = -1, .frame_depth = -1, .frame_running = -1, .frame_frame = 24,  \
+                   .frame_valuestack = -1, .iframe_stacktop = 64, .iframe_localsplus = 72,       \
+                   .co_cellvars = -1, .co_freevars = -1
+
 /* 3.8 to 3.10: PyFrameObject chains, str with wstr and a ready bit, no co_qualname. */
 #define FRAME_OBJECTS                                                                          \
     .ts_thread_id = 176, .ts_frame = 24, .cframe_current = -1, .fr_previous = 24,             \
@@ -52,16 +67,26 @@ struct cpython_found cpython_found;
 static const struct cpython_offsets tables[] = {
     { .version = 0x0308, COMMON, FRAME_OBJECTS, .runtime_tss = 1392, .fr_instr = 104,
       GILSTATE, STATIC_FREELISTS, .rt_main = 40, .rt_finalizing = 16,
-      .rt_tstate_current = 1368, .rt_gc = 344, .in_gc = -1 },
+      .rt_tstate_current = 1368, .rt_gc = 344, .in_gc = -1,
+      .func_globals = 24, .func_defaults = 32, .func_kwdefaults = 40, .func_closure = 48,
+      .keys_header = 40, .ht_cached_keys = 872, .co_nlocals = 28,
+      .co_localnames = 72, BARE_VALUES, .frame_locals = 360, .frame_gen = 96, .frame_top = 72,
+      .frame_depth = -1, .frame_running = 116 },
     { .version = 0x0309, COMMON, FRAME_OBJECTS, .runtime_tss = 584, .fr_instr = 104,
       GILSTATE, STATIC_FREELISTS, .rt_main = 40, .rt_finalizing = 16,
-      .rt_tstate_current = 568, .rt_gc = -1, .in_gc = 616 },
+      .rt_tstate_current = 568, .rt_gc = -1, .in_gc = 616,
+      .func_globals = 24, .func_defaults = 32, .func_kwdefaults = 40, .func_closure = 48,
+      .keys_header = 40, .ht_cached_keys = 864, .co_nlocals = 28,
+      .co_localnames = 72, BARE_VALUES, .frame_locals = 360, .frame_gen = 96, .frame_top = 72,
+      .frame_depth = -1, .frame_running = 116 },
     { .version = 0x030a, COMMON, FRAME_OBJECTS, .runtime_tss = 584, .fr_instr = 96,
       GILSTATE, MAXIMA, .rt_main = 40, .rt_finalizing = 16, .rt_tstate_current = 568,
       .rt_gc = -1, .in_gc = 616, .in_list_items = 10040, .in_list_count = 10680,
       .in_dict_items = 10688, .in_dict_count = 11328, .in_keys_items = 11336,
       .in_keys_count = 11976, .in_tuple_heads = 9800, .in_tuple_counts = 9960,
-      .tuple_first = 1 },
+      .tuple_first = 1, FUNC_310, .keys_header = 40, .ht_cached_keys = 872,
+      .co_nlocals = 28, .co_localnames = 72, BARE_VALUES, .frame_locals = 352, .frame_gen = 88,
+      .frame_top = -1, .frame_depth = 80, .frame_running = 108 },
     { .version = 0x030b, COMMON, .runtime_tss = 592, .ts_thread_id = 152, .ts_frame = 56,
       .cframe_current = 8, .fr_previous = 48, .fr_code = 32, .fr_instr = 56, .fr_owner = 69,
       .owned_by_generator = 1, .owned_by_cstack = -1, .co_firstlineno = 72,
@@ -72,7 +97,9 @@ static const struct cpython_offsets tables[] = {
       .in_gc = 648, .in_list_items = 3872, .in_list_count = 4512, .in_dict_items = 4520,
       .in_dict_count = 5160, .in_keys_items = 5168, .in_keys_count = 5808,
       .in_tuple_heads = 3632, .in_tuple_counts = 3792, .tuple_first = 0, .in_threads = 16,
-      .ts_next = 8, .ts_datastack_top = 304, .ts_datastack_limit = 312 },
+      .ts_next = 8, .ts_datastack_top = 304, .ts_datastack_limit = 312, FUNC_310,
+      .keys_header = 32, .ht_cached_keys = 872, .values_header = 0, LOCALSPLUS,
+      .co_nlocalsplus = 76, .frame_data = 48, .gen_frame = 80 },
     { .version = 0x030c, COMMON, .runtime_tss = 1544, .ts_thread_id = 136, .ts_frame = 56,
       .cframe_current = 0, .fr_previous = 8, .fr_code = 0, .fr_instr = 56, .fr_owner = 70,
       .owned_by_generator = 1, .owned_by_cstack = 3, .co_firstlineno = 68,
@@ -84,7 +111,9 @@ static const struct cpython_offsets tables[] = {
       .in_dict_items = 270736, .in_dict_count = 272016, .in_keys_items = 271376,
       .in_keys_count = 272020, .in_tuple_heads = 269832, .in_tuple_counts = 269992,
       .tuple_first = 0,
-      .in_threads = 72, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248 },
+      .in_threads = 72, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248,
+      FUNC_310, .keys_header = 32, .ht_cached_keys = 880, .values_header = 0, LOCALSPLUS,
+      .co_nlocalsplus = 72, .frame_data = 48, .gen_frame = 72 },
     { .version = 0x030d, COMMON, .runtime_tss = 2160, .ts_thread_id = 152, .ts_frame = 72,
       .cframe_current = -1, .fr_previous = 8, .fr_code = 0, .fr_instr = 56, .fr_owner = 70,
       .owned_by_generator = 1, .owned_by_cstack = 3, .co_firstlineno = 68,
@@ -96,7 +125,9 @@ static const struct cpython_offsets tables[] = {
       .in_dict_items = 11856, .in_dict_count = 12496, .in_keys_items = 12504,
       .in_keys_count = 13144, .in_tuple_heads = 10968, .in_tuple_counts = 11128,
       .tuple_first = 0,
-      .in_threads = 7344, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248 },
+      .in_threads = 7344, .ts_next = 8, .ts_datastack_top = 240, .ts_datastack_limit = 248,
+      FUNC_310, .keys_header = 32, .ht_cached_keys = 880, .values_header = 8, LOCALSPLUS,
+      .co_nlocalsplus = 72, .frame_data = 64, .gen_frame = 72 },
 };
 
 const struct cpython_offsets *cpython_offsets(unsigned version)

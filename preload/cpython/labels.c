@@ -17,9 +17,6 @@
 #include "pyobj.h"
 
 #define TEXT_BYTES 80                   /* read for a label: more than the dump keeps */
-#define T_OBJECT 6
-#define T_OBJECT_EX 16
-#define MEMBER_SIZE 40                  /* PyMemberDef: name, type, offset, flags, doc */
 #define MEMBERS_MAX 64                  /* per type */
 
 static void label_text(struct snap *s, uintptr_t where, uint32_t kind, const char *text)
@@ -81,7 +78,7 @@ struct keys {
 static int read_keys(const struct snap *s, const struct cpython *py, uintptr_t keys,
                      struct keys *k)
 {
-    if (!keys || (keys & 7) || !py_readable(s, keys, py->off.keys_header))
+    if (!keys || (keys & 7) || !py_readable(s, keys, (size_t)py->off->keys_header))
         return 0;
     uint64_t index_bytes;
     *k = (struct keys){ .esize = 24, .key_at = 8, .value_at = 16 };
@@ -100,7 +97,7 @@ static int read_keys(const struct snap *s, const struct cpython *py, uintptr_t k
             *k = (struct keys){ .esize = 16, .key_at = 0, .value_at = 8 };
         k->n = word(keys + 24);
     }
-    k->entries = keys + py->off.keys_header + index_bytes;
+    k->entries = keys + (uintptr_t)py->off->keys_header + index_bytes;
     return k->n && k->n < (1ull << 31) && py_readable(s, k->entries, k->n * k->esize);
 }
 
@@ -126,16 +123,16 @@ static void label_values(struct snap *s, struct cpython *py, const struct keys *
 static void label_dict(struct snap *s, struct cpython *py, uintptr_t dict, int attributes)
 {
     struct keys k;
-    if (!read_keys(s, py, word(dict + 32), &k))
+    if (!read_keys(s, py, word(dict + DICT_KEYS), &k))
         return;
-    uintptr_t values = word(dict + 40);
+    uintptr_t values = word(dict + DICT_VALUES);
     if (values) {
         uint64_t n = k.n;
-        if (py->off.values_header) {
+        if (py->off->values_header > 0) {
             if (!py_readable(s, values, 8))
                 return;
             n = *(const uint8_t *)values;
-            values += py->off.values_header;
+            values += (uintptr_t)py->off->values_header;
         }
         label_values(s, py, &k, values, n, attributes);
         return;
@@ -156,8 +153,8 @@ static void label_dict(struct snap *s, struct cpython *py, uintptr_t dict, int a
 static int shared_keys(const struct snap *s, const struct cpython *py, const struct pytype *ty,
                        struct keys *k)
 {
-    uintptr_t at = ty->addr + py->off.ht_cached_keys;
-    return (ty->flags & F_HEAPTYPE) && py->off.ht_cached_keys && py_readable(s, at, 8) &&
+    uintptr_t at = ty->addr + (uintptr_t)py->off->ht_cached_keys;
+    return (ty->flags & F_HEAPTYPE) && py->off->ht_cached_keys >= 0 && py_readable(s, at, 8) &&
            read_keys(s, py, word(at), k);
 }
 
@@ -245,15 +242,16 @@ static void label_locals(struct snap *s, struct cpython *py, uintptr_t locals, u
 {
     if (!is_code(s, py, code))
         return;
-    uintptr_t names = word(code + py->off.co_names);
-    if (py->off.co_nlocalsplus) {
-        uint64_t n = word32(code + py->off.co_nlocalsplus);
+    uintptr_t names = word(code + (uintptr_t)py->off->co_localnames);
+    if (py->off->co_nlocalsplus >= 0) {
+        uint64_t n = word32(code + (uintptr_t)py->off->co_nlocalsplus);
         for (uint64_t i = 0; i < n && locals + 8 * i + 8 <= end; i++)
             label_local(s, py, locals + 8 * i, tuple_item(s, names, i));
         return;
     }
-    uint64_t nlocals = word32(code + py->off.co_nlocals), i = 0;
-    uintptr_t cells[2] = { word(code + 88), word(code + 80) };   /* co_cellvars, co_freevars */
+    uint64_t nlocals = word32(code + (uintptr_t)py->off->co_nlocals), i = 0;
+    uintptr_t cells[2] = { word(code + (uintptr_t)py->off->co_cellvars),
+                           word(code + (uintptr_t)py->off->co_freevars) };
     for (; i < nlocals && locals + 8 * i + 8 <= end; i++)
         label_local(s, py, locals + 8 * i, tuple_item(s, names, i));
     for (int c = 0; c < 2; c++)
@@ -265,7 +263,7 @@ static void label_locals(struct snap *s, struct cpython *py, uintptr_t locals, u
 static void label_kind(struct snap *s, struct cpython *py, const struct pytype *ty,
                        uintptr_t obj, uint64_t avail)
 {
-    const struct pyoffsets *o = &py->off;
+    const struct cpython_offsets *o = py->off;
     switch (ty->kind) {
     case K_LIST:
         label_items(s, word(obj + VAR_ITEMS), word(obj + VAR_SIZE));
@@ -284,19 +282,19 @@ static void label_kind(struct snap *s, struct cpython *py, const struct pytype *
         label_text(s, obj + o->func_globals, ATOLL_DUMP_LABEL_ATTRIBUTE, "__globals__");
         break;
     case K_CELL:
-        label_text(s, obj + 16, ATOLL_DUMP_LABEL_OTHER, "<cell>");
+        label_text(s, obj + CELL_REF, ATOLL_DUMP_LABEL_OTHER, "<cell>");
         break;
     case K_GEN:
-        if (o->gen_frame)
-            label_locals(s, py, obj + o->gen_frame + 72, word(obj + o->gen_frame + o->iframe_code),
-                         obj + avail);
+        if (o->gen_frame >= 0)
+            label_locals(s, py, obj + o->gen_frame + o->iframe_localsplus,
+                         word(obj + o->gen_frame + o->fr_code), obj + avail);
         break;
     case K_FRAME:
-        if (o->frame_locals)
-            label_locals(s, py, obj + o->frame_locals, word(obj + 32), obj + avail);
-        else if (word(obj + 24) == obj + o->frame_data)
-            label_locals(s, py, obj + o->frame_data + 72,
-                         word(obj + o->frame_data + o->iframe_code), obj + avail);
+        if (o->frame_locals >= 0)
+            label_locals(s, py, obj + o->frame_locals, word(obj + o->fr_code), obj + avail);
+        else if (word(obj + o->frame_frame) == obj + o->frame_data)
+            label_locals(s, py, obj + o->frame_data + o->iframe_localsplus,
+                         word(obj + o->frame_data + o->fr_code), obj + avail);
         break;
     default:
         break;
@@ -352,8 +350,8 @@ static void gather(struct snap *s, struct cpython *py, uintptr_t type, struct py
         uintptr_t name = word(def);
         if (!name)
             return;
-        uint32_t kind = word32(def + 8);
-        int64_t offset = (int64_t)word(def + 16);
+        uint32_t kind = word32(def + MEMBER_TYPE);
+        int64_t offset = (int64_t)word(def + MEMBER_OFFSET);
         size_t len = cpython_name_length(s, name);
         struct pymember *e;
         if ((kind == T_OBJECT || kind == T_OBJECT_EX) && offset >= 16 && len &&

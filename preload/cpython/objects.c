@@ -169,11 +169,12 @@ static void skip_word(struct snap_object *o, int64_t byte)
 
 /* A frame's references end at the top of its value stack: the slots above hold what it
  * popped (CPython's traverse stops there too). 3.11+: the _PyInterpreterFrame at iframe keeps
- * the count of its live locals and stack entries, at +64, from its locals at +72. */
-static void stack_end(struct snap_object *o, uintptr_t iframe, uintptr_t obj, uint64_t avail)
+ * the count of its live locals and stack entries (stacktop), from its localsplus. */
+static void stack_end(const struct cpython_offsets *f, struct snap_object *o, uintptr_t iframe,
+                      uintptr_t obj, uint64_t avail)
 {
-    int32_t top = *(const int32_t *)(iframe + 64);
-    uint64_t end = iframe + 72 + 8 * (uint64_t)top - obj;
+    int32_t top = *(const int32_t *)(iframe + f->iframe_stacktop);
+    uint64_t end = iframe + (uintptr_t)f->iframe_localsplus + 8 * (uint64_t)top - obj;
     if (top >= 0 && end <= avail)
         o->scan_bytes = o->offset + end;
 }
@@ -185,22 +186,23 @@ static void stack_end(struct snap_object *o, uintptr_t iframe, uintptr_t obj, ui
 static void frame_end(const struct cpython *py, struct snap_object *o, uintptr_t obj,
                       uint64_t avail)
 {
-    const struct pyoffsets *f = &py->off;
-    if (f->frame_data) {
-        if (f->frame_data + 72u <= avail && word(obj + 24) == obj + f->frame_data)
-            stack_end(o, obj + f->frame_data, obj, avail);
+    const struct cpython_offsets *f = py->off;
+    if (f->frame_data >= 0) {
+        if ((uint64_t)f->frame_data + (uint64_t)f->iframe_localsplus <= avail &&
+            word(obj + f->frame_frame) == obj + f->frame_data)
+            stack_end(f, o, obj + f->frame_data, obj, avail);
         return;
     }
-    if (f->frame_locals > avail)
+    if ((uint64_t)f->frame_locals > avail)
         return;
     skip_word(o, o->offset + f->frame_gen);
     int8_t state = *(const int8_t *)(obj + f->frame_running);
-    if (f->frame_depth ? state == 0 : state != 0)
+    if (f->frame_depth >= 0 ? state == 0 : state != 0)
         return;
-    uintptr_t top = word(obj + 64);
-    if (f->frame_top && word(obj + f->frame_top))
+    uintptr_t top = word(obj + f->frame_valuestack);
+    if (f->frame_top >= 0 && word(obj + f->frame_top))
         top = word(obj + f->frame_top);
-    else if (f->frame_depth)
+    else if (f->frame_depth >= 0)
         top += 8 * (uint64_t)*(const int32_t *)(obj + f->frame_depth);
     if (top >= obj + f->frame_locals && top - obj <= avail)
         o->scan_bytes = o->offset + (top - obj);
@@ -221,25 +223,27 @@ static void describe(struct snap *s, const struct cpython *py, const struct pyty
     uint64_t avail = size - (uint64_t)off;
     switch (ty->kind) {
     case K_LIST:
-        if (avail >= 40 && word(obj + 16) < (1ull << 40))
-            snap_claim(s, o->block, word(obj + 24), word(obj + 16) * 8);
+        if (avail >= 40 && word(obj + VAR_SIZE) < (1ull << 40))
+            snap_claim(s, o->block, word(obj + VAR_ITEMS), word(obj + VAR_SIZE) * 8);
         break;
     case K_DICT:
         if (avail >= 48)
-            snap_claim(s, o->block, word(obj + 40) ? word(obj + 40) : word(obj + 32), UINT64_MAX);
+            snap_claim(s, o->block,
+                       word(obj + DICT_VALUES) ? word(obj + DICT_VALUES) : word(obj + DICT_KEYS),
+                       UINT64_MAX);
         break;
     case K_SET:
-        if (avail >= 48 && word(obj + 40) != obj + 64)
-            snap_claim(s, o->block, word(obj + 40), UINT64_MAX);
+        if (avail >= 48 && word(obj + SET_TABLE) != obj + SET_SMALLTABLE)
+            snap_claim(s, o->block, word(obj + SET_TABLE), UINT64_MAX);
         break;
     case K_WEAKREF:
-        skip_word(o, off + 16);
-        skip_word(o, off + 40);
-        skip_word(o, off + 48);
+        skip_word(o, off + WR_OBJECT);
+        skip_word(o, off + WR_PREV);
+        skip_word(o, off + WR_NEXT);
         break;
     case K_GEN:
-        if (py->off.gen_frame)
-            stack_end(o, obj + py->off.gen_frame, obj, avail);
+        if (py->off->gen_frame >= 0)
+            stack_end(py->off, o, obj + py->off->gen_frame, obj, avail);
         break;
     case K_FRAME:
         frame_end(py, o, obj, avail);
@@ -359,13 +363,17 @@ struct layout *cpython_layout(struct snap *s)
     py.none = snap_module_symbol(s, module, "_Py_NoneStruct");
     py.true_ = snap_module_symbol(s, module, "_Py_TrueStruct");
     py.false_ = snap_module_symbol(s, module, "_Py_FalseStruct");
-    /* Py_Version came with 3.11; Py_Is with 3.10 (3.8 and 3.9 differ in nothing read here). */
+    /* Py_Version came with 3.11; before, the newest API function exported tells (interp.c). */
     uintptr_t version = snap_module_symbol(s, module, "Py_Version");
     if (version && snap_readable(s, version, version + 8))
         py.version = (unsigned)(word(version) >> 16) & 0xffff;
     else
-        py.version = snap_module_symbol(s, module, "Py_Is") ? 0x030a : 0x0308;
-    py.off = cpython_label_offsets(py.version);
+        py.version = snap_module_symbol(s, module, "Py_Is")             ? 0x030a
+                     : snap_module_symbol(s, module, "PyFrame_GetCode") ? 0x0309
+                                                                        : 0x0308;
+    py.off = cpython_offsets(py.version);
+    if (!py.off)
+        return NULL;
     py.l.classify = classify;
     py.l.label = cpython_label;
     py.l.runtime = ATOLL_DUMP_RUNTIME_CPYTHON;

@@ -1,6 +1,7 @@
-/* The layout of what the frame reader and the free lists' keeper read, one table per CPython
- * version (held in interp.c), and what interp.c found in this process, for frames.c, code.c and
- * freelists.c. Every field of a table is checked against that version's own headers
+/* The layout of what the frame reader, the free lists' keeper and the snapshot's object reader
+ * read, one table per CPython version (held in interp.c), and what interp.c found in this
+ * process, for frames.c, code.c and freelists.c (objects.c, labels.c and repr.c look their
+ * version's table up). Every field of a table is checked against that version's own headers
  * (tests/cpython/offsets_probe.c); -1: the version has no such field (3.8 and 3.9 keep their
  * free lists in file-static variables that no header declares: statics.c finds those). */
 #ifndef ATOLL_CPYTHON_OFFSETS_H
@@ -8,6 +9,16 @@
 
 #include <stdint.h>
 
+/* What the snapshot reads (the last seven lines): a function's globals, defaults, kwdefaults and
+ * closure; where a dict keys object's indices start (keys_header), a heap type's shared keys
+ * (ht_cached_keys), where a PyDictValues' values start (values_header: 3.13's after their
+ * capacity); a code object's co_nlocals, its local names (co_localnames: co_varnames before
+ * 3.11, then co_localsplusnames) and co_nlocalsplus (3.11+); a frame object's f_localsplus,
+ * f_gen (a borrowed pointer), f_stacktop (3.8, 3.9), f_stackdepth (3.10), whether it runs
+ * (frame_running: f_executing, 3.10 f_state), its own _PyInterpreterFrame (frame_data, 3.11+)
+ * and the pointer to the one it runs (frame_frame: f_frame, 3.11+), f_valuestack (3.8 to
+ * 3.10); a generator's gi_iframe (gen_frame, 3.11+); an _PyInterpreterFrame's stacktop and
+ * localsplus (3.11+); a code object's co_cellvars and co_freevars (3.8 to 3.10). */
 #define CPYTHON_OFFSETS(X)                                                                     \
     X(runtime_tss) X(tss_initialized) X(tss_key)                                               \
     X(ts_thread_id) X(ts_frame) X(cframe_current)                                              \
@@ -23,7 +34,13 @@
     X(in_dict_items) X(in_dict_count) X(in_keys_items) X(in_keys_count) X(dict_max)           \
     X(in_tuple_heads) X(in_tuple_counts) X(tuple_lists) X(tuple_first) X(tuple_max)           \
     X(tuple_items)                                                                            \
-    X(in_threads) X(ts_next) X(ts_datastack_top) X(ts_datastack_limit)
+    X(in_threads) X(ts_next) X(ts_datastack_top) X(ts_datastack_limit)                         \
+    X(func_globals) X(func_defaults) X(func_kwdefaults) X(func_closure)                        \
+    X(keys_header) X(ht_cached_keys) X(values_header)                                          \
+    X(co_nlocals) X(co_localnames) X(co_nlocalsplus)                                           \
+    X(frame_locals) X(frame_gen) X(frame_top) X(frame_depth) X(frame_running) X(frame_data)    \
+    X(gen_frame) X(frame_frame) X(frame_valuestack) X(iframe_stacktop) X(iframe_localsplus)   \
+    X(co_cellvars) X(co_freevars)
 
 struct cpython_offsets {
     unsigned version;                 /* 0x0308 for 3.8 */

@@ -1,13 +1,11 @@
 /* The text of a str and the short repr of a dict key, read from the interpreter's memory in
  * the snapshot child (no call into Python, no allocation): what labels name attributes and
- * keys by. A str's characters are transcoded to UTF-8 from any of its kinds (1, 2 or 4 bytes a
- * character); a key's repr is a str's, quoted and escaped as repr() does, an int's below 2^60
- * in decimal, None, True, False, a tuple of those (two levels deep), or `<T object>` for any
- * other type T. The writer stops at its capacity: the caller caps the text it keeps. */
+ * keys by. A str's characters (str.h) are transcoded to UTF-8 from any of its kinds (1, 2 or 4
+ * bytes a character); a key's repr is a str's, quoted and escaped as repr() does, an int's
+ * below 2^60 in decimal, None, True, False, a tuple of those (two levels deep), or `<T object>`
+ * for any other type T. The writer stops at its capacity: the caller caps the text it keeps. */
 #include "pyobj.h"
-
-#define STR_STATE 32
-#define STR_LENGTH 16
+#include "str.h"
 
 struct text {
     char *buf;
@@ -27,26 +25,9 @@ static void put_str(struct text *t, const char *s)
 
 static void put_utf8(struct text *t, uint32_t c)
 {
-    char b[4];
-    if (c < 0x80) {
-        b[0] = (char)c;
-        put(t, b, 1);
-    } else if (c < 0x800) {
-        b[0] = (char)(0xc0 | c >> 6);
-        b[1] = (char)(0x80 | (c & 0x3f));
-        put(t, b, 2);
-    } else if (c < 0x10000) {
-        b[0] = (char)(0xe0 | c >> 12);
-        b[1] = (char)(0x80 | (c >> 6 & 0x3f));
-        b[2] = (char)(0x80 | (c & 0x3f));
-        put(t, b, 3);
-    } else {
-        b[0] = (char)(0xf0 | c >> 18);
-        b[1] = (char)(0x80 | (c >> 12 & 0x3f));
-        b[2] = (char)(0x80 | (c >> 6 & 0x3f));
-        b[3] = (char)(0x80 | (c & 0x3f));
-        put(t, b, 4);
-    }
+    unsigned char b[4];
+    size_t n = cpython_utf8(c, b);
+    put(t, (const char *)b, n);
 }
 
 static void put_hex(struct text *t, const char *prefix, uint32_t c, int digits)
@@ -78,64 +59,40 @@ static void put_quoted(struct text *t, uint32_t c, char q)
     }
 }
 
-/* Where the str at a keeps its characters, how many and how wide; 0 when a is no ready str. */
-static int str_data(struct snap *s, struct cpython *py, uintptr_t a, uintptr_t *data,
-                    uint64_t *length, unsigned *width)
+/* The layout of the str at a; 0 when a is no ready str. */
+static int str_data(struct snap *s, struct cpython *py, uintptr_t a, struct cpython_str *str)
 {
-    if (!a || (a & 7) || !py_readable(s, a, py->off.str_compact + 8))
+    if (!a || (a & 7) || !py_readable(s, a, (size_t)py->off->str_compact_size + 8))
         return 0;
     const struct pytype *ty = cpython_type(s, py, word(a + 8));
-    if (!ty || ty->kind != K_STR)
-        return 0;
-    uint32_t state = word32(a + STR_STATE);
-    unsigned kind = state >> 2 & 7, compact = state >> 5 & 1, ascii = state >> 6 & 1;
-    if (kind != 1 && kind != 2 && kind != 4)
-        return 0;
-    *length = word(a + STR_LENGTH);
-    *width = kind;
-    if (compact)
-        *data = a + (ascii ? py->off.str_ascii : py->off.str_compact);
-    else
-        *data = word(a + py->off.str_compact);
-    return *data != 0;
-}
-
-static uint32_t char_at(uintptr_t data, unsigned width, uint64_t i)
-{
-    if (width == 1)
-        return ((const uint8_t *)data)[i];
-    if (width == 2)
-        return ((const uint16_t *)data)[i];
-    return ((const uint32_t *)data)[i];
+    return ty && ty->kind == K_STR && cpython_str_layout(py->off, a, str);
 }
 
 /* The characters of the str at a, as many as fit, quoted (repr) or not. 0 when a is no str. */
 static int str_text(struct snap *s, struct cpython *py, uintptr_t a, int quote, struct text *t)
 {
-    uintptr_t data;
-    uint64_t length;
-    unsigned width;
-    if (!str_data(s, py, a, &data, &length, &width))
+    struct cpython_str str;
+    if (!str_data(s, py, a, &str))
         return 0;
-    uint64_t n = length < t->cap ? length : t->cap;
-    if (!py_readable(s, data, n * width + 1))
+    uint64_t n = str.length < t->cap ? str.length : t->cap;
+    if (!py_readable(s, str.data, n * str.width + 1))
         return 0;
     if (!quote) {
         for (uint64_t i = 0; i < n && t->len < t->cap; i++)
-            put_utf8(t, char_at(data, width, i));
+            put_utf8(t, cpython_str_char(&str, i));
         return 1;
     }
     /* repr() quotes with ' unless the text holds a ' and no " */
     int single = 0, dbl = 0;
     for (uint64_t i = 0; i < n; i++) {
-        uint32_t c = char_at(data, width, i);
+        uint32_t c = cpython_str_char(&str, i);
         single |= c == '\'';
         dbl |= c == '"';
     }
     char q = single && !dbl ? '"' : '\'';
     put(t, &q, 1);
     for (uint64_t i = 0; i < n && t->len < t->cap; i++)
-        put_quoted(t, char_at(data, width, i), q);
+        put_quoted(t, cpython_str_char(&str, i), q);
     put(t, &q, 1);
     return 1;
 }

@@ -1,8 +1,10 @@
-/* graphbench N SEED: times the analyzer's graph phases (reachability, SCCs, classification,
- * retained sets) on an N-block random graph built in memory, the same shape as
- * scenario_random() (90% alive in a tree with two random cross edges per block, 10% leaked in rings and
- * chains of 1..8), and checks the answers the generator knows. Exit status 1 on a mismatch. */
+/* graphbench N SEED [dominators]: times the analyzer's graph phases (reachability, SCCs,
+ * classification, retained sets, and if asked the dominators) on an N-block random graph
+ * built in memory, the same shape as scenario_random() (90% alive in a tree with two random
+ * cross edges per block, 10% leaked in rings and chains of 1..8), and checks the answers the
+ * generator knows. Exit status 1 on a mismatch. */
 #include "analyzer.h"
+#include "retention/retention.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +18,23 @@ static uint64_t rnd(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fputs("usage: graphbench BLOCKS SEED\n", stderr);
+    bool dominators = argc == 4 && strcmp(argv[3], "dominators") == 0;
+    if (argc != 3 && !dominators) {
+        fputs("usage: graphbench BLOCKS SEED [dominators]\n", stderr);
         return 2;
     }
     uint32_t n = (uint32_t)strtoul(argv[1], NULL, 10);
@@ -108,7 +116,13 @@ int main(int argc, char **argv)
         fputs("graphbench: out of memory\n", stderr);
         return 1;
     }
-    double t5 = now();
+    double t5 = now(), c5 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    struct dominators dm = {0};
+    if (dominators && dominators_compute_from(&dm, &g, NULL, seed, alive, cls)) {
+        fputs("graphbench: out of memory\n", stderr);
+        return 1;
+    }
+    double t6 = now(), c6 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 
     uint64_t unreachable = 0, cycles = 0, bad = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -122,6 +136,8 @@ int main(int argc, char **argv)
     printf("generate %.3f s\nreach %.3f s\nscc %.3f s\nclassify %.3f s\nretain %.3f s\n"
            "reach+scc %.3f s\n",
            t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t3 - t1);
+    if (dominators)
+        printf("dominators %.3f s (cpu %.3f s)\n", t6 - t5, c6 - c5);
     int rc = 0;
     if (bad || unreachable != nleaked || cycles != rings) {
         printf("MISMATCH: %llu blocks misjudged, %llu unreachable (want %llu), %llu cycles "
@@ -131,6 +147,16 @@ int main(int argc, char **argv)
                (unsigned long long)rings);
         rc = 1;
     }
+    /* every block under the virtual root: the tree's top blocks account for all of them */
+    uint64_t top = 0;
+    for (uint32_t i = 0; dominators && i < n; i++)
+        top += dm.idom[i] == DOM_ROOT ? dm.retained_blocks[i] : 0;
+    if (dominators && top != n) {
+        printf("MISMATCH: the dominator tree holds %llu blocks of %u\n", (unsigned long long)top,
+               n);
+        rc = 1;
+    }
+    dominators_free(&dm);
     retain_free(&r);
     free(cls), free(is_cycle), free(alive), free(seed), free(leaked);
     scc_free(&sc);

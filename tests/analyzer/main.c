@@ -15,6 +15,9 @@ int main(void)
     srunner_add_suite(sr, labels_suite());
     srunner_add_suite(sr, merge_suite());
     srunner_add_suite(sr, pyframes_suite());
+    srunner_add_suite(sr, dominators_suite());
+    srunner_add_suite(sr, why_suite());
+    srunner_add_suite(sr, export_suite());
     srunner_add_suite(sr, tune_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

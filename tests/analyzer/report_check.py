@@ -3,6 +3,7 @@
 exact values are compared, and `dot -Tsvg` renders the dot. Usage: report_check.py ATOLL DUMPGEN"""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,7 @@ def report(path, fmt, *extra):
 try:
     # json.tool parses every report
     for name in ["single", "list", "dlist", "self", "cycles", "tree", "rooted", "young",
-                 "flags", "shapes", "empty"]:
+                 "flags", "shapes", "empty", "retainers", "pyretainers"]:
         out = report(dump(name), "json")
         r = subprocess.run([sys.executable, "-m", "json.tool", out], capture_output=True)
         check(r.returncode == 0, f"json.tool {name}: {r.stderr!r}")
@@ -102,6 +103,43 @@ try:
     check(sp["summary"]["suppressed"] == {"blocks": 0, "bytes": 0},
           "addresses are not suppression targets")
 
+    # retained sizes: sites and types, each block counted once per site (type)
+    r = json.load(open(report(dump("retainers"), "json")))
+    rows = [(x["site"], x["type"], x["blocks"], x["bytes"], x["retained_blocks"],
+             x["retained_bytes"]) for x in r["retainers"]]
+    check(rows == [(1, None, 1, 4096, 10, 4424), (2, None, 4, 192, 8, 312),
+                   (6, None, 3, 120, 4, 128), (3, None, 4, 120, 4, 120),
+                   (5, None, 3, 72, 3, 72), (4, None, 2, 24, 2, 24)], f"retainers {rows}")
+    check(all(str(x[0]) in r["sites"] for x in rows), "retainer sites named")
+    text = open(report(dump("retainers"), "text", "--top", "3")).read()
+    section = text[text.index("TOP RETAINERS"):].splitlines()
+    check(section[:5] == ["TOP RETAINERS (3 of 6)",
+                          "#1 1 blocks of 4096 bytes, retaining 4424 bytes in 10 blocks, "
+                          "allocated at:",
+                          "    #0 0x401000 ??",
+                          "#2 4 blocks of 192 bytes, retaining 312 bytes in 8 blocks, "
+                          "allocated at:",
+                          "    #0 0x402000 ??"] and
+          section[5].startswith("#3 3 blocks of 120 bytes, retaining 128 bytes in 4 blocks")
+          and len(section) == 7, f"TOP RETAINERS text {section}")
+    r = json.load(open(report(dump("pyretainers"), "json", "--top", "20")))
+    rows = [(x["site"], x["type"], x["blocks"], x["bytes"], x["retained_blocks"],
+             x["retained_bytes"]) for x in r["retainers"]]
+    check(rows == [(1, None, 1, 64, 18, 1172), (None, "dict", 2, 264, 18, 1172),
+                   (3, None, 4, 224, 16, 908), (None, "Session", 7, 344, 16, 908),
+                   (5, None, 3, 168, 9, 564), (None, "list", 6, 264, 9, 564),
+                   (7, None, 3, 300, 3, 300), (None, "bytes", 3, 300, 3, 300),
+                   (2, None, 1, 200, 1, 200), (4, None, 3, 120, 3, 120),
+                   (6, None, 3, 96, 3, 96)], f"python retainers {rows}")
+    # JSON holds the --top rows (default 10), the summary how many there are
+    r = json.load(open(report(dump("pyretainers"), "json")))
+    check(len(r["retainers"]) == 10 and r["summary"]["retainers"] == 11 and
+          r["retainers"][9]["site"] == 4 and "6" not in r["sites"],
+          f"retainers[] cut at --top: {len(r['retainers'])} {r['summary']}")
+    text = open(report(dump("pyretainers"), "text", "--top", "4")).read()
+    check("\n#4 type Session: 7 blocks of 344 bytes, retaining 908 bytes in 16 blocks\n" in text
+          and "TOP RETAINERS (4 of 11)" in text, "TOP RETAINERS types")
+
     # dot renders, one cluster per shape shown
     for name, clusters in [("tree", 1), ("cycles", 3), ("tenk", 1), ("dlist", 1)]:
         out = report(dump(name), "dot")
@@ -114,6 +152,33 @@ try:
     check('[label="+8"]' in text, "edge offsets")
     out = report(dump("cycles"), "dot", "--top", "2")
     check(open(out).read().count("subgraph cluster_") == 2, "--top limits dot")
+    # objects drawn as objgraph draws them: the list's item array folded into the list
+    text = open(report(dump("python"), "dot")).read()
+    want = ['b0 [label="Customer\\n56 B\\nhandle app.py:9"];',
+            'b1 [label="list\\n88 B\\nCustomer.__init__ app.py:10"];',
+            'b3 [label="Order\\n56 B\\nhandle app.py:11"];',
+            'b0 -> b1 [label=".orders"];', 'b1 -> b3 [label="[0]"];',
+            'b3 -> b0 [label=".customer"];']
+    got = [l.strip() for l in text.splitlines() if l.startswith("    b")]
+    check(got == want, f"python dot {got}")
+    # the HTML page's tables: their JSON parses, and holds every leak group and shape the JSON
+    # report has, with the same numbers
+    for name in ["single", "dlist", "cycles", "tree", "tenk", "shapes", "python", "empty"]:
+        path = dump(name)
+        j = json.load(open(report(path, "json")))
+        page = open(report(path, "html")).read()
+        tables = {m.group(1).split("-", 1)[1]: json.loads(m.group(2)) for m in re.finditer(
+            r'<script type="application/json" id="([^"]+)">(.*?)</script>', page, re.S)}
+        kind = {"definitely": "definite", "indirectly": "indirect"}
+        leaks = [(r[0], r[1], kind[r[2]]) for r in tables["leaks"]["rows"]]
+        check(leaks == [(l["bytes"], l["blocks"], l["kind"]) for l in j["leaks"]],
+              f"html leaks {name}: {leaks}")
+        shapes = [(r[0], r[1], r[2], r[3], r[4]) for r in tables["shapes"]["rows"]]
+        check(shapes == [(s["count"], s["bytes"], s["blocks"], s["retained_bytes"],
+                          s["retained_blocks"]) for s in j["cycle_shapes"]],
+              f"html shapes {name}: {shapes}")
+        check(page.count('<figure class="cycle"') == min(10, len(j["cycle_shapes"])) and
+              page.count("<svg") == page.count('<figure class="cycle"'), f"html pictures {name}")
 finally:
     shutil.rmtree(tmp)
 

@@ -209,6 +209,96 @@ static struct dg *python(void)
     return g;
 }
 
+/* What retains what (docs/report-format.md, Retained sizes): a rooted table (4096 B, site 1)
+ * of 4 entries (48 B, site 2) each holding a value (30 B, site 3), the first two sharing a
+ * block (16 B, site 4); a rooted chain of 3 nodes (24 B, site 5); a leaked ring of 3 (40 B,
+ * site 6) whose second member holds a block (8 B, site 4). */
+static struct dg *retainers(void)
+{
+    struct dg *g = dg_new();
+    sites(g, 6);
+    uint32_t t = dg_block(g, 4096, 1), e[4], v[4];
+    for (uint32_t i = 0; i < 4; i++) {
+        e[i] = dg_block(g, 48, 2);
+        v[i] = dg_block(g, 30, 3);
+        dg_edge(g, t, e[i], 8 * i);
+        dg_edge(g, e[i], v[i], 0);
+    }
+    uint32_t x = dg_block(g, 16, 4);
+    dg_edge(g, e[0], x, 8);
+    dg_edge(g, e[1], x, 8);
+    uint32_t n1 = dg_block(g, 24, 5), n2 = dg_block(g, 24, 5), n3 = dg_block(g, 24, 5);
+    dg_edge(g, n1, n2, 0);
+    dg_edge(g, n2, n3, 0);
+    dg_root_stack(g, t);
+    dg_root_stack(g, n1);
+    uint64_t sz[] = {40, 40, 40};
+    uint32_t st[] = {6, 6, 6};
+    uint32_t r = ring(g, 3, sz, st, 0);
+    dg_edge(g, r + 1, dg_block(g, 8, 4), 8);
+    return g;
+}
+
+/* A module's dict (site 1) held from outside the dump, its keys table (site 2, owned) holding
+ * three Session objects (site 3); each Session's values (site 4, owned) hold a list (site 5)
+ * whose items (site 6, owned) hold a bytes object (site 7); the first Session's values also
+ * hold a fourth Session (site 3). Owned blocks count under their object's type. */
+static struct dg *pyretainers(void)
+{
+    struct dg *g = dg_new();
+    sites(g, 7);
+    uint32_t d = dg_block(g, 64, 1), dk = dg_block(g, 200, 2), s[4], vals[3], l[3], it[3], b[3];
+    dg_edge(g, d, dk, 40);
+    for (uint32_t i = 0; i < 3; i++) {
+        s[i] = dg_block(g, 56, 3);
+        vals[i] = dg_block(g, 40, 4);
+        l[i] = dg_block(g, 56, 5);
+        it[i] = dg_block(g, 32, 6);
+        b[i] = dg_block(g, 100, 7);
+    }
+    s[3] = dg_block(g, 56, 3);
+    for (uint32_t i = 0; i < 3; i++) {
+        dg_edge(g, dk, s[i], 8 * i);
+        dg_edge(g, s[i], vals[i], 24);
+        dg_edge(g, vals[i], l[i], 0);
+        dg_edge(g, l[i], it[i], 40);
+        dg_edge(g, it[i], b[i], 0);
+    }
+    dg_edge(g, vals[0], s[3], 8);
+    dg_external(g, d, 1);
+    dg_object(g, d, d, "dict", 1, 0);
+    dg_object(g, dk, d, "", 0, 0);
+    for (uint32_t i = 0; i < 3; i++) {
+        dg_object(g, s[i], s[i], "Session", 1, 0);
+        dg_object(g, vals[i], s[i], "", 0, 0);
+        dg_object(g, l[i], l[i], "list", 1, 0);
+        dg_object(g, it[i], l[i], "", 0, 0);
+        dg_object(g, b[i], b[i], "bytes", 1, 0);
+    }
+    dg_object(g, s[3], s[3], "Session", 1, 0);
+    return g;
+}
+
+/* 100,000 leak sites, each 8 frames deep in a module whose file is missing, each leaking one
+ * block (16 to 79 bytes), and 100 rings of two blocks: the HTML report's scale. */
+static struct dg *sites100k(void)
+{
+    struct dg *g = dg_new();
+    dg_module(g, "/nonexistent/big-program", 0, 0x400000, 0x4000000, NULL, 0);
+    for (uint32_t i = 0; i < 100000; i++) {
+        uint64_t f[8];
+        for (uint32_t k = 0; k < 8; k++)
+            f[k] = 0x400000 + 0x100 * (uint64_t)(i * 8 + k);
+        dg_block(g, 16 + i % 64, dg_site(g, 8, f));
+    }
+    for (uint32_t i = 0; i < 100; i++) {
+        uint32_t a = dg_block(g, 48, 1), b = dg_block(g, 64, 2);
+        dg_edge(g, a, b, 8);
+        dg_edge(g, b, a, 0);
+    }
+    return g;
+}
+
 /* A graph that is empty but valid. */
 static struct dg *empty(void)
 {
@@ -224,7 +314,8 @@ struct dg *scenario(const char *name)
         {"single", single}, {"list", list},     {"dlist", dlist}, {"self", self},
         {"cycles", cycles}, {"tree", tree},     {"rooted", rooted}, {"tenk", tenk},
         {"young", young},   {"flags", flags},   {"shapes", shapes}, {"empty", empty},
-        {"python", python},
+        {"python", python}, {"retainers", retainers}, {"pyretainers", pyretainers},
+        {"sites100k", sites100k},
     };
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (strcmp(all[i].name, name) == 0)

@@ -41,6 +41,9 @@ Suite *objects_suite(void);
 Suite *labels_suite(void);
 Suite *merge_suite(void);
 Suite *pyframes_suite(void);
+Suite *dominators_suite(void);
+Suite *why_suite(void);
+Suite *export_suite(void);
 Suite *tune_suite(void);
 
 #endif

@@ -1,11 +1,14 @@
 /* A program built with -g whose real return addresses the symbolization tests put into a
  * synthetic dump. It prints its own module (path, load bias, extent, build-id) and, for a
- * plain call and a call from an inlined function, the return address and the source lines. */
+ * plain call and a call from an inlined function, the return address and the source lines; and
+ * the address of a global. */
 #include "symmodule.h"
 
 #include <stdio.h>
 
 static int inline_line, inline_call_line, leaf_line;
+/* a global whose words the root naming test names (sym_table and +40) */
+long sym_table[16];
 
 __attribute__((noinline)) static void *capture(void)
 {
@@ -40,5 +43,6 @@ int main(void)
     void *b = inline_caller();
     printf("leaf %p %d\n", a, leaf_line);
     printf("inline %p %d %d\n", b, inline_line, inline_call_line);
+    printf("global %p\n", (void *)sym_table);
     return 0;
 }

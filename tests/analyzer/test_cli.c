@@ -34,7 +34,7 @@ static const char *const usage_errors[][4] = {
     {"run", "--stack-depth", "0", "true"},
     {"run", "--bogus", "--", "true"},
     {"run", "--output"},
-    {"run", "--format", "svg", "true"},
+    {"run", "--format", "pdf", "true"},
 };
 
 START_TEST(usage_error)

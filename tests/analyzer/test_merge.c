@@ -135,6 +135,12 @@ START_TEST(merges_earlier_collections)
     ck_assert_msg(strstr(text, "#1 2 cycles of 128 bytes in 4 blocks, retaining 0 bytes in 0 "
                                "blocks, found by collection 1 (threshold), 1 gone by exit:\n"),
                   "%s", text);
+    /* retainers are the last collection's: R and V of site 1, W and Y of site 2 (the first
+     * had R, X and Z of site 1) */
+    ck_assert_msg(strstr(text, "\nTOP RETAINERS (2 of 2)\n#1 3 blocks of 96 bytes, retaining 96 "
+                               "bytes in 3 blocks, allocated at:\n    #0 0x401000 ??\n#2 3 "
+                               "blocks of 96 bytes, retaining 96 bytes in 3 blocks, allocated "
+                               "at:\n    #0 0x402000 ??\n"), "%s", text);
     free(text);
     merge_free(&m);
     unload(&last);

@@ -2,6 +2,7 @@
  * compiler and by clang (no .debug_aranges), symtarget_cpp.cpp for demangled C++ names; the
  * module+offset fallback for a module whose file is gone; LeakSanitizer-style suppressions. */
 #include "support.h"
+#include "retention/roots.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -18,7 +19,7 @@ struct modinfo {
 
 struct target {
     struct modinfo mod;
-    uint64_t leaf, inl;
+    uint64_t leaf, inl, global;
     int leaf_line, inline_line, inline_call_line;
 };
 
@@ -62,9 +63,10 @@ static void read_target(struct target *t, const char *env)
     const char *s = out;
     memset(t, 0, sizeof *t);
     read_module(&s, &t->mod);
-    ck_assert_int_eq(sscanf(s, "leaf %lx %d\ninline %lx %d %d", &t->leaf, &t->leaf_line, &t->inl,
-                            &t->inline_line, &t->inline_call_line),
-                     5);
+    ck_assert_int_eq(sscanf(s, "leaf %lx %d\ninline %lx %d %d\nglobal %lx", &t->leaf,
+                            &t->leaf_line, &t->inl, &t->inline_line, &t->inline_call_line,
+                            &t->global),
+                     6);
     free(out);
 }
 
@@ -433,6 +435,43 @@ START_TEST(suppress_by_function)
 }
 END_TEST
 
+static char *root_text(struct root_namer *rn, uint32_t r, bool where)
+{
+    struct outbuf o;
+    ob_init(&o, NULL);
+    if (where ? !root_where_text(&o, rn, r) : (root_name_text(&o, rn, r), false))
+        ob_str(&o, "(none)");
+    ob_put(&o, "", 1);
+    return o.buf;
+}
+
+/* A global root is named by the ELF symbol of its module that holds the word (the word's offset
+ * inside it apart); a word of a module whose file is gone, by its module and address. */
+START_TEST(names_global_roots)
+{
+    struct target t;
+    read_target(&t, "SYMTARGET");
+    struct dg *g = target_dump(&t, true);
+    dg_root(g, ATOLL_DUMP_ROOT_GLOBAL, 0, t.global, 0);
+    dg_root(g, ATOLL_DUMP_ROOT_GLOBAL, 0, t.global + 40, 1);
+    dg_root(g, ATOLL_DUMP_ROOT_GLOBAL, 1, 0x7f0000002000ull, 2);
+    struct loaded l;
+    load_dg(&l, g, NULL);
+    struct root_namer *rn = root_namer_new(&l.d, l.a.sym);
+    const char *want[3][2] = {{"global sym_table (symtarget)", "[+0]"},
+                              {"global sym_table (symtarget)", "[+40]"},
+                              {"global libgone.so+0x2000", "(none)"}};
+    for (uint32_t r = 0; r < 3; r++)
+        for (int k = 0; k < 2; k++) {
+            char *got = root_text(rn, r, k);
+            ck_assert_str_eq(got, want[r][k]);
+            free(got);
+        }
+    root_namer_free(rn);
+    unload(&l);
+}
+END_TEST
+
 Suite *symbols_suite(void)
 {
     Suite *s = suite_create("symbols");
@@ -446,6 +485,7 @@ Suite *symbols_suite(void)
     tcase_add_test(tc, pattern_matching);
     tcase_add_test(tc, suppressions_hide_leaks_and_cycles);
     tcase_add_test(tc, suppress_by_function);
+    tcase_add_test(tc, names_global_roots);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,6 @@
 /* Prints, from one CPython version's own headers (compiled with -DPy_BUILD_CORE against
- * include/python3.X and its internal/), every layout fact the frame reader's table for that
- * version holds, one "name value" a line: offsets.sh compares them with the table. */
+ * include/python3.X and its internal/), every layout fact the version's table (offsets.h) and
+ * fixed.h hold, one "name value" a line: run.py compares them with offsets_table's. */
 #define Py_BUILD_CORE 1
 #include <Python.h>
 #include <frameobject.h>
@@ -21,6 +21,23 @@
 #if PY_VERSION_HEX >= 0x030d0000
 #include <internal/pycore_freelist.h>
 #endif
+#if PY_VERSION_HEX >= 0x030b0000
+#include <internal/pycore_dict.h>
+#else
+/* Objects/dict-common.h, which is not installed: PyDictKeysObject as 3.8 to 3.10 declare it. */
+struct keys_3_8 {
+    Py_ssize_t dk_refcnt;
+    Py_ssize_t dk_size;
+    void *dk_lookup;
+    Py_ssize_t dk_usable;
+    Py_ssize_t dk_nentries;
+    char dk_indices[];
+};
+#endif
+#if PY_VERSION_HEX >= 0x030d0000
+#include <internal/pycore_genobject.h>
+#endif
+#include <structmember.h>
 
 #define SHOW(name, value) printf("%s %ld\n", name, (long)(value))
 
@@ -184,5 +201,86 @@ int main(void)
     SHOW("tuple_first", 1);
 #endif
 #endif
+
+    SHOW("func_globals", offsetof(PyFunctionObject, func_globals));
+    SHOW("func_defaults", offsetof(PyFunctionObject, func_defaults));
+    SHOW("func_kwdefaults", offsetof(PyFunctionObject, func_kwdefaults));
+    SHOW("func_closure", offsetof(PyFunctionObject, func_closure));
+#if PY_VERSION_HEX >= 0x030b0000
+    SHOW("keys_header", offsetof(PyDictKeysObject, dk_indices));
+    SHOW("values_header", offsetof(PyDictValues, values));
+    SHOW("co_localnames", offsetof(PyCodeObject, co_localsplusnames));
+    SHOW("co_nlocalsplus", offsetof(PyCodeObject, co_nlocalsplus));
+    SHOW("frame_data", offsetof(PyFrameObject, _f_frame_data));
+    SHOW("frame_frame", offsetof(PyFrameObject, f_frame));
+    SHOW("iframe_stacktop", offsetof(_PyInterpreterFrame, stacktop));
+    SHOW("iframe_localsplus", offsetof(_PyInterpreterFrame, localsplus));
+    SHOW("gen_frame", offsetof(PyGenObject, gi_iframe));
+#else
+    SHOW("keys_header", offsetof(struct keys_3_8, dk_indices));
+    /* ma_values is a bare array of values: no PyDictValues. */
+    _Static_assert(__builtin_types_compatible_p(__typeof__(((PyDictObject *)0)->ma_values),
+                                                PyObject **), "ma_values");
+    SHOW("co_localnames", offsetof(PyCodeObject, co_varnames));
+    SHOW("frame_locals", offsetof(PyFrameObject, f_localsplus));
+    SHOW("frame_gen", offsetof(PyFrameObject, f_gen));
+    SHOW("frame_valuestack", offsetof(PyFrameObject, f_valuestack));
+    SHOW("co_cellvars", offsetof(PyCodeObject, co_cellvars));
+    SHOW("co_freevars", offsetof(PyCodeObject, co_freevars));
+#if PY_VERSION_HEX >= 0x030a0000
+    SHOW("frame_depth", offsetof(PyFrameObject, f_stackdepth));
+    SHOW("frame_running", offsetof(PyFrameObject, f_state));
+#else
+    SHOW("frame_top", offsetof(PyFrameObject, f_stacktop));
+    SHOW("frame_running", offsetof(PyFrameObject, f_executing));
+#endif
+#endif
+    SHOW("ht_cached_keys", offsetof(PyHeapTypeObject, ht_cached_keys));
+    SHOW("co_nlocals", offsetof(PyCodeObject, co_nlocals));
+
+    /* Those of pyobj.h, the same in every version that has them (fixed.h). */
+    SHOW("TP_NAME", offsetof(PyTypeObject, tp_name));
+    SHOW("TP_BASICSIZE", offsetof(PyTypeObject, tp_basicsize));
+    SHOW("TP_ITEMSIZE", offsetof(PyTypeObject, tp_itemsize));
+    SHOW("TP_FLAGS", offsetof(PyTypeObject, tp_flags));
+    SHOW("TP_WEAKLISTOFFSET", offsetof(PyTypeObject, tp_weaklistoffset));
+    SHOW("TP_MEMBERS", offsetof(PyTypeObject, tp_members));
+    SHOW("TP_BASE", offsetof(PyTypeObject, tp_base));
+    SHOW("TP_DICTOFFSET", offsetof(PyTypeObject, tp_dictoffset));
+#if PY_VERSION_HEX >= 0x030d0000
+    SHOW("F_INLINE_VALUES", Py_TPFLAGS_INLINE_VALUES);
+#endif
+#if PY_VERSION_HEX >= 0x030c0000
+    SHOW("F_MANAGED_WEAKREF", Py_TPFLAGS_MANAGED_WEAKREF);
+#endif
+#if PY_VERSION_HEX >= 0x030b0000
+    SHOW("F_MANAGED_DICT", Py_TPFLAGS_MANAGED_DICT);
+#endif
+    SHOW("F_HEAPTYPE", Py_TPFLAGS_HEAPTYPE);
+    SHOW("F_HAVE_GC", Py_TPFLAGS_HAVE_GC);
+    SHOW("F_TYPE_SUBCLASS", Py_TPFLAGS_TYPE_SUBCLASS);
+    SHOW("VAR_SIZE", offsetof(PyVarObject, ob_size));
+    SHOW("DICT_KEYS", offsetof(PyDictObject, ma_keys));
+    SHOW("DICT_VALUES", offsetof(PyDictObject, ma_values));
+    SHOW("SET_TABLE", offsetof(PySetObject, table));
+    SHOW("SET_SMALLTABLE", offsetof(PySetObject, smalltable));
+    SHOW("WR_OBJECT", offsetof(PyWeakReference, wr_object));
+    SHOW("WR_PREV", offsetof(PyWeakReference, wr_prev));
+    SHOW("WR_NEXT", offsetof(PyWeakReference, wr_next));
+    SHOW("CELL_REF", offsetof(PyCellObject, ob_ref));
+#if PY_VERSION_HEX >= 0x030c0000
+    size_t digits = offsetof(PyLongObject, long_value.ob_digit);
+#else
+    size_t digits = offsetof(PyLongObject, ob_digit);
+#endif
+    /* One value for a tuple's items, a list's ob_item and an int's digits, or none. */
+    size_t items = offsetof(PyTupleObject, ob_item);
+    SHOW("VAR_ITEMS", items == offsetof(PyListObject, ob_item) && items == digits ? (long)items
+                                                                                   : -1);
+    SHOW("T_OBJECT", T_OBJECT);
+    SHOW("T_OBJECT_EX", T_OBJECT_EX);
+    SHOW("MEMBER_TYPE", offsetof(PyMemberDef, type));
+    SHOW("MEMBER_OFFSET", offsetof(PyMemberDef, offset));
+    SHOW("MEMBER_SIZE", sizeof(PyMemberDef));
     return 0;
 }

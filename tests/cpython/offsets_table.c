@@ -1,5 +1,7 @@
-/* Prints the frame reader's table for one CPython version (argv[1], e.g. 0x030b), each field
- * the version has as "name value": run.py compares them with offsets_probe's. */
+/* Prints the layout tables for one CPython version (argv[1], e.g. 0x030b), each field the
+ * version has as "name value": offsets.h's table, then fixed.h's facts from the version that
+ * brought them. run.py compares them with offsets_probe's. */
+#include "fixed.h"
 #include "offsets.h"
 
 #include <stdio.h>
@@ -17,5 +19,9 @@ int main(int argc, char **argv)
     if (o->name >= 0)                                                                          \
         printf("%s %ld\n", #name, (long)o->name);
     CPYTHON_OFFSETS(SHOW)
+#define SHOW_FIXED(name, since)                                                                \
+    if (o->version >= since)                                                                   \
+        printf("%s %ld\n", #name, (long)(name));
+    CPYTHON_FIXED(SHOW_FIXED)
     return 0;
 }

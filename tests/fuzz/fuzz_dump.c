@@ -1,13 +1,15 @@
-/* The dump reader, and what `atoll info` and `atoll analyze` do with a dump it accepts. A dump
+/* The dump reader, and what `atoll info`, `analyze` and `export` do with a dump it accepts. A dump
  * may come from anywhere (a bug report, another machine): no bytes may crash the reader, make
  * it read outside the file or allocate more than the file's size allows, and a dump it accepts
- * must analyse and report cleanly. Each input is read as it is (the checks of the CRCs and the
- * size), then once more with its CRCs and file_size made right, or nearly every mutation would
+ * must analyse, report and export cleanly. Each input is read as it is (the checks of the CRCs and
+ * the size), then once more with its CRCs and file_size made right, or nearly every mutation would
  * stop at those. Symbols are looked up as `atoll analyze` does, but with every module's path
  * emptied first (as the vDSO's is): the files a dump names are not opened. */
 #include "analyzer.h"
 #include "dumpgen.h"
+#include "export/export.h"
 #include "fuzz.h"
+#include "retention/why.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,35 @@ static int reread_hidden(struct dump *d, uint8_t *buf, size_t size)
     return dump_parse(d, buf, size, err, sizeof err);
 }
 
+/* What `atoll why` takes from a dump: Python's modules, every root named, every block's path. */
+static void why_paths(const struct dump *d, struct analysis *a)
+{
+    struct pymodules pm;
+    struct why_tree t;
+    if (pymodules_find(&pm, d, &a->g))
+        return;
+    struct root_namer *rn = root_namer_new(d, a->sym);
+    uint32_t *path = malloc(((size_t)d->nblocks + 1) * sizeof *path);
+    if (rn && path && why_tree_build(&t, d, &a->g, &pm, a->alive, a->cls) == 0) {
+        struct outbuf ob;
+        ob_init(&ob, fuzz_sink());
+        for (uint32_t r = 0; r < d->nroots; r++) {
+            root_name_text(&ob, rn, r);
+            root_where_text(&ob, rn, r);
+            root_name_json(&ob, rn, r);
+        }
+        for (uint32_t v = 0; v < d->nblocks; v++)
+            if (!why_tree_path(&t, v, path, d->nblocks))
+                abort();    /* every block has a path */
+        ob_flush(&ob);
+        free(ob.buf);
+        why_tree_free(&t);
+    }
+    free(path);
+    root_namer_free(rn);
+    pymodules_free(&pm);
+}
+
 static void read_and_report(uint8_t *buf, size_t size)
 {
     struct dump d;
@@ -54,8 +85,10 @@ static void read_and_report(uint8_t *buf, size_t size)
         report_dot(&ob, &a, 10);
         ob_flush(&ob);
         free(ob.buf);
+        why_paths(&d, &a);
     }
     analysis_free(&a);
+    export_heapsnapshot(&d, fuzz_sink(), err, sizeof err);
     dump_close(&d);
 }
 
