@@ -46,7 +46,8 @@ static const char main_help[] =
     "  diff [options] OLD NEW           what grew from dump OLD to dump NEW, by site and type\n"
     "  stats DIR                        the collections of DIR/collections.jsonl per generation\n"
     "  collect [--wait] PID             ask a program run with a collection signal to collect\n"
-    "  tune [options] -- PROGRAM [ARGS] measure thresholds on PROGRAM and recommend one\n"
+    "  tune [options] -- PROGRAM [ARGS] measure settings of Python's collector (CPython) or of\n"
+    "                                   atoll's thresholds on PROGRAM and recommend one\n"
     "  export --format heapsnapshot DUMP [-o FILE]  the heap for Chrome DevTools and memlab\n"
     "\n"
     "'atoll COMMAND --help' describes a command's options; see also atoll(1).\n";

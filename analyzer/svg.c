@@ -1,7 +1,8 @@
-/* tune.svg: each setting that ran as a point, overhead (x, %) against the median detection
- * latency (y, allocations, a log scale when the values span more than a factor of 100), the
- * Pareto front drawn as a line through its points, the budget as a dashed vertical line and the
- * recommended setting ringed. Plain SVG 1.1, no script, no external font. */
+/* tune.svg: each setting that ran as a point (atoll tune: overhead against the median
+ * detection latency; for Python's collector: time in gc against peak RSS), y on a log scale
+ * when its values span more than a factor of 100, the Pareto front drawn as a line through its
+ * points, the budget as a dashed line and the recommended setting ringed. Plain SVG 1.1, no
+ * script, no external font. */
 #include "analyzer.h"
 
 #include <errno.h>
@@ -32,17 +33,17 @@ static double py(const struct axes *a, double y)
     return H - BOTTOM - (v - a->y0) / (a->y1 - a->y0) * (H - TOP - BOTTOM);
 }
 
-static void fit(const struct tune_result *t, struct axes *a)
+static void fit(const struct svg_chart *c, struct axes *a)
 {
-    double xmin = fmin(0, t->budget_pct), xmax = t->budget_pct, ymin = INFINITY, ymax = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        const struct tune_row *r = &t->rows[i];
-        if (r->failed)
-            continue;
-        xmin = fmin(xmin, r->overhead_pct);
-        xmax = fmax(xmax, r->overhead_pct);
-        ymin = fmin(ymin, r->m.lat_allocs_median);
-        ymax = fmax(ymax, r->m.lat_allocs_median);
+    double xmin = 0, xmax = isnan(c->xline) ? 0 : c->xline, ymin = INFINITY, ymax = 0;
+    xmin = fmin(xmin, xmax);
+    if (!isnan(c->yline))
+        ymin = ymax = c->yline;
+    for (size_t i = 0; i < c->n; i++) {
+        xmin = fmin(xmin, c->pts[i].x);
+        xmax = fmax(xmax, c->pts[i].x);
+        ymin = fmin(ymin, c->pts[i].y);
+        ymax = fmax(ymax, c->pts[i].y);
     }
     if (!isfinite(ymin))
         ymin = 0, ymax = 1;
@@ -60,7 +61,7 @@ static void fit(const struct tune_result *t, struct axes *a)
         a->y1 = a->y0 + 1;
 }
 
-static void axes_draw(FILE *f, const struct axes *a)
+static void axes_draw(FILE *f, const struct svg_chart *c, const struct axes *a)
 {
     fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='black'/>\n", LEFT, H - BOTTOM,
             W - RIGHT, H - BOTTOM);
@@ -68,51 +69,51 @@ static void axes_draw(FILE *f, const struct axes *a)
             H - BOTTOM);
     for (int i = 0; i <= 5; i++) {
         double x = a->x0 + (a->x1 - a->x0) * i / 5;
-        fprintf(f, "<text x='%.1f' y='%d' text-anchor='middle'>%.1f%%</text>\n", px(a, x),
-                H - BOTTOM + 18, x);
+        fprintf(f, "<text x='%.1f' y='%d' text-anchor='middle'>%.1f%s</text>\n", px(a, x),
+                H - BOTTOM + 18, x, c->xunit);
     }
     int steps = a->logy ? (int)(a->y1 - a->y0) : 5;
     for (int i = 0; i <= steps; i++) {
         double v = a->y0 + (a->y1 - a->y0) * i / steps;
         double y = a->logy ? pow(10, v) : v;
-        fprintf(f, "<text x='%d' y='%.1f' text-anchor='end'>%.0f</text>\n", LEFT - 6,
-                py(a, y) + 4, y);
+        fprintf(f, "<text x='%d' y='%.1f' text-anchor='end'>%.*f</text>\n", LEFT - 6,
+                py(a, y) + 4, a->logy || a->y1 > 100 ? 0 : 1, y);
         fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#ddd'/>\n", LEFT, py(a, y),
                 W - RIGHT, py(a, y));
     }
-    fprintf(f, "<text x='%d' y='%d' text-anchor='middle'>overhead (wall time)</text>\n",
-            (LEFT + W - RIGHT) / 2, H - 18);
+    fprintf(f, "<text x='%d' y='%d' text-anchor='middle'>%s</text>\n", (LEFT + W - RIGHT) / 2,
+            H - 18, c->xlabel);
     fprintf(f, "<text x='20' y='%d' text-anchor='middle' transform='rotate(-90 20 %d)'>"
-               "median detection latency (allocations%s)</text>\n",
-            (TOP + H - BOTTOM) / 2, (TOP + H - BOTTOM) / 2, a->logy ? ", log scale" : "");
+               "%s%s</text>\n",
+            (TOP + H - BOTTOM) / 2, (TOP + H - BOTTOM) / 2, c->ylabel,
+            a->logy ? " (log scale)" : "");
 }
 
-static int by_overhead(const void *x, const void *y)
+static int by_x(const void *x, const void *y)
 {
-    const struct tune_row *a = *(const struct tune_row *const *)x;
-    const struct tune_row *b = *(const struct tune_row *const *)y;
-    return a->overhead_pct < b->overhead_pct ? -1 : a->overhead_pct > b->overhead_pct;
+    const struct svg_point *a = *(const struct svg_point *const *)x;
+    const struct svg_point *b = *(const struct svg_point *const *)y;
+    return a->x < b->x ? -1 : a->x > b->x;
 }
 
-static void front(FILE *f, const struct tune_result *t, const struct axes *a)
+static void front(FILE *f, const struct svg_chart *c, const struct axes *a)
 {
-    const struct tune_row **p = malloc((t->n + 1) * sizeof *p);
+    const struct svg_point **p = malloc((c->n + 1) * sizeof *p);
     size_t n = 0;
-    for (size_t i = 0; p && i < t->n; i++)
-        if (t->rows[i].pareto)
-            p[n++] = &t->rows[i];
+    for (size_t i = 0; p && i < c->n; i++)
+        if (c->pts[i].pareto)
+            p[n++] = &c->pts[i];
     if (n > 1) {
-        qsort(p, n, sizeof *p, by_overhead);
+        qsort(p, n, sizeof *p, by_x);
         fputs("<polyline fill='none' stroke='#d62728' stroke-width='1.5' points='", f);
         for (size_t i = 0; i < n; i++)
-            fprintf(f, "%s%.1f,%.1f", i ? " " : "", px(a, p[i]->overhead_pct),
-                    py(a, p[i]->m.lat_allocs_median));
+            fprintf(f, "%s%.1f,%.1f", i ? " " : "", px(a, p[i]->x), py(a, p[i]->y));
         fputs("'/>\n", f);
     }
     free(p);
 }
 
-int svg_plot(const struct tune_result *t, const char *path, char *err, size_t errlen)
+int svg_chart_write(const struct svg_chart *c, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -120,31 +121,32 @@ int svg_plot(const struct tune_result *t, const char *path, char *err, size_t er
         return -1;
     }
     struct axes a;
-    fit(t, &a);
+    fit(c, &a);
     fprintf(f, "<?xml version='1.0' encoding='UTF-8'?>\n"
                "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
                "font-family='sans-serif' font-size='12'>\n"
                "<rect width='100%%' height='100%%' fill='white'/>\n"
-               "<text x='%d' y='24' font-size='15'>atoll tune: overhead against detection "
-               "latency (budget %.1f%%, %s baseline)</text>\n",
-            W, H, LEFT, t->budget_pct, t->baseline);
-    axes_draw(f, &a);
-    fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#1f77b4' "
-               "stroke-dasharray='6,4'/>\n", px(&a, t->budget_pct), TOP, px(&a, t->budget_pct),
-            H - BOTTOM);
-    front(f, t, &a);
-    for (size_t i = 0; i < t->n; i++) {
-        const struct tune_row *r = &t->rows[i];
-        if (r->failed)
-            continue;
-        double x = px(&a, r->overhead_pct), y = py(&a, r->m.lat_allocs_median);
+               "<text x='%d' y='24' font-size='15'>%s</text>\n",
+            W, H, LEFT, c->title);
+    axes_draw(f, c, &a);
+    if (!isnan(c->xline))
+        fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#1f77b4' "
+                   "stroke-dasharray='6,4'/>\n", px(&a, c->xline), TOP, px(&a, c->xline),
+                H - BOTTOM);
+    if (!isnan(c->yline))
+        fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#1f77b4' "
+                   "stroke-dasharray='6,4'/>\n", LEFT, py(&a, c->yline), W - RIGHT,
+                py(&a, c->yline));
+    front(f, c, &a);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct svg_point *p = &c->pts[i];
+        double x = px(&a, p->x), y = py(&a, p->y);
         fprintf(f, "<circle cx='%.1f' cy='%.1f' r='4' fill='%s'/>\n", x, y,
-                r->pareto ? "#d62728" : "#777");
-        if (r->recommended)
+                p->pareto ? "#d62728" : "#777");
+        if (p->recommended)
             fprintf(f, "<circle cx='%.1f' cy='%.1f' r='9' fill='none' stroke='#2ca02c' "
                        "stroke-width='2'/>\n", x, y);
-        fprintf(f, "<text x='%.1f' y='%.1f'>%s%s%s</text>\n", x + 7, y - 6, r->s.threshold,
-                *r->s.small_max ? " small " : "", r->s.small_max);
+        fprintf(f, "<text x='%.1f' y='%.1f'>%s</text>\n", x + 7, y - 6, p->label);
     }
     fputs("</svg>\n", f);
     int bad = ferror(f);

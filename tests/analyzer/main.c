@@ -19,6 +19,7 @@ int main(void)
     srunner_add_suite(sr, why_suite());
     srunner_add_suite(sr, export_suite());
     srunner_add_suite(sr, diff_suite());
+    srunner_add_suite(sr, tune_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

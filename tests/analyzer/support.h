@@ -45,5 +45,6 @@ Suite *dominators_suite(void);
 Suite *why_suite(void);
 Suite *export_suite(void);
 Suite *diff_suite(void);
+Suite *tune_suite(void);
 
 #endif

@@ -46,3 +46,14 @@ child_of() {
     kids=$(</proc/"$1"/task/"$1"/children)
     [[ $kids =~ ^[0-9]+\ ?$ ]] && echo "${kids% }"
 }
+
+# expect_tune_usage WANT ARGS...: atoll tune ARGS exits 2 with the one line WANT on stderr and
+# nothing on stdout.
+expect_tune_usage() {
+    local want=$1
+    shift
+    local status=0
+    "$ATOLL_BIN" tune "$@" >o 2>e || status=$?
+    ((status == 2)) || fail "atoll tune $* exited with $status, not 2" e
+    [[ ! -s o && $(<e) == "$want" ]] || fail "atoll tune $*: '$(<e)', not '$want'" o
+}

@@ -13,6 +13,10 @@ status=0
     -- "$TUNETARGET" 20000 >stdout 2>stderr || status=$?
 ((status == 0)) || fail "atoll tune exited with $status" stdout stderr
 [[ $(grep -c '^atoll tune: \[[0-9]*/10\] ' stderr) == 10 ]] || fail "not 10 progress lines" stderr
+# a threshold controls collections, not the cost of recording stacks: the default baseline is
+# atoll without collections
+grep -q '^(overhead: median wall time against the atoll without collections baseline;' stdout ||
+    fail "the default baseline is not atoll without collections" stdout
 python3 - out/tune.csv out/tune.json stdout <<'PY' || fail "wrong CSV, JSON or recommendation" out/tune.csv out/tune.json stdout
 import csv, json, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -47,7 +51,7 @@ done
 # no noise of the machine can hide (with a collection every 500 of 2000, atoll once came out
 # 3% faster than plain).
 status=0
-"$ATOLL_BIN" tune --grid 50,10,10 --repeat 1 --budget 0 --output out -- "$TUNETARGET" 20000 >stdout 2>stderr || status=$?
+"$ATOLL_BIN" tune --grid 50,10,10 --repeat 1 --budget 0 --baseline plain --output out -- "$TUNETARGET" 20000 >stdout 2>stderr || status=$?
 ((status == 1)) || fail "a budget nothing meets exited with $status, not 1" stdout stderr
 grep -q '^no setting is within 0.0% of the plain baseline; the lowest overhead is +[0-9.]*%, ATOLL_THRESHOLD=50,10,10$' stdout ||
     fail "no line saying nothing is within the budget" stdout
@@ -66,25 +70,18 @@ grep -q 'FAILED: exit status 3: refusing 7,10,10' stderr || fail "the failure is
 grep -q '^"7,10,10",,1,1,' out/tune.csv || fail "the CSV does not count the failed run" out/tune.csv
 
 # bad input: one line, exit 2
-expect_usage() {
-    local want=$1
-    shift
-    local status=0
-    "$ATOLL_BIN" tune "$@" >o 2>e || status=$?
-    ((status == 2)) || fail "atoll tune $* exited with $status, not 2" e
-    [[ ! -s o && $(<e) == "$want" ]] || fail "atoll tune $*: '$(<e)', not '$want'" o
-}
-expect_usage "atoll tune: missing PROGRAM (try 'atoll tune --help')" --repeat 1
-expect_usage "atoll tune: bad --grid value '700,10' (try 'atoll tune --help')" --grid 700,10 -- true
-expect_usage "atoll tune: bad --grid value '0,10,10' (try 'atoll tune --help')" --grid 0,10,10 -- true
-expect_usage "atoll tune: bad --small-max value '513' (try 'atoll tune --help')" --small-max 513 -- true
-expect_usage "atoll tune: --budget wants a percentage, not 'ten' (try 'atoll tune --help')" --budget ten -- true
-expect_usage "atoll tune: --baseline wants plain or atoll, not 'glibc' (try 'atoll tune --help')" --baseline glibc -- true
-expect_usage "atoll tune: --repeat wants 1..1000, not '0' (try 'atoll tune --help')" --repeat 0 -- true
-expect_usage "atoll tune: --timeout wants seconds, not '-1' (try 'atoll tune --help')" --timeout -1 -- true
+expect_tune_usage "atoll tune: missing PROGRAM (try 'atoll tune --help')" --repeat 1
+expect_tune_usage "atoll tune: bad --grid value '700,10' (try 'atoll tune --help')" --grid 700,10 -- true
+expect_tune_usage "atoll tune: bad --grid value '0,10,10' (try 'atoll tune --help')" --grid 0,10,10 -- true
+expect_tune_usage "atoll tune: bad --small-max value '513' (try 'atoll tune --help')" --small-max 513 -- true
+expect_tune_usage "atoll tune: --budget wants a percentage, not 'ten' (try 'atoll tune --help')" --budget ten -- true
+expect_tune_usage "atoll tune: --baseline wants atoll or plain, not 'glibc' (try 'atoll tune --help')" --baseline glibc -- true
+expect_tune_usage "atoll tune: --repeat wants 1..1000, not '0' (try 'atoll tune --help')" --repeat 0 -- true
+expect_tune_usage "atoll tune: --timeout wants seconds, not '-1' (try 'atoll tune --help')" --timeout -1 -- true
+expect_tune_usage "atoll tune: bad --grid value 'off' (try 'atoll tune --help')" --grid off -- true
 status=0
 "$ATOLL_BIN" tune --repeat 1 -- ./missing >o 2>e || status=$?
 ((status == 2)) || fail "a missing program exited with $status, not 2" e
 [[ $(tail -n 1 e) == 'atoll tune: the plain baseline failed: exit status 127: cannot run ./missing: No such file or directory' ]] ||
     fail "a missing program is not reported in one line" e
-echo "atoll tune: 3 settings checked, a failing setting reported, 9 bad inputs"
+echo "atoll tune: 3 settings checked, a failing setting reported, 10 bad inputs"

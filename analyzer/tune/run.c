@@ -2,7 +2,7 @@
  * environment, its output kept in the run directory, timed from fork to reaping, killed (the
  * whole group) past the timeout. A run fails when it cannot start, is killed, times out or
  * exits non-zero; the reason is kept with the last line it wrote on stderr. */
-#include "analyzer.h"
+#include "tune.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +46,19 @@ static _Noreturn void child(const struct tune_setting *s, const char *preload, c
         setenv("ATOLL_THRESHOLD", *s->threshold ? s->threshold : "0,10,10", 1);
         if (*s->small_max)
             setenv("ATOLL_SMALL_MAX", s->small_max, 1);
+    }
+    if (s->python_gc) {
+        unsetenv("ATOLL_PYTHON_GC");
+        if (strcmp(s->pygc, "default") != 0)
+            setenv("ATOLL_PYTHON_GC", s->pygc, 1);
+        /* the memory run: atoll's allocator alone and CPython's own, so that the peak RSS is
+         * the program's, not also the stacks profile mode records for each block; the
+         * telemetry run keeps its exit collection, which tells the interpreter's
+         * finalization apart */
+        setenv("ATOLL_MODE", s->alloc_mode ? "alloc" : "profile", 1);
+        setenv("ATOLL_AT_EXIT", "1", 1);
+        if (s->alloc_mode)
+            unsetenv("PYTHONMALLOC");
     }
     execvp(argv[0], argv);
     dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));

@@ -6,7 +6,7 @@
  * (last_seq, time) points of the collections around it, the run's start being (0, start).
  * A run whose collections find no garbage gets the latency a leak would have had: for an
  * allocation at a random point, the wait until the next collection. */
-#include "analyzer.h"
+#include "tune.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -2,9 +2,9 @@
  * in allocations: deterministic where seconds are noisy), the recommendation (the lowest
  * latency within the overhead budget, the lower overhead on a tie), the table on the terminal,
  * and the same table as tune.csv and tune.json. */
-#include "analyzer.h"
+#include "tune.h"
 
-#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,16 +104,6 @@ void tune_print(FILE *f, const struct tune_result *t)
     fputs("\n", f);
 }
 
-static int close_checked(FILE *f, const char *path, char *err, size_t errlen)
-{
-    int bad = ferror(f);
-    if (fclose(f) || bad) {
-        snprintf(err, errlen, "%s: write error", path);
-        return -1;
-    }
-    return 0;
-}
-
 static void csv_row(FILE *f, const struct tune_row *r)
 {
     fprintf(f, "\"%s\",%s,%u,%u,%.6f,%.3f,%.3f,%.3f,%llu,%llu,%llu,%.3f,%.3f,%ld,%llu,%llu,%s,"
@@ -132,15 +122,7 @@ static void json_row(FILE *f, const struct tune_row *r, bool last)
 {
     fprintf(f, "  {\"threshold\": \"%s\", \"small_max\": \"%s\", \"runs\": %u, \"failed\": %u, "
                "\"failure\": ", r->s.threshold, r->s.small_max, r->runs, r->failed);
-    if (r->failed) {
-        struct outbuf o;
-        ob_init(&o, f);
-        ob_json_str(&o, r->why);
-        ob_flush(&o);
-        free(o.buf);
-    } else {
-        fputs("null", f);
-    }
+    tune_json_failure(f, r->failed, r->why);
     fprintf(f, ", \"wall_s\": %.6f, \"overhead_pct\": %.3f, \"overhead_plain_pct\": %.3f, "
                "\"overhead_atoll_pct\": %.3f, \"collections\": [%llu, %llu, %llu], "
                "\"pause_total_ms\": %.3f, \"pause_max_ms\": %.3f, \"peak_rss_kb\": %ld, "
@@ -160,12 +142,9 @@ static void json_row(FILE *f, const struct tune_row *r, bool last)
 int tune_write_files(const struct tune_result *t, const char *dir, char *err, size_t errlen)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/tune.csv", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    FILE *f = tune_file_create(dir, "tune.csv", path, sizeof path, err, errlen);
+    if (!f)
         return -1;
-    }
     fputs("threshold,small_max,runs,failed,wall_s,overhead_pct,overhead_plain_pct,"
           "overhead_atoll_pct,collections_gen0,collections_gen1,collections_gen2,pause_total_ms,"
           "pause_max_ms,peak_rss_kb,garbage_blocks,garbage_bytes,latency_from,"
@@ -173,13 +152,9 @@ int tune_write_files(const struct tune_result *t, const char *dir, char *err, si
           "recommended\n", f);
     for (size_t i = 0; i < t->n; i++)
         csv_row(f, &t->rows[i]);
-    if (close_checked(f, path, err, errlen))
+    if (tune_file_close(f, path, err, errlen) ||
+        !(f = tune_file_create(dir, "tune.json", path, sizeof path, err, errlen)))
         return -1;
-    snprintf(path, sizeof path, "%s/tune.json", dir);
-    if (!(f = fopen(path, "w"))) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
     fprintf(f, "{\"baseline\": \"%s\", \"budget_pct\": %.3f, \"plain_s\": %.6f, \"atoll_s\": %.6f, "
                "\"recommended\": ", t->baseline, t->budget_pct, t->plain_s, t->atoll_s);
     if (t->recommended >= 0) {
@@ -193,5 +168,32 @@ int tune_write_files(const struct tune_result *t, const char *dir, char *err, si
     for (size_t i = 0; i < t->n; i++)
         json_row(f, &t->rows[i], i + 1 == t->n);
     fputs("]}\n", f);
-    return close_checked(f, path, err, errlen);
+    return tune_file_close(f, path, err, errlen);
+}
+
+int svg_plot(const struct tune_result *t, const char *path, char *err, size_t errlen)
+{
+    struct svg_point *pts = calloc(t->n + 1, sizeof *pts);
+    char (*labels)[80] = calloc(t->n + 1, sizeof *labels);
+    char title[200];
+    size_t n = 0;
+    for (size_t i = 0; pts && labels && i < t->n; i++) {
+        const struct tune_row *r = &t->rows[i];
+        if (r->failed)
+            continue;
+        snprintf(labels[n], sizeof *labels, "%s%s%s", r->s.threshold,
+                 *r->s.small_max ? " small " : "", r->s.small_max);
+        pts[n] = (struct svg_point){r->overhead_pct, r->m.lat_allocs_median, labels[n],
+                                    r->pareto, r->recommended};
+        n++;
+    }
+    snprintf(title, sizeof title, "atoll tune: overhead against detection latency (budget "
+             "%.1f%%, %s baseline)", t->budget_pct, t->baseline);
+    struct svg_chart c = {title, "overhead (wall time)", "median detection latency "
+                          "(allocations)", "%", t->budget_pct, NAN, pts, n};
+    int rc = pts && labels ? svg_chart_write(&c, path, err, errlen) : -1;
+    if (!pts || !labels)
+        snprintf(err, errlen, "out of memory");
+    free(pts), free(labels);
+    return rc;
 }

@@ -1,31 +1,53 @@
-/* `atoll tune [options] -- PROGRAM [ARGS...]`: runs the workload without atoll, under atoll
- * without collections, and under atoll with each setting of a grid of thresholds (and
- * ATOLL_SMALL_MAX values), each --repeat times, interleaved so that a drift of the machine's
- * load touches every setting alike; measures every run (tune_run.c, tune_measure.c), takes the
- * medians, and reports (tune_report.c, svg.c). */
-#include "analyzer.h"
+/* `atoll tune [options] -- PROGRAM [ARGS...]`: the options, and the target they choose. For
+ * CPython (pydetect.c) the default target is the interpreter's collector (pytune.c). Otherwise,
+ * or with --target atoll, it runs the workload without atoll, under atoll without collections,
+ * and under atoll with each setting of a grid of thresholds (and ATOLL_SMALL_MAX values), each
+ * --repeat times, interleaved so that a drift of the machine's load touches every setting
+ * alike; measures every run (run.c, measure.c), takes the medians, and reports (report.c,
+ * ../svg.c). */
+#include "tune.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 enum { OPT_GRID = 600, OPT_SMALL, OPT_BUDGET, OPT_REPEAT, OPT_TIMEOUT, OPT_OUT, OPT_BASE,
-       OPT_TPRELOAD };
+       OPT_TPRELOAD, OPT_TARGET, OPT_OBJECTIVE, OPT_MEMBUDGET };
 
 static const char tune_help[] =
     "usage: atoll tune [options] -- PROGRAM [ARGS...]\n"
     "\n"
-    "Run PROGRAM without atoll (the plain baseline), under atoll without collections (the\n"
-    "atoll baseline), and under atoll with each threshold setting; measure wall-time overhead,\n"
-    "collections per generation, total and worst pause, peak RSS, garbage found and detection\n"
-    "latency (allocations and seconds from a leaked block's allocation to the collection that\n"
-    "found it); print the table, mark the Pareto front (overhead against latency), and\n"
-    "recommend the lowest-latency setting within the overhead budget as an ATOLL_THRESHOLD\n"
-    "line. Writes tune.csv, tune.json and tune.svg. Exit status 0 with a recommendation, 1\n"
+    "When PROGRAM is CPython (the interpreter, or a script whose #! line runs it), tune its\n"
+    "collector (--target python-gc): run PROGRAM under atoll with each setting of\n"
+    "ATOLL_PYTHON_GC and with the interpreter's default; measure wall time, time in gc, the\n"
+    "pauses per generation (median, p99, max), peak RSS and objects collected; recommend the\n"
+    "setting with the least time in gc (or the shortest worst pause) whose peak RSS is within\n"
+    "the memory budget over the default's, as the line for the program and as\n"
+    "ATOLL_PYTHON_GC. Exit status 0 with a recommendation, 2 on bad input or when the default\n"
+    "setting fails.\n"
+    "\n"
+    "  --target python-gc|atoll  what to tune (default python-gc for CPython, else atoll)\n"
+    "  --grid 'SETTING ...'      settings, separated by spaces or ';': default, off, freeze,\n"
+    "                            T0,T1,T2 or freeze+T0,T1,T2 (default 700,10,10 2000,10,10\n"
+    "                            5000,10,10 10000,10,10 20000,10,10 50000,10,10\n"
+    "                            100000,10,10 1000000,10,10 10000,20,20 10000,50,100 off\n"
+    "                            freeze freeze+10000,10,10 freeze+100000,10,10); the default\n"
+    "                            setting always runs\n"
+    "  --objective time|pause    least time in gc (default) or shortest worst pause\n"
+    "  --memory-budget P[%]      peak RSS allowed over the default's (default 10%)\n"
+    "\n"
+    "With --target atoll (ATOLL_THRESHOLD): run PROGRAM without atoll (the plain baseline),\n"
+    "under atoll without collections (the atoll baseline), and under atoll with each\n"
+    "threshold setting; measure wall-time overhead, collections per generation, total and\n"
+    "worst pause, peak RSS, garbage found and detection latency (allocations and seconds from\n"
+    "a leaked block's allocation to the collection that found it); print the table, mark the\n"
+    "Pareto front (overhead against latency), and recommend the lowest-latency setting within\n"
+    "the overhead budget as an ATOLL_THRESHOLD line. Exit status 0 with a recommendation, 1\n"
     "when no setting is within the budget, 2 on bad input or a failed baseline.\n"
     "\n"
     "  --grid 'T0,T1,T2 ...'   settings, separated by spaces or ';' (default 700,10,10\n"
@@ -33,8 +55,11 @@ static const char tune_help[] =
     "                          700000,10,10 2000000,10,10)\n"
     "  --small-max 'N ...'     also try these ATOLL_SMALL_MAX values (0..512) with each\n"
     "  --budget P[%]           overhead budget in percent (default 10%)\n"
-    "  --baseline plain|atoll  what the budget is measured against: PROGRAM without atoll\n"
-    "                          (default) or under atoll without collections\n"
+    "  --baseline atoll|plain  what the budget is measured against: PROGRAM under atoll\n"
+    "                          without collections (default: a threshold controls\n"
+    "                          collections, not the cost of recording stacks) or without atoll\n"
+    "\n"
+    "Both targets:\n"
     "  --repeat N              runs per setting, medians reported (default 3)\n"
     "  --timeout S             seconds a run may take before it is killed (default 600)\n"
     "  --output DIR            where the files go, created if missing (default the current\n"
@@ -44,12 +69,6 @@ static const char tune_help[] =
 
 static const char default_grid[] = "700,10,10 2000,10,10 7000,10,10 20000,10,10 70000,10,10 "
                                    "200000,10,10 700000,10,10 2000000,10,10";
-
-struct tune_opts {
-    const char *grid, *small, *output, *baseline, *preload;
-    double budget, timeout;
-    unsigned long repeat;
-};
 
 /* Splits list at spaces and ';' into dst[], each checked by ok; returns the count or -1. */
 static int split(const char *list, char (*dst)[48], int cap, bool (*ok)(const char *),
@@ -89,6 +108,50 @@ static bool ok_small(const char *s)
     return cli_parse_uint(s, 512, &v);
 }
 
+/* "P" or "P%" into *v; false when it is no percentage. */
+static bool parse_pct(const char *s, double *v)
+{
+    char *end;
+    *v = strtod(s, &end);
+    return end != s && (!*end || strcmp(end, "%") == 0) && *v >= 0 && *v <= 1e6;
+}
+
+/* An option whose argument is one of two words, into *out; 2 after the usage line if not. */
+static int choice(const char *opt, const char *arg, const char *a, const char *b,
+                  const char **out)
+{
+    if (strcmp(arg, a) != 0 && strcmp(arg, b) != 0)
+        return cli_usage_error("tune", "%s wants %s or %s, not '%s'", opt, a, b, arg);
+    *out = arg;
+    return -1;
+}
+
+/* The options that belong to one target only, refused with the other. */
+static int target_check(struct tune_opts *o, const char *prog)
+{
+    if (!o->target)
+        o->target = tune_is_cpython(prog) ? "python-gc" : "atoll";
+    bool py = strcmp(o->target, "python-gc") == 0;
+    const char *wrong = py ? (o->small ? "--small-max" : o->baseline ? "--baseline"
+                                                       : !isnan(o->budget) ? "--budget" : NULL)
+                           : (o->objective ? "--objective"
+                              : !isnan(o->memory_budget) ? "--memory-budget" : NULL);
+    if (wrong)
+        return cli_usage_error("tune", "%s is for --target %s, and %s is tuned here", wrong,
+                               py ? "atoll" : "python-gc", o->target);
+    if (!o->grid)
+        o->grid = py ? pytune_default_grid : default_grid;
+    if (isnan(o->budget))
+        o->budget = 10;
+    if (isnan(o->memory_budget))
+        o->memory_budget = 10;
+    if (!o->baseline)
+        o->baseline = "atoll";
+    if (!o->objective)
+        o->objective = "time";
+    return -1;
+}
+
 static int parse(int argc, char **argv, struct tune_opts *o)
 {
     static const struct option longopts[] = {
@@ -100,10 +163,13 @@ static int parse(int argc, char **argv, struct tune_opts *o)
         {"timeout", required_argument, 0, OPT_TIMEOUT},
         {"output", required_argument, 0, OPT_OUT},
         {"preload", required_argument, 0, OPT_TPRELOAD},
+        {"target", required_argument, 0, OPT_TARGET},
+        {"objective", required_argument, 0, OPT_OBJECTIVE},
+        {"memory-budget", required_argument, 0, OPT_MEMBUDGET},
         {"help", no_argument, 0, OPT_HELP},
         {0, 0, 0, 0},
     };
-    int opt;
+    int opt, rc;
     char *end;
     opterr = 0;
     optind = 1;
@@ -123,16 +189,25 @@ static int parse(int argc, char **argv, struct tune_opts *o)
             o->small = optarg;
             break;
         case OPT_BUDGET:
-            o->budget = strtod(optarg, &end);
-            if (end == optarg || (*end && strcmp(end, "%") != 0) || !(o->budget >= 0) ||
-                o->budget > 1e6)
+            if (!parse_pct(optarg, &o->budget))
                 return cli_usage_error("tune", "--budget wants a percentage, not '%s'", optarg);
             break;
-        case OPT_BASE:
-            if (strcmp(optarg, "plain") != 0 && strcmp(optarg, "atoll") != 0)
-                return cli_usage_error("tune", "--baseline wants plain or atoll, not '%s'",
+        case OPT_MEMBUDGET:
+            if (!parse_pct(optarg, &o->memory_budget))
+                return cli_usage_error("tune", "--memory-budget wants a percentage, not '%s'",
                                        optarg);
-            o->baseline = optarg;
+            break;
+        case OPT_TARGET:
+            if ((rc = choice("--target", optarg, "python-gc", "atoll", &o->target)) >= 0)
+                return rc;
+            break;
+        case OPT_OBJECTIVE:
+            if ((rc = choice("--objective", optarg, "time", "pause", &o->objective)) >= 0)
+                return rc;
+            break;
+        case OPT_BASE:
+            if ((rc = choice("--baseline", optarg, "atoll", "plain", &o->baseline)) >= 0)
+                return rc;
             break;
         case OPT_REPEAT:
             if (!cli_parse_uint(optarg, 1000, &o->repeat) || !o->repeat)
@@ -153,7 +228,7 @@ static int parse(int argc, char **argv, struct tune_opts *o)
     }
     if (optind == argc)
         return cli_usage_error("tune", "missing PROGRAM");
-    return -1;
+    return target_check(o, argv[optind]);
 }
 
 /* Removes a run directory (files only). */
@@ -224,11 +299,9 @@ static void summarize(struct tune_row *row, const struct samples *s, unsigned n)
     row->m.lat_s_max = med(lat[3], nl);
 }
 
-/* One run of setting s: timed, measured (atoll runs), its directory removed. Returns 0, or -1
- * when the run directory cannot be made. */
-static int one_run(const struct tune_opts *o, const char *base, const struct tune_setting *s,
-                   const char *preload, char **prog, unsigned id, struct tune_run *r,
-                   struct tune_measure *m)
+int tune_one_run(const struct tune_opts *o, const char *base, const struct tune_setting *s,
+                 char **prog, unsigned id, struct tune_run *r, tune_measure_fn *measure,
+                 void *out)
 {
     char dir[4200], err[1200];
     snprintf(dir, sizeof dir, "%.4100s/run-%u", base, id);
@@ -236,14 +309,19 @@ static int one_run(const struct tune_opts *o, const char *base, const struct tun
         fprintf(stderr, "atoll tune: cannot create %s: %s\n", dir, strerror(errno));
         return -1;
     }
-    tune_run_once(s, preload, dir, prog, o->timeout, r);
-    memset(m, 0, sizeof *m);
-    if (!r->failed && !s->plain && tune_measure_dir(dir, r->start_ns, m, err, sizeof err)) {
+    tune_run_once(s, o->preload, dir, prog, o->timeout, r);
+    if (!r->failed && !s->plain && measure(dir, r, out, err, sizeof err)) {
         r->failed = true;
         snprintf(r->why, sizeof r->why, "%.150s", err);
     }
     remove_run(dir);
     return 0;
+}
+
+static int measure_atoll(const char *dir, const struct tune_run *r, void *out, char *err,
+                         size_t errlen)
+{
+    return tune_measure_dir(dir, r->start_ns, out, err, errlen);
 }
 
 static void progress_line(unsigned done, unsigned total, const struct tune_setting *s,
@@ -264,32 +342,17 @@ static void progress_line(unsigned done, unsigned total, const struct tune_setti
                 (unsigned long long)m->garbage_blocks);
 }
 
-int cmd_tune(int argc, char **argv)
+/* The atoll target: the baselines and the grid of thresholds. */
+static int tune_atoll(const struct tune_opts *o, const char *base, char **prog)
 {
-    struct tune_opts o = {.grid = default_grid, .output = ".", .baseline = "plain",
-                          .budget = 10, .timeout = 600, .repeat = 3};
-    int rc = parse(argc, argv, &o);
-    if (rc >= 0)
-        return rc;
+    int rc;
     static char grid[64][48], small[16][48];
-    int ng = split(o.grid, grid, 64, ok_threshold, "--grid"), ns = 1;
+    int ng = split(o->grid, grid, 64, ok_threshold, "--grid"), ns = 1;
     if (ng < 0)
         return 2;
     small[0][0] = 0;
-    if (o.small && (ns = split(o.small, small, 16, ok_small, "--small-max")) < 0)
+    if (o->small && (ns = split(o->small, small, 16, ok_small, "--small-max")) < 0)
         return 2;
-    char *found = NULL, base[4200];
-    if (!o.preload && !(o.preload = found = run_find_preload("/proc/self/exe"))) {
-        fputs("atoll tune: cannot find libatoll.so beside the atoll binary\n", stderr);
-        return 2;
-    }
-    snprintf(base, sizeof base, "%.4000s/.atoll-tune.XXXXXX", o.output);
-    if ((mkdir(o.output, 0777) && errno != EEXIST) || !mkdtemp(base)) {
-        fprintf(stderr, "atoll tune: cannot create a directory in %s: %s\n", o.output,
-                strerror(errno));
-        free(found);
-        return 2;
-    }
     /* settings: 0 plain, 1 atoll without collections, then the grid */
     size_t nset = 2 + (size_t)ng * (size_t)ns;
     struct tune_setting *set = calloc(nset, sizeof *set);
@@ -305,19 +368,18 @@ int cmd_tune(int argc, char **argv)
             snprintf(set[2 + i * ns + j].small_max, sizeof set->small_max, "%.15s", small[j]);
         }
     for (size_t i = 0; i < nset; i++) {
-        smp[i].runs = calloc(o.repeat, sizeof *smp[i].runs);
-        smp[i].m = calloc(o.repeat, sizeof *smp[i].m);
+        smp[i].runs = calloc(o->repeat, sizeof *smp[i].runs);
+        smp[i].m = calloc(o->repeat, sizeof *smp[i].m);
         if (!smp[i].runs || !smp[i].m)
             goto out;
     }
-    char **prog = argv + optind;
-    unsigned total = (unsigned)(nset * o.repeat), done = 0;
-    for (unsigned rep = 0; rep < o.repeat; rep++)
+    unsigned total = (unsigned)(nset * o->repeat), done = 0;
+    for (unsigned rep = 0; rep < o->repeat; rep++)
         for (size_t i = 0; i < nset; i++) {
-            if (one_run(&o, base, &set[i], o.preload, prog, done, &smp[i].runs[rep],
-                        &smp[i].m[rep]))
+            if (tune_one_run(o, base, &set[i], prog, done, &smp[i].runs[rep], measure_atoll,
+                             &smp[i].m[rep]))
                 goto out;
-            progress_line(++done, total, &set[i], rep, &o, &smp[i].runs[rep], &smp[i].m[rep]);
+            progress_line(++done, total, &set[i], rep, o, &smp[i].runs[rep], &smp[i].m[rep]);
             if (i < 2 && smp[i].runs[rep].failed) {
                 fprintf(stderr, "atoll tune: the %s baseline failed: %s\n",
                         i ? "atoll" : "plain", smp[i].runs[rep].why);
@@ -326,15 +388,15 @@ int cmd_tune(int argc, char **argv)
         }
     for (size_t i = 0; i < nset; i++) {
         rows[i].s = set[i];
-        rows[i].runs = (unsigned)o.repeat;
-        for (unsigned rep = 0; rep < o.repeat; rep++)
+        rows[i].runs = (unsigned)o->repeat;
+        for (unsigned rep = 0; rep < o->repeat; rep++)
             if (smp[i].runs[rep].failed && !rows[i].failed++)
                 snprintf(rows[i].why, sizeof rows[i].why, "%s", smp[i].runs[rep].why);
-        summarize(&rows[i], &smp[i], (unsigned)o.repeat);
+        summarize(&rows[i], &smp[i], (unsigned)o->repeat);
     }
-    struct tune_result t = {rows + 2, nset - 2, o.budget, o.baseline, rows[0].wall_s,
+    struct tune_result t = {rows + 2, nset - 2, o->budget, o->baseline, rows[0].wall_s,
                             rows[1].wall_s, -1};
-    double base_s = strcmp(o.baseline, "plain") == 0 ? t.plain_s : t.atoll_s;
+    double base_s = strcmp(o->baseline, "plain") == 0 ? t.plain_s : t.atoll_s;
     for (size_t i = 0; i < t.n; i++) {
         t.rows[i].overhead_plain_pct = 100 * (t.rows[i].wall_s / t.plain_s - 1);
         t.rows[i].overhead_atoll_pct = 100 * (t.rows[i].wall_s / t.atoll_s - 1);
@@ -343,17 +405,42 @@ int cmd_tune(int argc, char **argv)
     tune_decide(&t);
     tune_print(stdout, &t);
     char err[4400], svg[4300];
-    snprintf(svg, sizeof svg, "%.4000s/tune.svg", o.output);
-    if (tune_write_files(&t, o.output, err, sizeof err) || svg_plot(&t, svg, err, sizeof err)) {
+    snprintf(svg, sizeof svg, "%.4000s/tune.svg", o->output);
+    if (tune_write_files(&t, o->output, err, sizeof err) || svg_plot(&t, svg, err, sizeof err)) {
         fprintf(stderr, "atoll tune: %s\n", err);
         goto out;
     }
-    printf("wrote %s/tune.csv, %s/tune.json, %s\n", o.output, o.output, svg);
+    printf("wrote %s/tune.csv, %s/tune.json, %s\n", o->output, o->output, svg);
     rc = t.recommended >= 0 ? 0 : 1;
 out:
     for (size_t i = 0; smp && i < nset; i++)
         free(smp[i].runs), free(smp[i].m);
-    free(set), free(smp), free(rows), free(found);
+    free(set), free(smp), free(rows);
+    return rc;
+}
+
+int cmd_tune(int argc, char **argv)
+{
+    struct tune_opts o = {.output = ".", .budget = NAN, .memory_budget = NAN, .timeout = 600,
+                          .repeat = 3};
+    int rc = parse(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    char *found = NULL, base[4200];
+    if (!o.preload && !(o.preload = found = run_find_preload("/proc/self/exe"))) {
+        fputs("atoll tune: cannot find libatoll.so beside the atoll binary\n", stderr);
+        return 2;
+    }
+    snprintf(base, sizeof base, "%.4000s/.atoll-tune.XXXXXX", o.output);
+    if ((mkdir(o.output, 0777) && errno != EEXIST) || !mkdtemp(base)) {
+        fprintf(stderr, "atoll tune: cannot create a directory in %s: %s\n", o.output,
+                strerror(errno));
+        free(found);
+        return 2;
+    }
+    rc = strcmp(o.target, "python-gc") == 0 ? pytune_cmd(&o, base, argv + optind)
+                                            : tune_atoll(&o, base, argv + optind);
     rmdir(base);
+    free(found);
     return rc;
 }
