@@ -103,14 +103,20 @@ START_TEST(one_process)
     struct diff df;
     compute(&df, &o, &n);
     ck_assert(df.same_process);
-    /* site 1 and site 3 did not change: no rows */
-    ck_assert_uint_eq(df.nsites, 2);
+    /* site 3 did not change: no row; site 1 only retains more, so it comes last */
+    ck_assert_uint_eq(df.nsites, 3);
     expect_row(&df.sites[0], 3, 6, 96, 192, 2);         /* site 2: seq 2 and 4 survived */
+    ck_assert_uint_eq(df.sites[0].old_retained, 96);
+    ck_assert_uint_eq(df.sites[0].new_retained, 192);
     ck_assert_uint_eq(df.sites[0].new_site, 2);
     ck_assert_uint_eq(df.sites[0].old_site, 2);
     expect_row(&df.sites[1], 0, 2, 0, 80, 0);           /* site 4: the ring */
     ck_assert_uint_eq(df.sites[1].old_site, AN_NONE);
     ck_assert_uint_eq(df.sites[1].new_leaked, 2);
+    ck_assert_uint_eq(df.sites[1].new_retained, 80);
+    expect_row(&df.sites[2], 1, 1, 128, 128, 1);        /* site 1: R holds site 2's blocks */
+    ck_assert_uint_eq(df.sites[2].old_retained, 128 + 96);
+    ck_assert_uint_eq(df.sites[2].new_retained, 128 + 192);
     ck_assert_uint_eq(df.nnew_leaks, 1);                /* site 3 leaked in OLD already */
     ck_assert_uint_eq(df.new_leaks[0], 1);
     ck_assert_uint_eq(df.nnew_shapes, 1);
@@ -121,14 +127,15 @@ START_TEST(one_process)
 
     char *text = text_of(&df, false);
     ck_assert_msg(strstr(text, "\n#1 +96 bytes in +3 blocks (96 bytes in 3 -> 192 bytes in 6), "
-                               "2 survived, allocated at:\n    #0 0x402000 ??\n"), "%s", text);
+                               "2 survived, retaining +96 bytes (96 -> 192), allocated at:\n"
+                               "    #0 0x402000 ??\n"), "%s", text);
     ck_assert_msg(strstr(text, "\nNEW LEAK SITES (1 of 1)\n#1 80 bytes in 2 blocks leaked, "
                                "allocated at:\n    #0 0x404000 ??\n"), "%s", text);
     ck_assert_msg(strstr(text, "\nNEW CYCLE SHAPES (1 of 1)\n#1 1 cycle of 80 bytes in 2 "
                                "blocks:\n"), "%s", text);
     free(text);
     text = text_of(&df, true);
-    ck_assert_msg(strstr(text, "\"gained\": {\"blocks\": 3, \"bytes\": 96, \"retained_bytes\": "),
+    ck_assert_msg(strstr(text, "\"gained\": {\"blocks\": 3, \"bytes\": 96, \"retained_bytes\": 96}"),
                   "%s", text);
     ck_assert_msg(strstr(text, "\"survived\": 2, \"frames\": [{\"kind\": \"native\", "
                                "\"address\": \"0x402000\""), "%s", text);
@@ -140,11 +147,64 @@ START_TEST(one_process)
     /* Swapped, NEW's ring and blocks are what OLD lost: negative rows, nothing new. */
     compute(&df, &n, &o);
     ck_assert(!df.same_process);        /* the later collection is not OLD */
-    ck_assert_uint_eq(df.nsites, 2);
-    expect_row(&df.sites[0], 2, 0, 80, 0, 0);
-    expect_row(&df.sites[1], 6, 3, 192, 96, 0);
+    ck_assert_uint_eq(df.nsites, 3);
+    expect_row(&df.sites[0], 1, 1, 128, 128, 0);        /* site 1: no bytes lost */
+    ck_assert_uint_eq(df.sites[0].old_retained, 128 + 192);
+    ck_assert_uint_eq(df.sites[0].new_retained, 128 + 96);
+    expect_row(&df.sites[1], 2, 0, 80, 0, 0);
+    expect_row(&df.sites[2], 6, 3, 192, 96, 0);
     ck_assert_uint_eq(df.nnew_leaks, 0);
     ck_assert_uint_eq(df.nnew_shapes, 0);
+    diff_free(&df);
+    unload(&o);
+    unload(&n);
+}
+END_TEST
+
+/* Retained bytes by row: a site's blocks under another of its blocks count once. OLD: R (site
+ * 1, 64 B) on the stack -> a (site 2, 32 B); NEW: R -> a -> b (site 2, 32 B) -> c (site 3,
+ * 16 B), and R -> d (site 3, 8 B). */
+START_TEST(retained_by_row)
+{
+    struct loaded o, n;
+    struct dg *g = dump_of(4242, 1, abcd, 4);
+    uint32_t r = block(g, 1, 64, 1);
+    dg_root_stack(g, r);
+    dg_edge(g, r, block(g, 2, 32, 2), 8);
+    load_dg(&o, g, NULL);
+    g = dump_of(4242, 2, abcd, 4);
+    r = block(g, 1, 64, 1);
+    dg_root_stack(g, r);
+    uint32_t a = block(g, 2, 32, 2), b = block(g, 3, 32, 2), c = block(g, 4, 16, 3);
+    dg_edge(g, r, a, 8);
+    dg_edge(g, a, b, 0);
+    dg_edge(g, b, c, 0);
+    dg_edge(g, r, block(g, 5, 8, 3), 16);
+    load_dg(&n, g, NULL);
+    struct diff df;
+    compute(&df, &o, &n);
+    ck_assert(df.retained);
+    ck_assert_uint_eq(df.nsites, 3);
+    /* site 2: +32 bytes; a retains a, b and c (b is under a: not counted again) */
+    expect_row(&df.sites[0], 1, 2, 32, 64, 1);
+    ck_assert_uint_eq(df.sites[0].old_retained, 32);
+    ck_assert_uint_eq(df.sites[0].new_retained, 80);
+    /* site 3: c and d, each its own */
+    expect_row(&df.sites[1], 0, 2, 0, 24, 0);
+    ck_assert_uint_eq(df.sites[1].new_retained, 24);
+    /* site 1: no bytes gained, but R retains the lot */
+    expect_row(&df.sites[2], 1, 1, 64, 64, 1);
+    ck_assert_uint_eq(df.sites[2].old_retained, 96);
+    ck_assert_uint_eq(df.sites[2].new_retained, 152);
+    char *text = text_of(&df, false);
+    ck_assert_msg(strstr(text, "\n#1 +32 bytes in +1 blocks (32 bytes in 1 -> 64 bytes in 2), 1 "
+                               "survived, retaining +48 bytes (32 -> 80), allocated at:\n"),
+                  "%s", text);
+    free(text);
+    text = text_of(&df, true);
+    ck_assert_msg(strstr(text, "\"gained\": {\"blocks\": 1, \"bytes\": 32, \"retained_bytes\": 48}"),
+                  "%s", text);
+    free(text);
     diff_free(&df);
     unload(&o);
     unload(&n);
@@ -180,8 +240,11 @@ START_TEST(two_runs_by_frames)
     struct diff df;
     compute(&df, &o, &n);
     ck_assert(!df.same_process);
-    ck_assert_uint_eq(df.nsites, 1);            /* frame 1's rows did not change */
+    ck_assert_uint_eq(df.nsites, 2);
     expect_row(&df.sites[0], 2, 6, 56, 184, 0);     /* frame 2: 32 + 24 -> 5 x 32 + 24 */
+    /* frame 1 kept its blocks and bytes; its root retains four more blocks of frame 2 */
+    expect_row(&df.sites[1], 2, 2, 112, 112, 0);
+    ck_assert_uint_eq(df.sites[1].new_retained - df.sites[1].old_retained, 4 * 32);
     ck_assert_uint_eq(df.sites[0].old_site, 2);
     ck_assert_uint_eq(df.sites[0].new_site, 1);
     ck_assert_uint_eq(df.nnew_shapes, 0);       /* the same ring, its sites renumbered */
@@ -218,11 +281,13 @@ START_TEST(by_type)
     expect_row(&df.types[0], 2, 5, 2 * 264, 5 * 264, 2);
     ck_assert_uint_eq(df.nsites, 2);
     expect_row(&df.sites[0], 2, 5, 400, 1000, 2);       /* the tables */
+    ck_assert_uint_eq(df.sites[0].new_retained, 1000);
     expect_row(&df.sites[1], 2, 5, 128, 320, 2);
+    ck_assert_uint_eq(df.sites[1].new_retained, 1320);  /* each dict retains its table */
     char *text = text_of(&df, false);
     ck_assert_msg(strstr(text, "\nGROWTH BY TYPE (1 of 1 types that changed, by bytes gained)\n"
                                "#1 dict: +792 bytes in +3 objects (528 bytes in 2 -> 1320 bytes "
-                               "in 5), 2 survived\n"), "%s", text);
+                               "in 5), 2 survived, retaining +792 bytes (528 -> 1320)\n"), "%s", text);
     free(text);
     diff_free(&df);
     unload(&o);
@@ -286,6 +351,7 @@ Suite *diff_suite(void)
     Suite *s = suite_create("diff");
     TCase *tc = tcase_create("diff");
     tcase_add_test(tc, one_process);
+    tcase_add_test(tc, retained_by_row);
     tcase_add_test(tc, two_runs_by_frames);
     tcase_add_test(tc, by_type);
     tcase_add_test(tc, refuses_other_kinds);

@@ -1,8 +1,8 @@
 #!/bin/bash
 # `atoll diff` on a real program: growtable keeps every request in a global hash table. Within
 # one process (collections after 1,000 and 5,000 requests) diff's first row is the site that
-# fills the table, with exactly the 4,000 entries gained and the 1,000 that survived, then
-# their values; the rings and buffers it drops between the two are the new leak sites and the
+# fills the table, with exactly the 4,000 entries gained and the 1,000 that survived, retaining
+# the whole cache (entries and values), then their values; the rings and buffers it drops between the two are the new leak sites and the
 # new cycle shape. Across two runs of 1,000 and 5,000 requests the sites are matched by their
 # frames (though numbered differently) and nothing survives; so do the sites of a rebuilt
 # growtable (other code offsets), by their symbols. Bad input gets one line and status 2.
@@ -26,10 +26,10 @@ collect one 1000 5000
 "$ATOLL_BIN" diff one/growtable.*.1.atoll one/growtable.*.2.atoll >one.txt ||
     fail "diff: exit $?" one.txt
 # The first row and its innermost frame, then the values' row.
-grep -A1 -xF '#1 +192000 bytes in +4000 blocks (48000 bytes in 1000 -> 240000 bytes in 5000), 1000 survived, allocated at:' one.txt |
+grep -A1 -xF '#1 +192000 bytes in +4000 blocks (48000 bytes in 1000 -> 240000 bytes in 5000), 1000 survived, retaining +320000 bytes (80000 -> 400000), allocated at:' one.txt |
     grep -qE '^    #0 0x[0-9a-f]+ cache_put \(.*growtable\.c:44\) in ' ||
     fail "diff: the table's entries first" one.txt
-grep -A1 -xF '#2 +128000 bytes in +4000 blocks (32000 bytes in 1000 -> 160000 bytes in 5000), 1000 survived, allocated at:' one.txt |
+grep -A1 -xF '#2 +128000 bytes in +4000 blocks (32000 bytes in 1000 -> 160000 bytes in 5000), 1000 survived, retaining +128000 bytes (32000 -> 160000), allocated at:' one.txt |
     grep -qE '^    #0 0x[0-9a-f]+ value_new \(.*growtable\.c:34\) in ' ||
     fail "diff: their values second" one.txt
 expect_re one.txt \
@@ -52,6 +52,8 @@ top = r["sites"][0]
 assert top["gained"]["blocks"] == 4000 and top["gained"]["bytes"] == 192000, top
 assert top["old"]["blocks"] == 1000 and top["new"]["blocks"] == 5000, top
 assert top["survived"] == 1000, top
+# The entries retain their values: the whole cache, 5,000 x (48 + 32) bytes.
+assert top["new"]["retained_bytes"] == 400000 and top["gained"]["retained_bytes"] == 320000, top
 assert top["frames"][0]["function"] == "cache_put", top["frames"][0]
 assert [x["blocks"] for x in r["new_leak_sites"]] == [10, 3], r["new_leak_sites"]
 assert [(s["count"], s["length"]) for s in r["new_cycle_shapes"]] == [(5, 2)], r["new_cycle_shapes"]
@@ -67,8 +69,8 @@ collect big -w 5000
 expect_re runs.txt \
     '  two runs: sites matched by their frames; no block survives from one run to the other' \
     'GROWTH BY SITE \(2 of 2 sites that changed, by bytes gained\)' \
-    '#1 \+192000 bytes in \+4000 blocks \(48000 bytes in 1000 -> 240000 bytes in 5000\), allocated at:' \
-    '#2 \+128000 bytes in \+4000 blocks \(32000 bytes in 1000 -> 160000 bytes in 5000\), allocated at:'
+    '#1 \+192000 bytes in \+4000 blocks \(48000 bytes in 1000 -> 240000 bytes in 5000\), retaining \+320000 bytes \(80000 -> 400000\), allocated at:' \
+    '#2 \+128000 bytes in \+4000 blocks \(32000 bytes in 1000 -> 160000 bytes in 5000\), retaining \+128000 bytes \(32000 -> 160000\), allocated at:'
 ! grep -q 'NEW LEAK SITES\|NEW CYCLE SHAPES' runs.txt || fail "two runs: nothing new leaks" runs.txt
 
 # A rebuilt program (another build-id and code offsets): its sites match by their symbols.
@@ -77,8 +79,8 @@ GROWTABLE=$GROWTABLE_REBUILT collect rebuilt 5000
     fail "diff of a rebuilt program: exit $?" rebuilt.txt
 expect_re rebuilt.txt \
     'GROWTH BY SITE \(2 of 2 sites that changed, by bytes gained\)' \
-    '#1 \+192000 bytes in \+4000 blocks \(48000 bytes in 1000 -> 240000 bytes in 5000\), allocated at:' \
-    '#2 \+128000 bytes in \+4000 blocks \(32000 bytes in 1000 -> 160000 bytes in 5000\), allocated at:'
+    '#1 \+192000 bytes in \+4000 blocks \(48000 bytes in 1000 -> 240000 bytes in 5000\), retaining \+320000 bytes \(80000 -> 400000\), allocated at:' \
+    '#2 \+128000 bytes in \+4000 blocks \(32000 bytes in 1000 -> 160000 bytes in 5000\), retaining \+128000 bytes \(32000 -> 160000\), allocated at:'
 
 # Bad input: one line on stderr, status 2.
 refused() {
