@@ -1,7 +1,8 @@
 /* `atoll diff [options] OLD NEW`: both dumps read and analyzed, the growth computed (diff.c)
- * and written as text or JSON. Usage errors and unreadable dumps are one line on stderr and
- * exit status 2. */
+ * and written as text, JSON or HTML (html/diff.c). Usage errors and unreadable dumps are one
+ * line on stderr and exit status 2. */
 #include "diff.h"
+#include "html/html.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@ static const char diff_help[] =
     "bytes and retained bytes by allocation site and by type, the blocks that survived from OLD,\n"
     "and the leak sites and cycle shapes that are new in NEW.\n"
     "\n"
-    "  --format text|json      report format (default text)\n"
+    "  --format text|json|html report format (default text); html: one self-contained page\n"
     "  --report FILE           write the report to FILE (default standard output)\n"
     "  --top N                 rows shown per table (default 10; JSON has them all)\n"
     "  --suppressions FILE     leaks these LeakSanitizer-style patterns match are not new leaks\n"
@@ -73,10 +74,15 @@ static int run(const struct report_opts *ro, char *const *paths, bool *new_leaks
         goto out;
     struct outbuf ob;
     ob_init(&ob, f);
-    if (ro->format == FORMAT_JSON)
+    if (ro->format == FORMAT_JSON) {
         diff_json(&ob, &df);
-    else
+    } else if (ro->format == FORMAT_HTML) {
+        html_begin(&ob, "atoll diff");
+        html_diff(&ob, &df, ro->top);
+        html_end(&ob);
+    } else {
         diff_text(&ob, &df, ro->top);
+    }
     ob_flush(&ob);
     free(ob.buf);
     *new_leaks = df.nnew_leaks > 0;
@@ -93,16 +99,13 @@ out:
     return rc;
 }
 
-/* html is another renderer's, to come; dot draws cycles, which a diff has not. */
+/* dot and svg draw cycles, which a diff has not. */
 static int format_option(struct report_opts *ro, int opt, const char *arg)
 {
     (void)ro;
-    if (opt != OPT_FORMAT || (strcmp(arg, "html") != 0 && strcmp(arg, "dot") != 0))
+    if (opt != OPT_FORMAT || (strcmp(arg, "dot") != 0 && strcmp(arg, "svg") != 0))
         return 0;
-    if (strcmp(arg, "html") == 0)
-        fputs("atoll diff: --format html is not available yet (text or json)\n", stderr);
-    else
-        cli_usage_error("diff", "unknown format 'dot' (text or json)");
+    cli_usage_error("diff", "unknown format '%s' (text, json or html)", arg);
     return -1;
 }
 

@@ -34,16 +34,28 @@ bool html_table_full(const struct html_table *t);
 void html_row_begin(struct html_table *t);
 void html_row_end(struct html_table *t);
 void html_cell_u64(struct html_table *t, uint64_t v);
+void html_cell_i64(struct html_table *t, int64_t v);
 void html_cell_str(struct html_table *t, const char *s);    /* NULL: none */
 /* A site's innermost frame (Python's when it has one) as the row's frame cell, and its whole
  * stack (Python frames, then native ones) as its stack cell, while the page may hold more. */
 void html_cell_site(struct html_table *t, const struct analysis *a, uint32_t site);
+/* The same two cells for a row that has no site. */
+void html_cell_no_site(struct html_table *t);
 /* Writes the table's data and frees it. */
 void html_table_end(struct html_table *t);
 
 /* escape.c: text and attribute values escaped for HTML, JSON strings for a script element. */
 void html_str(struct outbuf *o, const char *s);
 void html_json_str(struct outbuf *o, const char *s);
+
+/* diff.c: `atoll diff --format html`'s section (struct diff: diff/diff.h). */
+struct diff;
+void html_diff(struct outbuf *o, const struct diff *df, uint32_t top);
+
+/* retainers.c: the sites and types by what they retain (the last collection's dominators). */
+void html_retainers(struct outbuf *o, const struct merged *m);
+/* whypaths.c: for each of the top retainers, the path from a root to its heaviest block. */
+void html_why_paths(struct outbuf *o, const struct merged *m, uint32_t top);
 
 /* pictures.c: the drawing of the top cycle shapes, each an inline SVG under its text line. A
  * page without pictures (dot missing) says why, and so does one line on stderr. */

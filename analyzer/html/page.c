@@ -18,7 +18,7 @@ static const char style[] =
     "tr.stack td{background:#fafafa}ol.frames{margin:0;padding-left:2.5em;font-family:monospace}"
     "ol.frames li.py{color:#1a4d1a}ol.frames li.native{color:#555}"
     "table.summary th{background:#f0f0f0;font-weight:normal}"
-    "pre.shape,.argv{font-family:monospace;white-space:pre-wrap}"
+    "pre.shape,pre.why,.argv{font-family:monospace;white-space:pre-wrap}"
     "figure.cycle{border:1px solid #ccd;margin:1em 0;padding:.5em;overflow-x:auto}"
     "figcaption{font-weight:bold}.note,.hint,p.more{color:#666}";
 

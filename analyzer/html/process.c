@@ -152,6 +152,10 @@ void html_process(struct outbuf *o, const struct merged *m, uint32_t top)
     summary(o, m);
     leaks(o, m);
     shapes(o, m, top);
+    if (m->last->nretainers) {
+        html_retainers(o, m);
+        html_why_paths(o, m, top);
+    }
     if (m->last->nrefleaks)
         refcount_leaks(o, m);
     ob_str(o, "</section>\n");

@@ -86,6 +86,14 @@ void html_cell_u64(struct html_table *t, uint64_t v)
     ob_u64(t->o, v);
 }
 
+void html_cell_i64(struct html_table *t, int64_t v)
+{
+    cell(t);
+    if (v < 0)
+        ob_put(t->o, "-", 1);
+    ob_u64(t->o, v < 0 ? -(uint64_t)v : (uint64_t)v);
+}
+
 void html_cell_str(struct html_table *t, const char *s)
 {
     cell(t);
@@ -166,6 +174,14 @@ void html_cell_site(struct html_table *t, const struct analysis *a, uint32_t sit
         ob_str(t->o, "-1");
     else
         ob_u64(t->o, (uint64_t)s);
+}
+
+void html_cell_no_site(struct html_table *t)
+{
+    cell(t);
+    ob_str(t->o, "null");
+    cell(t);
+    ob_str(t->o, "-1");
 }
 
 void html_table_end(struct html_table *t)

@@ -27,7 +27,7 @@ enum { OPT_SITE = 300, OPT_TYPE, OPT_ADDRESS, OPT_PATHS, OPT_WHY_FORMAT, OPT_WHY
 /* What a block weighs for the order of the answers: what it retains. */
 static uint64_t weight(const struct why *w, uint32_t v)
 {
-    return w->a.dom->retained_bytes[v];
+    return w->a->dom->retained_bytes[v];
 }
 
 static const struct why *sort_ctx;
@@ -74,7 +74,7 @@ static uint32_t *match(struct why *w, const char *site, const char *type, uint64
     }
     for (uint32_t s = 0; site && s < d->nsites; s++) {
         uint32_t nf = 0;
-        const struct frame_sym *f = symbols_site(w->a.sym, s, &nf);
+        const struct frame_sym *f = symbols_site(w->a->sym, s, &nf);
         site_ok[s] = suppress_match_frames(sp, f, nf);
     }
     if (!site && !type) {
@@ -96,13 +96,26 @@ done:
     return out;
 }
 
-static void why_free(struct why *w)
+int why_open(struct why *w, const struct analysis *a)
+{
+    memset(w, 0, sizeof *w);
+    w->a = a;
+    w->d = a->d;
+    if (!a->sym || !a->dom || pymodules_find(&w->pm, a->d, &a->g) ||
+        why_tree_build(&w->t, a->d, &a->g, &w->pm, a->alive, a->cls) ||
+        !(w->rn = root_namer_new(a->d, a->sym)) ||
+        !(w->path = malloc(((size_t)a->d->nblocks + 1) * sizeof *w->path)))
+        return -1;
+    return 0;
+}
+
+void why_close(struct why *w)
 {
     root_namer_free(w->rn);
     why_tree_free(&w->t);
     pymodules_free(&w->pm);
-    analysis_free(&w->a);
     free(w->path);
+    memset(w, 0, sizeof *w);
 }
 
 /* The answer for a dump; 0, 1 when nothing matched, 2 after a line saying what failed. */
@@ -114,16 +127,13 @@ static int answer(const char *path, const struct why_query *q)
         fprintf(stderr, "atoll: %s: %s\n", path, err);
         return 2;
     }
-    struct why w;
-    memset(&w, 0, sizeof w);
-    w.d = &d;
+    struct why w = {0};
+    struct analysis a;
+    memset(&a, 0, sizeof a);
     struct analyze_opts ao = {NULL, NULL, true, false, false, false};
     int rc = 2;
     uint32_t n = 0, *m = NULL;
-    if (analysis_run(&w.a, &d, &ao) || !w.a.sym || !w.a.dom || pymodules_find(&w.pm, &d, &w.a.g) ||
-        why_tree_build(&w.t, &d, &w.a.g, &w.pm, w.a.alive, w.a.cls) ||
-        !(w.rn = root_namer_new(&d, w.a.sym)) ||
-        !(w.path = malloc(((size_t)d.nblocks + 1) * sizeof *w.path)) ||
+    if (analysis_run(&a, &d, &ao) || why_open(&w, &a) ||
         !(m = match(&w, q->site, q->type, q->addr, &n))) {
         fprintf(stderr, "atoll: %s: out of memory\n", path);
         goto out;
@@ -151,7 +161,8 @@ static int answer(const char *path, const struct why_query *q)
         fprintf(stderr, "atoll: write error\n");
 out:
     free(m);
-    why_free(&w);
+    why_close(&w);
+    analysis_free(&a);
     dump_close(&d);
     return rc;
 }

@@ -38,15 +38,20 @@ uint32_t why_tree_path(const struct why_tree *t, uint32_t v, uint32_t *path, uin
 /* ---- why.c: the command: the blocks asked about, by weight. */
 int cmd_why(int argc, char **argv);
 
-/* What one answer needs: the dump's analysis, its modules, the path tree and the root names. */
+/* What one answer needs: the dump's analysis (the caller's), its modules, the path tree and
+ * the root names. */
 struct why {
-    struct analysis a;
+    const struct analysis *a;
     const struct dump *d;
     struct pymodules pm;
     struct why_tree t;
     struct root_namer *rn;
     uint32_t *path;             /* room for a path of every block */
 };
+/* The paths of a symbolized analysis with its dominators (the command's, or the HTML report's),
+ * which must outlive w; 0, or -1 when out of memory (why_close w all the same). */
+int why_open(struct why *w, const struct analysis *a);
+void why_close(struct why *w);
 
 struct why_query {
     const char *site, *type, *address;  /* the one given; address as written */
@@ -58,6 +63,9 @@ struct why_query {
 /* ---- whyshow.c: the answer printed. */
 /* What was asked: "allocated at 'P'" (text), "\"query\":{...}" (json). */
 void why_describe(struct outbuf *o, const struct why_query *q, bool json);
+/* The path from a root to block v as `atoll why` writes it: "#RANK what, verdict:", then one
+ * line per hop. */
+void why_path_text(struct outbuf *o, const struct why *w, uint32_t rank, uint32_t v);
 /* The answer for the n matched blocks m, heaviest first. */
 void why_report(struct outbuf *o, const struct why *w, const struct why_query *q,
                 const uint32_t *m, uint32_t n);

@@ -9,12 +9,12 @@
 static struct view_edge edge_of(const struct why *w, uint32_t v, uint32_t e)
 {
     const struct dump *d = w->d;
-    uint32_t eid = graph_eid(&w->a.g, e);
+    uint32_t eid = graph_eid(&w->a->g, e);
     const struct atoll_dump_label *l = label_of_edge(d, eid);
-    struct view_edge x = {v, w->a.g.to[e], AN_NONE, d->edges[eid].offset, 0, 0, 0, NULL};
+    struct view_edge x = {v, w->a->g.to[e], AN_NONE, d->edges[eid].offset, 0, 0, 0, NULL};
     if (d->edges[eid].from != v) {
         x.via = d->edges[eid].from;
-        x.owned_at = graph_owned_at(&w->a.g, d, v, x.via);
+        x.owned_at = graph_owned_at(&w->a->g, d, v, x.via);
     }
     if (l) {
         x.label_kind = l->kind;
@@ -73,7 +73,7 @@ static void node_text(struct outbuf *o, const struct why *w, uint32_t v)
     ob_str(o, " (");
     ob_u64(o, w->d->blocks[v].size);
     ob_str(o, " B, ");
-    report_site_label(o, &w->a, w->d->blocks[v].site);
+    report_site_label(o, w->a, w->d->blocks[v].site);
     ob_put(o, ")", 1);
 }
 
@@ -86,7 +86,7 @@ static const char *const fate_json[] = {"reachable", "definite", "indirect", "cy
 
 static enum fate fate_of(const struct why *w, uint32_t v)
 {
-    const struct analysis *a = &w->a;
+    const struct analysis *a = w->a;
     uint32_t c = a->s.comp ? a->s.comp[v] : AN_NONE;
     if (a->alive[v])
         return FATE_REACHABLE;
@@ -134,7 +134,7 @@ static uint32_t start_text(struct outbuf *o, const struct why *w, const uint32_t
     return 1;
 }
 
-static void path_text(struct outbuf *o, const struct why *w, uint32_t rank, uint32_t v)
+void why_path_text(struct outbuf *o, const struct why *w, uint32_t rank, uint32_t v)
 {
     const struct atoll_dump_block *b = &w->d->blocks[v];
     ob_printf(o, "#%u ", rank);
@@ -142,7 +142,7 @@ static void path_text(struct outbuf *o, const struct why *w, uint32_t rank, uint
     ob_str(o, " at ");
     ob_hex(o, b->address);
     ob_printf(o, ", retaining %llu bytes in %u blocks, ",
-              (unsigned long long)w->a.dom->retained_bytes[v], w->a.dom->retained_blocks[v]);
+              (unsigned long long)w->a->dom->retained_bytes[v], w->a->dom->retained_blocks[v]);
     ob_str(o, fate_text[fate_of(w, v)]);
     ob_str(o, ":\n");
     uint32_t len = why_tree_path(&w->t, v, w->path, w->d->nblocks);
@@ -170,7 +170,7 @@ static void json_of(struct outbuf *o, const struct why *w, uint32_t x,
 
 static void site_text(struct outbuf *o, const struct why *w, uint32_t v)
 {
-    report_site_label(o, &w->a, w->d->blocks[v].site);
+    report_site_label(o, w->a, w->d->blocks[v].site);
 }
 
 static void label_text(struct outbuf *o, const struct why *w, uint32_t v)
@@ -186,8 +186,8 @@ static void block_json(struct outbuf *o, const struct why *w, uint32_t v)
     ob_printf(o, "\"block\":%u,\"address\":\"0x%llx\",\"size\":%llu,\"seq\":%llu,\"site\":%u,"
                  "\"retained_bytes\":%llu,\"retained_blocks\":%u,\"at\":", v,
               (unsigned long long)b->address, (unsigned long long)b->size,
-              (unsigned long long)b->seq, b->site, (unsigned long long)w->a.dom->retained_bytes[v],
-              w->a.dom->retained_blocks[v]);
+              (unsigned long long)b->seq, b->site, (unsigned long long)w->a->dom->retained_bytes[v],
+              w->a->dom->retained_blocks[v]);
     json_of(o, w, v, site_text);
     ob_str(o, ",\"type\":");
     if (type)
@@ -300,6 +300,6 @@ void why_report(struct outbuf *o, const struct why *w, const struct why_query *q
     ob_printf(o, " (pid %u), collection %u (%s); %u shown, the heaviest first\n", d->proc->pid,
               d->proc->collection, trigger_name(d->proc->trigger), shown);
     for (uint32_t i = 0; i < shown; i++)
-        path_text(o, w, i + 1, m[i]);
+        why_path_text(o, w, i + 1, m[i]);
 }
 

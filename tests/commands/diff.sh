@@ -96,7 +96,7 @@ refused '^atoll diff: missing.atoll: No such file or directory$' small/growtable
 ATOLL_OUTPUT=tt LD_PRELOAD=$ATOLL_LIB "$TUNETARGET" 100 2>/dev/null || fail "tunetarget: exit $?"
 refused '^atoll diff: OLD is a dump of .*/growtable, NEW of .*/tunetarget: diff compares two dumps of one program$' \
     small/growtable.*.1.atoll tt/tunetarget.*.atoll
-refused '^atoll diff: --format html is not available yet \(text or json\)$' --format html \
+refused "^atoll diff: unknown format 'dot' \\(text, json or html\\)" --format dot \
     small/growtable.*.1.atoll big/growtable.*.1.atoll
 refused '^atoll diff: wants two dumps, OLD and NEW' small/growtable.*.1.atoll
 echo "diff: ok"

@@ -1,7 +1,7 @@
 """The HTML report opened in headless Chromium, driven through the DevTools protocol on a pipe.
 
-usage: html_check.py ATOLL DUMPGEN PYTHON CYCLES    (PYTHON: /usr/bin/python3.11; CYCLES:
-                                                  examples/cycles.py)
+usage: html_check.py ATOLL DUMPGEN PYTHON CYCLES LIBATOLL GROWTABLE    (PYTHON:
+       /usr/bin/python3.11; CYCLES: examples/cycles.py; GROWTABLE: tests/commands/growtable)
 
 Two pages: `atoll run --format html` on examples/cycles.py, and `atoll analyze --format html`
 on a synthetic dump of 100,000 leak sites (dumpgen sites100k). Each must be self-contained (no
@@ -11,6 +11,11 @@ exception; the first must show the top cycle's picture as inline SVG with its la
 the big one must stay within the documented size bound, render 200 rows (then 200 more on
 demand), sort the 100,000 it holds and say that it holds 100,000 of the 100,001 leak
 groups (HTML_ROWS_MAX). A screenshot of the first is decoded (PNG) and must not be blank.
+Then growtable's two collections (1,000 then 5,000 entries in a global table): the page of
+the second must put the table's site first among the retainers (retaining the whole cache,
+400,000 bytes in 10,000 blocks) and name the global `table` on the path to its heaviest block;
+`atoll diff --format html` of the two must put the entries' site first, exactly (4,000 blocks
+gained, 1,000 survived, +320,000 bytes retained), and draw the new cycle shape. Neither may log anything.
 The checker checks itself first: a page that logs an error must be caught. Skips (77) only
 when Chromium is not installed, saying so."""
 import base64
@@ -200,6 +205,13 @@ def self_contained(page, name):
             fail("%s is not self-contained: %r at %d" % (name, m.group(0), m.start()))
 
 
+def quiet(b, s, path):
+    """Fails when the page at path, open in session s, logged anything."""
+    errors = b.messages(s)
+    if errors:
+        fail("console messages on %s: %s" % (path, errors))
+
+
 def run(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if p.returncode:
@@ -208,7 +220,7 @@ def run(cmd):
 
 
 def main():
-    atoll, dumpgen, python, cycles = sys.argv[1:5]
+    atoll, dumpgen, python, cycles, lib, growtable = sys.argv[1:7]
     chromium = shutil.which("chromium")
     if not chromium:
         print("chromium is not installed (scripts/bootstrap installs it): skipped")
@@ -224,7 +236,16 @@ def main():
         dump = os.path.join(work, "big.atoll")
         run([dumpgen, "sites100k", dump])
         run([atoll, "analyze", "--format", "html", "--report", big, dump])
-        for path in (small, big):
+        grow, diff = os.path.join(work, "grow.html"), os.path.join(work, "diff.html")
+        out = os.path.join(work, "g")
+        p = subprocess.run([growtable, "1000", "5000"], capture_output=True, text=True,
+                           env=dict(os.environ, LD_PRELOAD=lib, ATOLL_OUTPUT=out, ATOLL_AT_EXIT="0"))
+        dumps = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".atoll"))
+        if p.returncode or len(dumps) != 2:
+            fail("growtable: exit %d, dumps %s: %s" % (p.returncode, dumps, p.stderr))
+        run([atoll, "analyze", "--format", "html", "--report", grow, dumps[1]])
+        run([atoll, "diff", "--format", "html", "--report", diff] + dumps)
+        for path in (small, big, grow, diff):
             self_contained(open(path).read(), path)
         size = os.path.getsize(big)
         if size > SIZE_BOUND:
@@ -259,9 +280,7 @@ def main():
                 fail("sorting by bytes gave first rows %s, expected 5600 then 224" % firsts)
             png = base64.b64decode(b.send("Page.captureScreenshot", {"format": "png"}, s)["data"])
             shot = check_screenshot(png, os.path.join(work, "cycles.png"))
-            errors = b.messages(s)
-            if errors:
-                fail("console messages on %s: %s" % (small, errors))
+            quiet(b, s, small)
 
             s = b.open("file://" + big)
             rows = "document.querySelectorAll('table.lazy[data-src$=\"-leaks\"] tr.row').length"
@@ -282,15 +301,36 @@ def main():
             if "The page holds the first 100000 of 100001 rows" not in note:
                 fail("the big page's leak table does not say it holds 100000 of 100001 rows: "
                      "%r" % note)
-            errors = b.messages(s)
-            if errors:
-                fail("console messages on %s: %s" % (big, errors))
+            quiet(b, s, big)
+
+            s = b.open("file://" + grow)
+            first = b.eval(s, "Array.from(document.querySelector('table.lazy[data-src$="
+                              "\"-retainers\"] tr.row').cells).map(c => c.textContent)")
+            why = b.eval(s, "document.querySelector('pre.why').textContent")
+            # The entries' site retains the whole cache: 5,000 entries of 48 bytes and their
+            # 32-byte values.
+            if first != ["400000", "10000", "240000", "5000", "", "cache_put growtable.c:44"] or \
+                    not why.startswith("#1 block (48 B, cache_put growtable.c:44)") or \
+                    "\n      global table (growtable)\n      -> [+" not in why:
+                fail("growtable's retainers: first %r, why %r" % (first, why))
+            quiet(b, s, grow)
+
+            s = b.open("file://" + diff)
+            row = b.eval(s, "Array.from(document.querySelector('table.lazy[data-src=\"diff-sites"
+                            "\"] tr.row').cells).map(c => c.textContent)")
+            if row != ["192000", "4000", "48000", "240000", "1000", "5000", "1000", "320000",
+                       "cache_put growtable.c:44"]:
+                fail("the diff's first growth row: %s" % row)
+            if not b.eval(s, "!!document.querySelector('figure.cycle svg')"):
+                fail("the diff draws no new cycle shape")
+            quiet(b, s, diff)
         finally:
             b.close()
         print("cycles.py page: top cycle drawn (%s), 9 leak rows, stacks and sorting work; "
               "screenshot %dx%d, %d colours, %d pixels not background" % ((figure[0],) + shot))
         print("100,000 sites: %d bytes (bound %d), 200 then 400 rows shown, sorted" % (
             size, SIZE_BOUND))
+        print("growtable: retainers and why path in the page; diff: growth first row %s" % row)
     finally:
         shutil.rmtree(work)
 
