@@ -65,8 +65,11 @@ def check(report, text, same_process):
         fail("the first row gained %d blocks" % gained)
     if report["same_process"] != same_process:
         fail("same_process is %s" % report["same_process"])
-    # Within one process, all but the cache's table (reallocated as it grew) survived.
-    if same_process and top["survived"] < top["old"]["blocks"] - 1:
+    # Within one process, all but the cache's table (reallocated as it grew) survived, and but
+    # the arguments of the last collector callback atoll's telemetry holds (a tuple, the info
+    # dict and what it holds: up to 8 blocks made at the line whose allocation triggered that
+    # collection, here the line that fills the cache; docs/python.md).
+    if same_process and top["survived"] < top["old"]["blocks"] - 9:
         fail("the first row's survivors: %s of %s" % (top["survived"], top["old"]["blocks"]))
     if not same_process and top["survived"] is not None:
         fail("two runs, yet %s survived" % top["survived"])
