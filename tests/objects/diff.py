@@ -26,11 +26,8 @@ def fill_line():
 def dumps(lib, python, work, name, counts):
     """The dumps of one run of pycache.py, in collection order."""
     out = os.path.join(work, name)
-    # Without the collector telemetry: its gc callback adds blocks at the line whose allocation
-    # set a collection off (the FILL line: 7 at 3.11) that do not live from one atoll collection
-    # to the next, so the first row's survivors would not count what the cache had.
     env = dict(os.environ, PYTHONMALLOC="malloc", LD_PRELOAD=lib, ATOLL_AT_EXIT="0",
-               ATOLL_OUTPUT=out, ATOLL_PYTHON_GC_TELEMETRY="0")
+               ATOLL_OUTPUT=out)
     p = subprocess.run([python, SCRIPT] + [str(c) for c in counts], env=env,
                        capture_output=True, text=True, timeout=600)
     if p.returncode:
