@@ -78,7 +78,8 @@ struct graph {
  * the owner's edges, and the owner's reference is the only edge to it. */
 
 int graph_from_dump(struct graph *g, const struct dump *d);
-/* Whether the graph keeps EDGES record e (an edge to an owned block from another holder does not). */
+/* Whether the graph keeps EDGES record e (an edge to an owned block from another holder does
+ * not). */
 bool graph_edge_kept(const struct dump *d, const struct atoll_dump_edge *e);
 static inline uint32_t graph_eid(const struct graph *g, uint32_t e)
 {
@@ -621,6 +622,16 @@ int svg_chart_write(const struct svg_chart *c, const char *path, char *err, size
 
 /* ---- cli.c: the commands. Each returns the process exit status. */
 enum { OPT_FORMAT = 256, OPT_REPORT, OPT_SUPP, OPT_TOP, OPT_ERROR_EXITCODE, OPT_NATIVE, OPT_HELP };
+
+/* The long options of cli_report_option, and --help, for a command's getopt_long table. */
+#define CLI_REPORT_LONGOPTS                                                                    \
+    {"format", required_argument, 0, OPT_FORMAT},                                              \
+    {"report", required_argument, 0, OPT_REPORT},                                              \
+    {"suppressions", required_argument, 0, OPT_SUPP},                                          \
+    {"top", required_argument, 0, OPT_TOP},                                                    \
+    {"native", no_argument, 0, OPT_NATIVE},                                                    \
+    {"error-exitcode", required_argument, 0, OPT_ERROR_EXITCODE},                              \
+    {"help", no_argument, 0, OPT_HELP}
 
 struct report_opts {
     enum report_format format;

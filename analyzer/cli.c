@@ -65,13 +65,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 /* The options of analyze and diff. */
 static const struct option report_longopts[] = {
-    {"format", required_argument, 0, OPT_FORMAT},
-    {"report", required_argument, 0, OPT_REPORT},
-    {"suppressions", required_argument, 0, OPT_SUPP},
-    {"top", required_argument, 0, OPT_TOP},
-    {"native", no_argument, 0, OPT_NATIVE},
-    {"error-exitcode", required_argument, 0, OPT_ERROR_EXITCODE},
-    {"help", no_argument, 0, OPT_HELP},
+    CLI_REPORT_LONGOPTS,
     {0, 0, 0, 0},
 };
 

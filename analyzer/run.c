@@ -177,13 +177,7 @@ static int parse(int argc, char **argv, struct run_env *env, struct report_opts 
         {"preload", required_argument, 0, OPT_PRELOAD},
         {"live", no_argument, 0, OPT_LIVE},
         {"python-gc", required_argument, 0, OPT_PYTHON_GC},
-        {"format", required_argument, 0, OPT_FORMAT},
-        {"report", required_argument, 0, OPT_REPORT},
-        {"suppressions", required_argument, 0, OPT_SUPP},
-        {"top", required_argument, 0, OPT_TOP},
-        {"native", no_argument, 0, OPT_NATIVE},
-        {"error-exitcode", required_argument, 0, OPT_ERROR_EXITCODE},
-        {"help", no_argument, 0, OPT_HELP},
+        CLI_REPORT_LONGOPTS,
         {0, 0, 0, 0},
     };
     unsigned long v;
