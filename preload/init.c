@@ -132,6 +132,8 @@ static void start_profiling(void)
     atoll_profile_start_stacks();
     if (atoll_g.python_stacks)
         atoll_g.python_stacks = cpython_frames_init() != 0;
+    if (atoll_g.python_stacks)
+        atoll_pystack_start();
     uintptr_t eval_lo, eval_hi;
     if (atoll_g.python_stacks && cpython_eval_loop(&eval_lo, &eval_hi))
         atoll_unwind_stop_in(eval_lo, eval_hi);

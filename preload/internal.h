@@ -173,14 +173,64 @@ void atoll_free_unchecked(void *ptr) ATOLL_HIDDEN;
 
 /* cpython/codetable.c, cpython/stacks.c: Python stacks (profile mode, ATOLL_PYTHON_STACKS) */
 uint32_t atoll_pycode_intern(const void *code, uint64_t identity) ATOLL_HIDDEN;
+/* Set for good once a code object interned was neither a block of atoll's nor static (pymalloc
+ * holds small ones unless PYTHONMALLOC=malloc): its free, and a new one at its address, would
+ * go unseen. */
+extern int atoll_pycode_foreign ATOLL_HIDDEN;
 uint32_t atoll_pycode_count(void) ATOLL_HIDDEN;
 uint32_t atoll_pystack_site(uint32_t native) ATOLL_HIDDEN;
+void atoll_pystack_start(void) ATOLL_HIDDEN;
+
+/* PyCode_Type once Python stacks are on (else 0), and how many code objects were freed: the
+ * Python stacks' cache is keyed on code objects' addresses (cpython/stacks.c). */
+extern uintptr_t atoll_pycode_type ATOLL_HIDDEN;
+extern uint64_t atoll_pycode_epoch ATOLL_HIDDEN;
+
+void atoll_pycode_freed(const void *code) ATOLL_HIDDEN;
+
+/* Counts ptr, a live block of at least 16 bytes, and retires its code table entry, if it holds
+ * a code object (which has no GC header: its type is the block's second word). */
+static inline void atoll_pycode_check_free(const void *ptr)
+{
+    uintptr_t type = atoll_pycode_type;
+    if (type && ((const uintptr_t *)ptr)[1] == type) {
+        __atomic_fetch_add(&atoll_pycode_epoch, 1, __ATOMIC_RELAXED);
+        atoll_pycode_freed(ptr);
+    }
+}
 
 /* cpython/freelists.c: CPython's free lists of containers kept empty (ATOLL_PYTHON_FREELISTS).
  * The check runs at each profiled allocator call and returns the blocks of the objects taken
  * back from a free list since the thread's last call, up to max. */
 bool atoll_pyfree_init(void) ATOLL_HIDDEN;
 unsigned atoll_pyfree_check(void **reborn, unsigned max) ATOLL_HIDDEN;
+
+/* Where the check looks first (set once the main interpreter exists, for the one at base): the
+ * lists' counts and first slots, and the first tuple list's count. Inline in the callers: nine
+ * calls in ten on tests/workloads/pyobjs.py find nothing to do, and a call to learn it cost
+ * them more than the loads. */
+struct atoll_pyfree_watch {
+    const int32_t *count[3];
+    const uintptr_t *first[3];
+    const int32_t *tuples;
+    int32_t tuples_max;
+    const uintptr_t *main;  /* the main interpreter's pointer (lists inside it), or NULL */
+    uintptr_t base;         /* its value the addresses were made for */
+};
+extern struct atoll_pyfree_watch atoll_pyfree_watch ATOLL_HIDDEN;
+
+/* Nothing pushed, nothing popped since the lists were last emptied: every count 0 and every
+ * first slot clear, the tuples' lists still full. Read without the GIL, as the check's own
+ * holder test is; false sends the caller to atoll_pyfree_check. */
+static inline bool atoll_pyfree_idle(void)
+{
+    const struct atoll_pyfree_watch *w = &atoll_pyfree_watch;
+    const int32_t *tuples = __atomic_load_n(&w->tuples, __ATOMIC_ACQUIRE);
+    if (!tuples || (w->main && *w->main != w->base))
+        return false;
+    return !(*w->count[0] | *w->count[1] | *w->count[2]) &&
+           !(*w->first[0] | *w->first[1] | *w->first[2]) && *tuples == w->tuples_max;
+}
 
 /* collect.c */
 extern uint64_t atoll_collections_done ATOLL_HIDDEN;

@@ -175,7 +175,9 @@ static void record_reborn(void *const *blocks, unsigned n, uint32_t site, uint32
 void atoll_profile_record(void *b, size_t n, const void *ra)
 {
     void *reborn[REBORN_MAX];
-    unsigned k = atoll_g.python_freelists ? atoll_pyfree_check(reborn, REBORN_MAX) : 0;
+    unsigned k = atoll_g.python_freelists && !atoll_pyfree_idle()
+                     ? atoll_pyfree_check(reborn, REBORN_MAX)
+                     : 0;
     uint32_t flags = flags_of(ra);
     uint32_t site = capture_site(ra);
     record_reborn(reborn, k, site, flags);
@@ -213,7 +215,7 @@ void atoll_profile_alloc(void *b, size_t n, const void *ra)
 /* Before the C library or the pool gets ptr back; ra: free's return address. */
 void atoll_profile_free(void *ptr, const void *ra)
 {
-    if (atoll_g.python_freelists) {
+    if (atoll_g.python_freelists && !atoll_pyfree_idle()) {
         void *reborn[REBORN_MAX];
         unsigned k = atoll_pyfree_check(reborn, REBORN_MAX);
         if (k)
@@ -226,8 +228,17 @@ void atoll_profile_forget(void *ptr)
 {
     if (ATOLL_UNLIKELY(__atomic_load_n(&atoll_pygc_window, __ATOMIC_RELAXED)))
         atoll_pygc_sites_freed(ptr);
-    if (!atoll_pool_of(ptr) && !atoll_large_remove(ptr, NULL))
+    struct atoll_pool *p = atoll_pool_of(ptr);
+    if (p) {
+        /* A block of 64 bytes or more at a multiple of 16 in a pool in use: its second word is
+         * there to read even when ptr is no block's start. */
+        if (p->bsize >= 64 && !((uintptr_t)ptr & 15))
+            atoll_pycode_check_free(ptr);
+    } else if (atoll_large_remove(ptr, NULL)) {
+        atoll_pycode_check_free(ptr);
+    } else {
         return;
+    }
     count(-1);
 }
 

@@ -4,7 +4,9 @@
  * line and line table are copied into atoll's own memory, because a collection may come after
  * the code object is gone and a report must never read a freed one. It is found again by its
  * identity (cpython_code_identity: its address and fields that change when another code
- * object takes that address), so a reused address makes a new entry. File names are interned
+ * object takes that address), so a reused address makes a new entry; and when the code object
+ * is freed through atoll (PYTHONMALLOC=malloc), its entry is retired, since those fields can
+ * match by chance. File names are interned
  * once each: thousands of code objects share a few hundred files.
  *
  * Entries are never freed or moved, and the count is published after the entry it covers:
@@ -12,6 +14,7 @@
 #include "internal.h"
 #include "snapshot.h"
 #include "cpython/cpython.h"
+#include "cpython/offsets.h"
 
 #include <string.h>
 
@@ -133,8 +136,24 @@ static uint32_t file_intern(const char *name)
 }
 
 /* A new entry for a live code object; ATOLL_NONE when it cannot be described or stored. */
+int atoll_pycode_foreign;
+
+/* Whether no other code object can ever take code's address unseen: code is a block of atoll's
+ * (its free is seen) or a static object of the interpreter's image. */
+static bool freed_in_sight(const void *code)
+{
+    uintptr_t c = (uintptr_t)code;
+    struct atoll_pool *p = atoll_pool_of(code);
+    struct atoll_block_meta meta;
+    if (c >= cpython_found.image_lo && c < cpython_found.image_hi)
+        return true;
+    return p ? atoll_block_check(p, code) == ATOLL_BLOCK_OK : atoll_large_find(code, &meta);
+}
+
 static uint32_t code_add(const void *code, uint64_t identity, size_t k)
 {
+    if (!atoll_pycode_foreign && !freed_in_sight(code))
+        __atomic_store_n(&atoll_pycode_foreign, 1, __ATOMIC_RELAXED);
     struct cpython_code_info info;
     if (cpython_code_describe(code, &info, describe_buf, sizeof describe_buf) != 0)
         return ATOLL_NONE;
@@ -174,6 +193,26 @@ uint32_t atoll_pycode_intern(const void *code, uint64_t identity)
     atoll_lock_drop(ATOLL_LOCK_PYCODE);
     atoll_critical_exit();
     return id;
+}
+
+/* The code object at code is being freed (its fields still hold what they held): its entry
+ * stays, for the sites that name it, but is no longer found by its identity, which a new code
+ * object at this address can share (the same file and name, a line table made at the freed
+ * one's address) while its lines differ. */
+void atoll_pycode_freed(const void *code)
+{
+    uint64_t identity = cpython_code_identity(code);
+    atoll_critical_enter();
+    atoll_lock_take(ATOLL_LOCK_PYCODE);
+    if (code_slots_cap) {
+        size_t k = slot_of(identity, code_slots_cap);
+        while (code_slots[k] && codes[code_slots[k] - 1].identity != identity)
+            k = (k + 1) & (code_slots_cap - 1);
+        if (code_slots[k])
+            codes[code_slots[k] - 1].identity = ~identity;
+    }
+    atoll_lock_drop(ATOLL_LOCK_PYCODE);
+    atoll_critical_exit();
 }
 
 uint32_t atoll_pycode_count(void)

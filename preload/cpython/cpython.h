@@ -28,6 +28,7 @@
 #ifndef ATOLL_CPYTHON_H
 #define ATOLL_CPYTHON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,8 +58,16 @@ unsigned cpython_frames_version(void);
 int cpython_eval_loop(uintptr_t *lo, uintptr_t *hi);
 
 /* The calling thread's Python frames, innermost first, at most max; 0 when it runs no Python
- * code. On every allocation's path: no lock, no allocation, no call that may take either. */
-unsigned cpython_frames_read(struct cpython_frame *out, unsigned max);
+ * code. *whole is false when the walk stopped at a frame it could not read (a code pointer
+ * that is no code object, an instruction outside its code), which may read otherwise later
+ * with the same frames. On every allocation's path: no lock, no allocation, no call that may
+ * take either. */
+unsigned cpython_frames_read(struct cpython_frame *out, unsigned max, bool *whole);
+
+/* A hash of what cpython_frames_read(out, max) reads from the calling thread's frames; 0 when
+ * it runs no Python code. Two calls with equal keys read the same frames as long as no code
+ * object they name was freed in between. Cheaper than the read: no code object is looked at. */
+uint64_t cpython_frames_key(unsigned max);
 
 /* Equal for two reads of one live code object; different, but for a hash collision, when
  * another code object has taken its address since (it hashes the address, co_filename,

@@ -58,9 +58,22 @@ static struct {
     struct chain tuples;
 } fl;
 
+/* What the watch reads once the lists are left alone: nothing to do, ever. */
+static const int32_t no_count;
+static const uintptr_t no_first;
+static int32_t tuples_full;
+
 static void give_up(const char *why, uintptr_t op)
 {
     __atomic_store_n(&fl.on, 0, __ATOMIC_RELAXED);
+    struct atoll_pyfree_watch *w = &atoll_pyfree_watch;
+    w->main = NULL;
+    for (int i = 0; i < ARRAYS; i++) {
+        w->count[i] = &no_count;
+        w->first[i] = &no_first;
+    }
+    tuples_full = w->tuples_max;
+    __atomic_store_n(&w->tuples, &tuples_full, __ATOMIC_RELEASE);
     if (atoll_verbose)
         atoll_log("CPython's free lists are left alone: %s at %p", why, (void *)op);
 }
@@ -190,29 +203,25 @@ static uintptr_t holder(const struct cpython_offsets *o, int **young)
     return interp;
 }
 
-/* Where idle() looks, for the interpreter state at base: the lists' counts and first slots, and
- * the first tuple list's count. Set once the main interpreter exists; published by base. */
-static struct {
-    const int32_t *count[ARRAYS];
-    const uintptr_t *first[ARRAYS];
-    const int32_t *tuples;
-    uintptr_t base;
-} watch;
+struct atoll_pyfree_watch atoll_pyfree_watch;
 
+/* Points the watch at the lists of the interpreter state at base (0: the lists are statics);
+ * published by tuples, which the fast check reads first. */
 static void watch_base(uintptr_t base)
 {
+    struct atoll_pyfree_watch *w = &atoll_pyfree_watch;
+    __atomic_store_n(&w->tuples, NULL, __ATOMIC_RELEASE);
     for (int i = 0; i < ARRAYS; i++) {
-        watch.count[i] = (const int32_t *)(base + fl.arrays[i].count);
-        watch.first[i] = (const uintptr_t *)(base + fl.arrays[i].items);
+        w->count[i] = (const int32_t *)(base + fl.arrays[i].count);
+        w->first[i] = (const uintptr_t *)(base + fl.arrays[i].items);
     }
-    watch.tuples = (const int32_t *)(base + fl.tuples.counts);
-    __atomic_store_n(&watch.base, base, __ATOMIC_RELEASE);
+    w->tuples_max = fl.tuples.max;
+    w->base = base;
+    __atomic_store_n(&w->tuples, (const int32_t *)(base + fl.tuples.counts), __ATOMIC_RELEASE);
 }
 
-/* Nothing pushed, nothing popped since the lists were last emptied: every count 0 and every
- * first slot clear, the tuples' lists still full. Read without the GIL, as the holder check is,
- * so that the calls that find nothing to do (nineteen in twenty on tests/workloads/pyobjs.py)
- * cost a few loads and no thread lookup. */
+/* The lists' state for the slow path: 1 when there is nothing to do (no main interpreter
+ * yet, or atoll_pyfree_idle holds once the watch is on its lists). */
 static int idle(const struct cpython_offsets *o)
 {
     uintptr_t base = 0;
@@ -221,11 +230,9 @@ static int idle(const struct cpython_offsets *o)
         if (!cpython_plausible(base))
             return 1;
     }
-    if (base != __atomic_load_n(&watch.base, __ATOMIC_ACQUIRE) || !watch.tuples)
+    if (!atoll_pyfree_watch.tuples || base != atoll_pyfree_watch.base)
         watch_base(base);
-    return !(*watch.count[LISTS] | *watch.count[DICTS] | *watch.count[KEYS]) &&
-           !(*watch.first[LISTS] | *watch.first[DICTS] | *watch.first[KEYS]) &&
-           *watch.tuples == fl.tuples.max;
+    return atoll_pyfree_idle();
 }
 
 unsigned atoll_pyfree_check(void **reborn, unsigned max)
@@ -301,6 +308,7 @@ bool atoll_pyfree_init(void)
         t->lists = o->tuple_lists - o->tuple_first;
         t->max = o->tuple_max;
         fl.relative = 1;
+        atoll_pyfree_watch.main = (const uintptr_t *)(cpython_found.runtime + (uintptr_t)o->rt_main);
     }
     __atomic_store_n(&fl.on, 1, __ATOMIC_RELAXED);
     return true;

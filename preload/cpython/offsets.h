@@ -59,6 +59,9 @@ struct cpython_found {
     const struct cpython_offsets *o;  /* NULL: no interpreter (published last, release) */
     uintptr_t runtime;                /* _PyRuntime */
     uintptr_t code_type;              /* PyCode_Type */
+    uintptr_t image_lo, image_hi;     /* the interpreter's own image (the ELF object that holds
+                                       * _PyRuntime): its static objects, never freed, such as
+                                       * 3.11's deep-frozen code objects */
 };
 
 extern struct cpython_found cpython_found;

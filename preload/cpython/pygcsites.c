@@ -61,16 +61,30 @@ struct freed {
     const char *name;
 };
 
-static struct {
+/* A set of blocks, open addressing. */
+struct table {
     uintptr_t *slots;
     size_t cap, n;
+};
+
+/* One table a generation: a generation's collections are about as big one to the next, while
+ * one table resized for each (a young collection's 1,000 members, an old one's 100,000) cost a
+ * fresh zeroed table, faulted in, nearly every collection. The young generations' tables are
+ * kept; the oldest's, which holds every tracked object and is needed rarely, is given back
+ * after each of its collections and made again at the size it last had. */
+#define OLDEST 2
+static struct table tables[3];
+static size_t oldest_cap = 1024;
+
+static struct {
+    struct table *t;                /* the collected generation's */
     const void *thread;             /* &atoll_tls of the collecting thread */
     int filtered;
     int *count;                     /* the collected generation's count in CPython's state */
     uint64_t counted;               /* in this collection */
     struct freed pending[PENDING_MAX];  /* members of unknown standing, freed */
     unsigned npending;
-} young;
+} young = { .t = &tables[0] };
 
 static size_t hash_of(uintptr_t a, size_t cap)
 {
@@ -79,12 +93,13 @@ static size_t hash_of(uintptr_t a, size_t cap)
 
 static uintptr_t *young_slot(uintptr_t block)
 {
-    size_t i = hash_of(block, young.cap);
+    struct table *t = young.t;
+    size_t i = hash_of(block, t->cap);
     for (;;) {
-        uintptr_t v = young.slots[i];
+        uintptr_t v = t->slots[i];
         if (!v || (v & ~FLAGS) == block)
-            return &young.slots[i];
-        i = (i + 1) & (young.cap - 1);
+            return &t->slots[i];
+        i = (i + 1) & (t->cap - 1);
     }
 }
 
@@ -122,39 +137,31 @@ static uintptr_t gc_state(const struct cpython_offsets *o)
  * over. */
 static int young_resize(size_t cap)
 {
-    uintptr_t *s = atoll_imeta_calloc(cap * sizeof *s), *old = young.slots;
-    size_t oldcap = young.cap;
+    struct table *t = young.t;
+    uintptr_t *s = atoll_imeta_calloc(cap * sizeof *s), *old = t->slots;
+    size_t oldcap = t->cap;
     if (!s)
         return -1;
-    young.slots = s;
-    young.cap = cap;
-    young.n = 0;
+    t->slots = s;
+    t->cap = cap;
+    t->n = 0;
     for (size_t i = 0; i < oldcap; i++)
         if (old[i] > TOMB) {
             *young_slot(old[i] & ~FLAGS) = old[i];
-            young.n++;
+            t->n++;
         }
     if (old)
         atoll_imeta_free(old, oldcap * sizeof *old);
     return 0;
 }
 
-/* A table for about n members: the one there (empty) unless it is 4 times too big or small. */
-static int young_prepare(size_t n)
-{
-    size_t cap = 1024;
-    while (cap < 2 * n + 2)
-        cap *= 2;
-    young.n = 0;
-    return cap > young.cap || 4 * cap < young.cap ? young_resize(cap) : 0;
-}
-
 static int young_insert(uintptr_t v)
 {
-    if (2 * (young.n + 1) > young.cap && young_resize(2 * young.cap) != 0)
+    struct table *t = young.t;
+    if (2 * (t->n + 1) > t->cap && young_resize(2 * t->cap) != 0)
         return -1;
     uintptr_t *slot = young_slot(v & ~FLAGS);
-    young.n += !*slot;
+    t->n += !*slot;
     *slot = v;
     return 0;
 }
@@ -166,8 +173,9 @@ int atoll_pygc_sites_open(unsigned generation, const void *info, const void *arg
     atoll_pygc_window = 0;
     if (!gc)
         return -1;
-    static size_t last[3];         /* members at the last start of each generation */
-    if (young_prepare(last[generation]) != 0)
+    young.t = &tables[generation];
+    young.t->n = 0;
+    if (!young.t->slots && young_resize(generation == OLDEST ? oldest_cap : 1024) != 0)
         return -1;
     for (unsigned g = 0; g <= generation; g++) {
         uintptr_t head = gc + (uintptr_t)(o->gc_generations + (int32_t)g * o->gc_generation_size);
@@ -175,12 +183,11 @@ int atoll_pygc_sites_open(unsigned generation, const void *info, const void *arg
             uintptr_t v = h + 16 == (uintptr_t)info || h + 16 == (uintptr_t)args ? 0
                                                                                  : block_of(o, h);
             if (v && young_insert(v) != 0) {
-                memset(young.slots, 0, young.cap * sizeof *young.slots);
+                memset(young.t->slots, 0, young.t->cap * sizeof *young.t->slots);
                 return -1;
             }
         }
     }
-    last[generation] = young.n;
     young.thread = &atoll_tls;
     young.filtered = o->version < 0x0309;
     /* The collection resets the counts of the generations it collects as it begins: the count of
@@ -207,14 +214,15 @@ static int marked(void)
  * was unreachable is settled at the stop. */
 static void keep_unreachable(void)
 {
-    for (size_t i = 0; i < young.cap; i++) {
-        uintptr_t v = young.slots[i], h = gc_head(v);
+    struct table *t = young.t;
+    for (size_t i = 0; i < t->cap; i++) {
+        uintptr_t v = t->slots[i], h = gc_head(v);
         if (v <= TOMB)
             continue;
         if (!CPY_LOAD(uintptr_t, h, 0))
-            young.slots[i] = CPY_LOAD(intptr_t, h + 16, 0) == 0 ? v | AMB : TOMB;
+            t->slots[i] = CPY_LOAD(intptr_t, h + 16, 0) == 0 ? v | AMB : TOMB;
         else if (!(CPY_LOAD(uintptr_t, h, 8) & PREV_MASK_COLLECTING))
-            young.slots[i] = TOMB;
+            t->slots[i] = TOMB;
     }
     young.filtered = 1;
 }
@@ -331,17 +339,23 @@ void atoll_pygc_sites_close(const void *info, const void *args, uint64_t collect
     __atomic_store_n(&atoll_pygc_window, 0, __ATOMIC_RELEASE);
     young.thread = NULL;
     atoll_critical_enter();
-    for (size_t i = 0; i < young.cap; i++) {
-        uintptr_t v = young.slots[i];
+    struct table *t = young.t;
+    for (size_t i = 0; i < t->cap; i++) {
+        uintptr_t v = t->slots[i];
         uintptr_t op = gc_head(v) + 16;
         if (young.filtered && v > TOMB &&
             (CPY_LOAD(intptr_t, op, 0) == 0 || op == (uintptr_t)info || op == (uintptr_t)args))
             count_member(v);
-        young.slots[i] = 0;
+        t->slots[i] = 0;
     }
     if (young.counted + young.npending == collected)
         for (unsigned i = 0; i < young.npending; i++)
             count(&young.pending[i]);
+    if (t == &tables[OLDEST]) {
+        oldest_cap = t->cap;
+        atoll_imeta_free(t->slots, t->cap * sizeof *t->slots);
+        *t = (struct table){ NULL, 0, 0 };
+    }
     atoll_critical_exit();
 }
 

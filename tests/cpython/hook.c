@@ -49,7 +49,8 @@ static void mismatch(unsigned long allocation, unsigned i, const char *what, lon
 static void compare(void)
 {
     struct cpython_frame read[MAX_FRAMES];
-    unsigned n = cpython_frames_read(read, MAX_FRAMES), i = 0;
+    bool whole;
+    unsigned n = cpython_frames_read(read, MAX_FRAMES, &whole), i = 0;
     void *frame = py.get_frame(), *owned = NULL;
     allocations++;
     for (; frame && frame != py.none && i < MAX_FRAMES; i++) {

@@ -58,7 +58,8 @@ int probe_line(const struct cpython_frame *f, struct cpython_code_info *info, ch
 int probe_stack(struct probe_frame *out, unsigned max)
 {
     struct cpython_frame frames[MAX_FRAMES];
-    unsigned n = cpython_frames_read(frames, max < MAX_FRAMES ? max : MAX_FRAMES);
+    bool whole;
+    unsigned n = cpython_frames_read(frames, max < MAX_FRAMES ? max : MAX_FRAMES, &whole);
     char *buf = malloc(DESCRIBE_CAP);
     int result = buf ? (int)n : -1;
     for (unsigned i = 0; i < n && result >= 0; i++) {
@@ -149,7 +150,8 @@ double probe_cost(unsigned max, unsigned iterations, unsigned *depth)
     max = max < MAX_FRAMES ? max : MAX_FRAMES;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (unsigned i = 0; i < iterations; i++) {
-        n = cpython_frames_read(frames, max);
+        bool whole;
+        n = cpython_frames_read(frames, max, &whole);
         __asm__ volatile("" : : "r"(frames) : "memory");
     }
     clock_gettime(CLOCK_MONOTONIC, &end);

@@ -1,6 +1,6 @@
 """Objects made at known lines, for stacks.py: cycles of instances of this file's classes (no
 free list serves them, so the block's allocation is the object's making), each made in its own
-way. Each cycle's objects print as "address Class LINE FUNCTION" where LINE is the line that made
+way, then by code objects compiled, run and freed one after another, and by a subinterpreter. Each cycle's objects print as "address Class LINE FUNCTION" where LINE is the line that made
 the object and FUNCTION the innermost function there, and then the script collects through
 atoll. Lines are found by their markers, so editing this file keeps the test right."""
 import ctypes
@@ -85,6 +85,48 @@ def in_thread():
     note(a, "thread", "in_thread")
 
 
+SUBINTERPRETER = """import gc, sys
+gc.disable()
+class Sub:
+    pass
+def make():
+    a = Sub()
+    a.peer = a
+    print("%#x Sub 6 make" % id(a))
+make()
+sys.stdout.flush()
+"""
+
+
+def in_subinterpreter():
+    """A cycle made by a subinterpreter's code: its frames, not those of the code that started
+    it (skipped where the interpreter has no subinterpreter module)."""
+    try:
+        import _xxsubinterpreters as interpreters
+    except ImportError:
+        try:
+            import _interpreters as interpreters
+        except ImportError:
+            return
+    sys.stdout.flush()
+    interpreter = interpreters.create()
+    interpreters.run_string(interpreter,
+                            "exec(compile(%r, %r, 'exec'))" % (SUBINTERPRETER, __file__))
+    return interpreter  # alive to the end: the last reference's drop ends the interpreter
+
+
+def in_fresh_code(rounds):
+    """Code objects made, run and freed in turn, the same bytecode at the same call site but
+    each with its own line: a new code object at a freed one's address must not pass for it."""
+    for k in range(rounds):
+        line = 1000 + k
+        code = compile("\n" * (line - 1) + "a = Node(9); a.peer = a\n", __file__, "exec")
+        space = {"Node": Node}
+        exec(code, space)
+        made.append((space["a"], line, "<module>"))
+        del code, space
+
+
 in_function()
 Maker().method()
 note(closure_maker()(), "closure",
@@ -95,6 +137,8 @@ sorted([2, 1], key=key)
 t = threading.Thread(target=in_thread)
 t.start()
 t.join()
+in_fresh_code(40)
+subinterpreter = in_subinterpreter()
 for obj, line, function in made:
     print("%#x %s %d %s" % (id(obj), type(obj).__name__, line, function))
 del obj

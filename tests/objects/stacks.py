@@ -4,7 +4,8 @@ usage: stacks.py ATOLL LIBATOLL PYTHON    (PYTHON as for objects.py: a path or p
 
 Runs pystacks.py under PYTHON with libatoll.so preloaded: every object it made at a known line
 (in a function, a method, a closure, a generator, a comprehension, a key function sorted calls
-back from C, a second thread) must be a member of an isolated cycle whose site's innermost
+back from C, a second thread, code objects made and freed in turn at one address, a
+subinterpreter) must be a member of an isolated cycle whose site's innermost
 frame is a Python frame naming pystacks.py, that line and that function, exactly, and whose
 native frames end at the eval loop; the text
 report must show Python frames only (native ones with --native); and with ATOLL_PYTHON_STACKS=0
