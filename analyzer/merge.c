@@ -5,6 +5,7 @@
  * collector), the block as that collection saw it, or a view of the cycle. So an earlier dump
  * costs one analysis and a lookup per unreachable block, and is closed before the next. */
 #include "analyzer.h"
+#include "merge.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,7 @@
  * dump), and each list in report order. Ties keep the last analysis's order, so a report on one
  * collection is the same as before there were merges. */
 #include "analyzer.h"
+#include "merge.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,7 @@
  * (merge.c), and the result written in the format asked for. An earlier dump that cannot be
  * read is left out of the merge with one line on stderr; the last one must be read. */
 #include "analyzer.h"
+#include "merge.h"
 #include "html/html.h"
 #include "python/pygc.h"
 

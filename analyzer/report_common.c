@@ -1,6 +1,7 @@
 /* What the three reports share: how a site, a frame and a reference are named, and the report
  * of one analysis alone. */
 #include "analyzer.h"
+#include "merge.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,7 @@
  * (up to 32 nodes). A cycle only an earlier collection found names its nodes by that
  * collection too, since block indexes are per dump. */
 #include "analyzer.h"
+#include "merge.h"
 
 #include <stdlib.h>
 

@@ -2,6 +2,7 @@
  * output buffer: no library, and fast enough for reports with hundreds of thousands of
  * cycles. Addresses are strings ("0x..."), everything else that counts is a number. */
 #include "analyzer.h"
+#include "merge.h"
 #include "retention/retention.h"
 #include "python/pygcreport.h"
 

@@ -5,6 +5,7 @@
  * collections says how many it merged, and marks what an earlier collection found first and
  * what the last one no longer had. */
 #include "analyzer.h"
+#include "merge.h"
 #include "retention/retention.h"
 #include "python/pygcreport.h"
 

@@ -7,6 +7,7 @@
 #define ATOLL_HTML_H
 
 #include "analyzer.h"
+#include "merge.h"
 
 /* page.c: the page around the sections: head, style, script. */
 void html_begin(struct outbuf *o, const char *title);

@@ -3,6 +3,7 @@
  * last dump's PYGC_SITES), grouped as the report groups sites (a Python site by its Python
  * frames), with the first cycle shape of the report whose example has a member from there. */
 #include "python/pygcreport.h"
+#include "merge.h"
 #include "python/pygc.h"
 
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * standing, and a dump of another image left out. Here, under the sanitizers, as well as through
  * atoll run in commands/run-merge. */
 #include "support.h"
+#include "merge.h"
 
 #include <stdlib.h>
 #include <string.h>
