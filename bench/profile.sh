@@ -3,7 +3,8 @@
 # glibc with Python stacks, aim 1.3x; peak RSS at most 1.6x), beside tracemalloc at 1 and 25
 # frames, the tools Python developers use for the same question.
 # Runs, in turns (so the machine's load falls on all alike): python3.11 on glibc; under
-# libatoll.so in profile mode with Python stacks (the default) and without them
+# libatoll.so in profile mode with Python stacks (the default), with them but CPython's free lists
+# left alone (ATOLL_PYTHON_FREELISTS=0: what keeping them empty costs) and without Python stacks
 # (ATOLL_PYTHON_STACKS=0), with no exit collection (the figure is the recording); in alloc mode;
 # python3.11 -X tracemalloc=1 and =25 on glibc; and under heaptrack when it is installed. Prints
 # the medians of wall time, user+system CPU time (steadier on a loaded machine) and peak RSS,
@@ -22,7 +23,7 @@ script=$here/tests/workloads/pyobjs.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-configs=(glibc profile nopystacks alloc tracemalloc1 tracemalloc25)
+configs=(glibc profile nofreelists nopystacks alloc tracemalloc1 tracemalloc25)
 [ -n "$other" ] && configs+=(other)
 command -v heaptrack >/dev/null && configs+=(heaptrack)
 
@@ -31,6 +32,8 @@ run() {
         glibc) env PYTHONMALLOC=malloc "$python" "$script" "$n" ;;
         profile) env PYTHONMALLOC=malloc LD_PRELOAD="$lib" ATOLL_MODE=profile ATOLL_AT_EXIT=0 \
                      "$python" "$script" "$n" ;;
+        nofreelists) env PYTHONMALLOC=malloc LD_PRELOAD="$lib" ATOLL_MODE=profile ATOLL_AT_EXIT=0 \
+                         ATOLL_PYTHON_FREELISTS=0 "$python" "$script" "$n" ;;
         nopystacks) env PYTHONMALLOC=malloc LD_PRELOAD="$lib" ATOLL_MODE=profile ATOLL_AT_EXIT=0 \
                         ATOLL_PYTHON_STACKS=0 "$python" "$script" "$n" ;;
         other) env PYTHONMALLOC=malloc LD_PRELOAD="$other" ATOLL_MODE=profile ATOLL_AT_EXIT=0 \
