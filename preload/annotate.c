@@ -30,17 +30,8 @@ static struct annotation *by_block, *by_site;
 /* The block's metadata in a snapshot or in the running process: its site and stamp. */
 static int block_meta(const void *block, uint32_t *site, uint64_t *stamp)
 {
-    struct atoll_pool *p = atoll_pool_of(block);
-    if (p) {
-        if (atoll_block_check(p, block) != ATOLL_BLOCK_OK)
-            return -1;
-        const struct atoll_small_meta *m = atoll_small_meta_of(p, block);
-        *site = m->site;
-        *stamp = m->stamp;
-        return 0;
-    }
     struct atoll_block_meta meta;
-    if (!atoll_large_find(block, &meta))
+    if (!atoll_block_live(block, &meta))
         return -1;
     *site = meta.site;
     *stamp = meta.stamp;

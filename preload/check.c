@@ -1,4 +1,5 @@
-/* Validation of a pointer handed to free or realloc, and the one-line report of a bad one.
+/* Validation of a pointer handed to free or realloc (or read in the program's memory), and the
+ * one-line report of a bad one.
  * A bad pointer is reported and then left alone: the heap is never touched for it. */
 #include "internal.h"
 
@@ -19,6 +20,18 @@ enum atoll_block_fault atoll_block_check(const struct atoll_pool *p, const void 
     if (!(word & ((uint64_t)1 << (i & 63))))
         return ATOLL_BLOCK_NOT_LIVE;
     return ATOLL_BLOCK_OK;
+}
+
+bool atoll_block_live(const void *b, struct atoll_block_meta *meta)
+{
+    struct atoll_pool *p = atoll_pool_of(b);
+    if (!p)
+        return atoll_large_find(b, meta);
+    if (atoll_block_check(p, b) != ATOLL_BLOCK_OK)
+        return false;
+    const struct atoll_small_meta *m = atoll_small_meta_of(p, b);
+    *meta = (struct atoll_block_meta){ m->size, m->stamp, m->site, m->flags };
+    return true;
 }
 
 void atoll_report_bad_pointer(const char *func, const void *ptr, const struct atoll_pool *p,

@@ -185,6 +185,9 @@ void atoll_pystack_start(void) ATOLL_HIDDEN;
  * Python stacks' cache is keyed on code objects' addresses (cpython/stacks.c). */
 extern uintptr_t atoll_pycode_type ATOLL_HIDDEN;
 extern uint64_t atoll_pycode_epoch ATOLL_HIDDEN;
+/* The span of the interpreter's own image (the module that holds _PyRuntime): its static
+ * objects, such as 3.11's deep-frozen code objects, are never freed. */
+extern uintptr_t atoll_pycode_image_lo ATOLL_HIDDEN, atoll_pycode_image_hi ATOLL_HIDDEN;
 
 void atoll_pycode_freed(const void *code) ATOLL_HIDDEN;
 
@@ -305,6 +308,8 @@ void atoll_heap_collect_remote(struct atoll_heap *h) ATOLL_HIDDEN;
 enum atoll_block_fault { ATOLL_BLOCK_OK, ATOLL_BLOCK_UNUSED_POOL, ATOLL_BLOCK_INTERIOR,
                          ATOLL_BLOCK_NOT_LIVE };
 enum atoll_block_fault atoll_block_check(const struct atoll_pool *p, const void *ptr) ATOLL_HIDDEN;
+/* Whether b starts a live block of atoll's, small or large; its record (profile mode) in *meta. */
+bool atoll_block_live(const void *b, struct atoll_block_meta *meta) ATOLL_HIDDEN;
 void atoll_report_bad_pointer(const char *func, const void *ptr, const struct atoll_pool *p,
                               enum atoll_block_fault fault) ATOLL_HIDDEN;
 

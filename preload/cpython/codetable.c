@@ -14,7 +14,6 @@
 #include "internal.h"
 #include "snapshot.h"
 #include "cpython/cpython.h"
-#include "cpython/offsets.h"
 
 #include <string.h>
 
@@ -143,11 +142,9 @@ int atoll_pycode_foreign;
 static bool freed_in_sight(const void *code)
 {
     uintptr_t c = (uintptr_t)code;
-    struct atoll_pool *p = atoll_pool_of(code);
     struct atoll_block_meta meta;
-    if (c >= cpython_found.image_lo && c < cpython_found.image_hi)
-        return true;
-    return p ? atoll_block_check(p, code) == ATOLL_BLOCK_OK : atoll_large_find(code, &meta);
+    return (c >= atoll_pycode_image_lo && c < atoll_pycode_image_hi) ||
+           atoll_block_live(code, &meta);
 }
 
 static uint32_t code_add(const void *code, uint64_t identity, size_t k)
@@ -178,6 +175,16 @@ static uint32_t code_add(const void *code, uint64_t identity, size_t k)
     return ncodes - 1;
 }
 
+/* The slot of the entry of that identity, or the empty slot that ends its probe (under the
+ * lock, with a table). */
+static size_t code_slot(uint64_t identity)
+{
+    size_t k = slot_of(identity, code_slots_cap);
+    while (code_slots[k] && codes[code_slots[k] - 1].identity != identity)
+        k = (k + 1) & (code_slots_cap - 1);
+    return k;
+}
+
 uint32_t atoll_pycode_intern(const void *code, uint64_t identity)
 {
     uint32_t id = ATOLL_NONE;
@@ -185,9 +192,7 @@ uint32_t atoll_pycode_intern(const void *code, uint64_t identity)
     atoll_lock_take(ATOLL_LOCK_PYCODE);
     if (2 * (ncodes + 1) <= code_slots_cap ||
         (code_slots = rehash(code_slots, &code_slots_cap, ncodes, code_hash))) {
-        size_t k = slot_of(identity, code_slots_cap);
-        while (code_slots[k] && codes[code_slots[k] - 1].identity != identity)
-            k = (k + 1) & (code_slots_cap - 1);
+        size_t k = code_slot(identity);
         id = code_slots[k] ? code_slots[k] - 1 : code_add(code, identity, k);
     }
     atoll_lock_drop(ATOLL_LOCK_PYCODE);
@@ -204,13 +209,9 @@ void atoll_pycode_freed(const void *code)
     uint64_t identity = cpython_code_identity(code);
     atoll_critical_enter();
     atoll_lock_take(ATOLL_LOCK_PYCODE);
-    if (code_slots_cap) {
-        size_t k = slot_of(identity, code_slots_cap);
-        while (code_slots[k] && codes[code_slots[k] - 1].identity != identity)
-            k = (k + 1) & (code_slots_cap - 1);
-        if (code_slots[k])
-            codes[code_slots[k] - 1].identity = ~identity;
-    }
+    size_t k = code_slots_cap ? code_slot(identity) : 0;
+    if (code_slots_cap && code_slots[k])
+        codes[code_slots[k] - 1].identity = ~identity;
     atoll_lock_drop(ATOLL_LOCK_PYCODE);
     atoll_critical_exit();
 }

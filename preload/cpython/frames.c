@@ -120,11 +120,6 @@ unsigned cpython_frames_read(struct cpython_frame *out, unsigned max, bool *whol
                                 : frame_objects(o, frame, out, max, whole);
 }
 
-static uint64_t rotl(uint64_t v, unsigned k)
-{
-    return v << k | v >> (64 - k);
-}
-
 /* Everything a walk of at most max frames reads from the frames themselves, hashed: each
  * frame's code, instruction and owner, up to the end of the chain or as many frames as the
  * walk may look at. Equal keys mean equal walks while the code objects named stay the same
@@ -146,8 +141,8 @@ uint64_t cpython_frames_key(unsigned max)
         uint64_t instr = o->version >= 0x030b ? CPY_LOAD(uintptr_t, frame, o->fr_instr)
                                               : (uint64_t)CPY_LOAD(uint32_t, frame, o->fr_instr);
         uint64_t owner = o->fr_owner >= 0 ? (uint64_t)CPY_LOAD(uint8_t, frame, o->fr_owner) : 0;
-        a = rotl(a, 23) + code * 0xBF58476D1CE4E5B9ull;
-        b = rotl(b, 29) + (instr ^ owner << 56) * 0x94D049BB133111EBull;
+        a = cpython_rotl(a, 23) + code * 0xBF58476D1CE4E5B9ull;
+        b = cpython_rotl(b, 29) + (instr ^ owner << 56) * 0x94D049BB133111EBull;
     }
-    return ((a ^ rotl(b, 32)) + steps * 0x9E3779B97F4A7C15ull + frame) | 1;
+    return ((a ^ cpython_rotl(b, 32)) + steps * 0x9E3779B97F4A7C15ull + frame) | 1;
 }

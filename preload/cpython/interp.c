@@ -170,28 +170,6 @@ static unsigned version_of(void)
     return 0;
 }
 
-/* The bounds of the loaded segments of the ELF object that holds image->lo. */
-static int find_image(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    uintptr_t *image = arg, lo = UINTPTR_MAX, hi = 0;
-    int holds = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
-        holds |= image[0] >= start && image[0] < end;
-        lo = start < lo ? start : lo;
-        hi = end > hi ? end : hi;
-    }
-    if (holds) {
-        image[0] = lo;
-        image[1] = hi;
-    }
-    return holds;
-}
-
 unsigned cpython_frames_init(void)
 {
     uintptr_t runtime = (uintptr_t)cpython_symbol("_PyRuntime");
@@ -203,10 +181,6 @@ unsigned cpython_frames_init(void)
         return 0;
     cpython_found.runtime = runtime;
     cpython_found.code_type = code_type;
-    uintptr_t image[2] = { runtime, runtime + 1 };
-    dl_iterate_phdr(find_image, image);
-    cpython_found.image_lo = image[0];
-    cpython_found.image_hi = image[1];
     __atomic_store_n(&cpython_found.o, o, __ATOMIC_RELEASE);
     return o->version;
 }

@@ -59,9 +59,6 @@ struct cpython_found {
     const struct cpython_offsets *o;  /* NULL: no interpreter (published last, release) */
     uintptr_t runtime;                /* _PyRuntime */
     uintptr_t code_type;              /* PyCode_Type */
-    uintptr_t image_lo, image_hi;     /* the interpreter's own image (the ELF object that holds
-                                       * _PyRuntime): its static objects, never freed, such as
-                                       * 3.11's deep-frozen code objects */
 };
 
 extern struct cpython_found cpython_found;
@@ -87,6 +84,12 @@ static inline int cpython_plausible(uintptr_t p)
 static inline int cpython_is_code(const struct cpython_offsets *o, uintptr_t p)
 {
     return cpython_plausible(p) && CPY_LOAD(uintptr_t, p, o->ob_type) == cpython_found.code_type;
+}
+
+/* The rotation the frame hashes chain their per-frame products with (frames.c, stacks.c). */
+static inline uint64_t cpython_rotl(uint64_t v, unsigned k)
+{
+    return v << k | v >> (64 - k);
 }
 
 /* What tells the code object at c from the next one at its address (cpython_code_identity). On

@@ -116,12 +116,8 @@ static uintptr_t block_of(const struct cpython_offsets *o, uintptr_t h)
     unsigned long flags = CPY_LOAD(unsigned long, type, o->tp_flags);
     uintptr_t pre = o->version >= 0x030b && (flags & (F_MANAGED_DICT | F_MANAGED_WEAKREF));
     uintptr_t b = h - (pre ? 16 : 0);
-    struct atoll_pool *p = atoll_pool_of((const void *)b);
     struct atoll_block_meta meta;
-    if (p ? atoll_block_check(p, (const void *)b) != ATOLL_BLOCK_OK
-          : !atoll_large_find((const void *)b, &meta))
-        return 0;
-    return b | pre;
+    return atoll_block_live((const void *)b, &meta) ? b | pre : 0;
 }
 
 static uintptr_t gc_state(const struct cpython_offsets *o)

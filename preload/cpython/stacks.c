@@ -25,6 +25,7 @@
  * the stack again. */
 #include "internal.h"
 #include "snapshot.h"
+#include "unwind.h"
 #include "cpython/cpython.h"
 #include "cpython/offsets.h"
 
@@ -51,15 +52,16 @@ static struct pystacks *cache_of(struct atoll_heap *h)
 
 uintptr_t atoll_pycode_type;
 uint64_t atoll_pycode_epoch;
+uintptr_t atoll_pycode_image_lo, atoll_pycode_image_hi;
 
 void atoll_pystack_start(void)
 {
+    struct atoll_module image;
     atoll_pycode_type = cpython_found.code_type;
-}
-
-static uint64_t rotl(uint64_t v, unsigned k)
-{
-    return v << k | v >> (64 - k);
+    if (atoll_module_find(cpython_found.runtime, &image)) {
+        atoll_pycode_image_lo = image.lo;
+        atoll_pycode_image_hi = image.hi;
+    }
 }
 
 static uint64_t mix(uint64_t h)
@@ -76,10 +78,10 @@ static uint64_t read_key(const struct cpython_frame *fr, unsigned n)
 {
     uint64_t a = 0, b = n;
     for (unsigned i = 0; i < n; i++) {
-        a = rotl(a, 23) + fr[i].identity;
-        b = rotl(b, 29) + (fr[i].instr + 1) * 0x94D049BB133111EBull;
+        a = cpython_rotl(a, 23) + fr[i].identity;
+        b = cpython_rotl(b, 29) + (fr[i].instr + 1) * 0x94D049BB133111EBull;
     }
-    return a ^ rotl(b, 32);
+    return a ^ cpython_rotl(b, 32);
 }
 
 /* The joined site, or native when the stack cannot be joined (out of atoll's memory). */
